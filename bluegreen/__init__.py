@@ -1,0 +1,1 @@
+"""Blue/green cluster cutovers on Azure Kubernetes Service."""

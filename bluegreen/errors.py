@@ -1,0 +1,91 @@
+"""The one error tree of bluegreen.
+
+    BluegreenError
+     +-- PlaybookError          bad input: the playbook or a command argument (names the field)
+     +-- RefusedError           a safety rule said no; nothing was changed
+     |    +-- StalePlanError    the saved plan's fingerprint no longer matches the live state
+     |    +-- LockHeldError     another run holds the playbook's lock
+     |    +-- GuardError        a step's guard (e.g. record still points at blue)
+     +-- StepFailedError        a step ran and failed (smoke check, provisioning failure)
+     +-- RemoteError            Azure or Kubernetes answered with an error
+          +-- TransientRemoteError   worth retrying (429, 5xx, connection reset)
+          +-- PermanentRemoteError   retrying will not help (4xx other than 429)
+
+Foreign exceptions (azure-core, kubernetes, urllib3) are translated once, at
+the client boundary, with `raise ... from exc`. Exit codes are mapped in the CLI
+alone.
+"""
+
+from __future__ import annotations
+
+
+class BluegreenError(Exception):
+    """Root of every error bluegreen raises on purpose."""
+
+
+class PlaybookError(BluegreenError):
+    """The input is wrong; `field` names where, when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
+class RefusedError(BluegreenError):
+    """A safety rule refused to go on; nothing was changed."""
+
+
+class StalePlanError(RefusedError):
+    """The live state moved on since the plan was made."""
+
+
+class LockHeldError(RefusedError):
+    """Another process is running a step of the same playbook."""
+
+
+class GuardError(RefusedError):
+    """A step's precondition does not hold."""
+
+
+class StepFailedError(BluegreenError):
+    """A step started and could not finish."""
+
+    def __init__(self, message: str, step: str | None = None) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class RemoteError(BluegreenError):
+    """Azure or a Kubernetes API server answered with an error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        text = f"{resource}: {message}" if resource else message
+        super().__init__(text)
+        self.resource = resource
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+
+class TransientRemoteError(RemoteError):
+    """Worth another try after `retry_after` seconds (or a backoff)."""
+
+
+class PermanentRemoteError(RemoteError):
+    """Retrying will not help."""
+
+
+class NotFoundError(PermanentRemoteError):
+    """The remote object does not exist."""
+
+
+class PreconditionFailedError(PermanentRemoteError):
+    """A conditional write (If-Match / resourceVersion) lost a race."""

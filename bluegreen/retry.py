@@ -1,0 +1,58 @@
+"""Bounded retries of transient remote errors, on the injected clock.
+
+Azure SDK clients are built with their own retry policy switched off, so that
+every retry (ARM throttling, 5xx, Kubernetes 429/5xx, connection resets) goes
+through here: one policy, one place that honours Retry-After, and waits that
+run instantly under the simulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from bluegreen.clock import Clock
+from bluegreen.errors import TransientRemoteError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+
+    def delay(self, attempt: int, error: BaseException | None) -> float:
+        if isinstance(error, TransientRemoteError) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.max_delay)
+        return min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
+
+
+def call_with_retry(
+    fn: Callable[[], T],
+    clock: Clock,
+    policy: RetryPolicy | None = None,
+    on_retry: Callable[[int, BaseException, float], None] | None = None,
+) -> T:
+    """Run `fn`, retrying `TransientRemoteError` with backoff; anything else surfaces at once."""
+    policy = policy or RetryPolicy()
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        seconds = policy.delay(state.attempt_number, error)
+        if on_retry is not None and error is not None:
+            on_retry(state.attempt_number, error, seconds)
+        return seconds
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(TransientRemoteError),
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait,
+        sleep=clock.sleep,
+        reraise=True,
+    )
+    return retrying(fn)
