@@ -31,17 +31,17 @@ class ClusterBehaviourSpec(_Model):
     """How a simulated cluster's controllers behave; every field optional so overrides can be partial."""
 
     pod_ready_seconds: float | None = Field(
-        None, ge=0, description="Simulated seconds from a pod's creation until it is Ready (default 20)."
+        default=None, ge=0, description="Simulated seconds from a pod's creation until it is Ready (default 20)."
     )
     job_seconds: float | None = Field(
-        None, ge=0, description="Simulated seconds a Job's pod runs before the Job completes (default 30)."
+        default=None, ge=0, description="Simulated seconds a Job's pod runs before the Job completes (default 30)."
     )
     broken_images: list[str] | None = Field(
-        None,
+        default=None,
         description="Container images that never become ready on this cluster (the pods crash-loop); "
         "an entry matches an image exactly or, ending in ':', any tag of that repository.",
     )
-    node_count: int | None = Field(None, ge=0, description="Nodes the cluster reports (default 3).")
+    node_count: int | None = Field(default=None, ge=0, description="Nodes the cluster reports (default 3).")
 
 
 class VersionsSpec(_Model):
@@ -62,10 +62,10 @@ class NodePoolSpec(_Model):
     """One agent pool of the seeded blue cluster."""
 
     name: str = Field(description="Agent pool name: lower-case letters and digits, at most 12 characters.")
-    count: int = Field(3, ge=0, le=1000, description="Number of nodes.")
-    vm_size: str = Field("Standard_D4s_v5", description="VM size of the nodes.")
-    max_pods: int = Field(30, ge=10, le=250, description="Maximum pods per node (drives subnet usage with Azure CNI).")
-    mode: Literal["System", "User"] = Field("System", description="System pools host kube-system pods.")
+    count: int = Field(default=3, ge=0, le=1000, description="Number of nodes.")
+    vm_size: str = Field(default="Standard_D4s_v5", description="VM size of the nodes.")
+    max_pods: int = Field(default=30, ge=10, le=250, description="Maximum pods per node (drives subnet usage with Azure CNI).")
+    mode: Literal["System", "User"] = Field(default="System", description="System pools host kube-system pods.")
 
     @field_validator("name")
     @classmethod
@@ -81,7 +81,7 @@ class SubnetSpec(_Model):
     vnet: str = Field(description="Virtual network name (in the blue cluster's resource group).")
     name: str = Field(description="Subnet name.")
     prefix: str = Field(description="Address prefix, e.g. '10.240.0.0/16'.")
-    used_ips: int = Field(0, ge=0, description="Addresses already in use in the subnet.")
+    used_ips: int = Field(default=0, ge=0, description="Addresses already in use in the subnet.")
 
 
 class ServiceRef(_Model):
@@ -89,7 +89,7 @@ class ServiceRef(_Model):
 
     service: str = Field(description="'namespace/name' of a Service of type LoadBalancer.")
     cluster: Literal["blue"] = Field(
-        "blue", description="Which seeded cluster the Service runs on (only 'blue' exists at seeding time)."
+        default="blue", description="Which seeded cluster the Service runs on (only 'blue' exists at seeding time)."
     )
 
     @field_validator("service")
@@ -111,25 +111,25 @@ class BlueSpec(_Model):
 
     name: str = Field(description="Managed cluster name.")
     resource_group: str = Field(description="Resource group of the cluster (and of its subnet).")
-    location: str = Field("westeurope", description="Azure region.")
+    location: str = Field(default="westeurope", description="Azure region.")
     version: str = Field(description="Kubernetes version of the control plane and pools, e.g. '1.29.9'.")
     node_pools: list[NodePoolSpec] = Field(
         default_factory=lambda: [NodePoolSpec(name="system")],
         min_length=1,
         description="Agent pools; at least one.",
     )
-    network_plugin: Literal["azure", "kubenet", "none"] = Field("azure", description="AKS network plugin.")
-    network_plugin_mode: Literal["overlay"] | None = Field(None, description="'overlay' for Azure CNI Overlay.")
-    subnet: SubnetSpec | None = Field(None, description="Node subnet, seeded so capacity checks can read it.")
+    network_plugin: Literal["azure", "kubenet", "none"] = Field(default="azure", description="AKS network plugin.")
+    network_plugin_mode: Literal["overlay"] | None = Field(default=None, description="'overlay' for Azure CNI Overlay.")
+    subnet: SubnetSpec | None = Field(default=None, description="Node subnet, seeded so capacity checks can read it.")
     tags: dict[str, str] = Field(default_factory=dict, description="Azure tags on the cluster.")
-    aad: bool = Field(False, description="Whether the cluster uses Entra ID (AAD) integration.")
+    aad: bool = Field(default=False, description="Whether the cluster uses Entra ID (AAD) integration.")
     manifests: list[str] = Field(
         default_factory=list,
         description="Manifest files or folders (relative to the playbook file) applied to blue at seeding; "
         "multi-document YAML; the namespaces they use are created.",
     )
     namespaces: list[str] = Field(default_factory=list, description="Extra namespaces to create on blue.")
-    running: bool = Field(True, description="Whether blue starts powered on.")
+    running: bool = Field(default=True, description="Whether blue starts powered on.")
 
     @field_validator("version")
     @classmethod
@@ -142,7 +142,7 @@ class RecordSpec(_Model):
 
     name: str = Field(description="Relative record set name, e.g. 'shop' or '@'.")
     type: Literal["A", "CNAME"] = Field(description="Record type.")
-    ttl: int = Field(300, ge=0, description="Time to live in seconds.")
+    ttl: int = Field(default=300, ge=0, description="Time to live in seconds.")
     values: list[Address] = Field(
         min_length=1, description="A: IPv4 addresses (or Service references); CNAME: exactly one host name."
     )
@@ -158,8 +158,8 @@ class ZoneSpec(_Model):
     """A DNS zone (Azure Private DNS or public Azure DNS) with its records."""
 
     name: str = Field(description="Zone name, e.g. 'shop.internal' or 'example.com'.")
-    private: bool = Field(True, description="True for an Azure Private DNS zone, false for public Azure DNS.")
-    resource_group: str | None = Field(None, description="Resource group of the zone (default: blue's).")
+    private: bool = Field(default=True, description="True for an Azure Private DNS zone, false for public Azure DNS.")
+    resource_group: str | None = Field(default=None, description="Resource group of the zone (default: blue's).")
     records: list[RecordSpec] = Field(default_factory=list, description="Record sets to seed.")
 
 
@@ -168,18 +168,18 @@ class EndpointSpec(_Model):
 
     name: str = Field(description="Endpoint name.")
     target: Address = Field(description="Endpoint target (host name or IP, or a Service reference).")
-    weight: int = Field(1, ge=1, le=1000, description="Weight for the Weighted routing method (1-1000).")
+    weight: int = Field(default=1, ge=1, le=1000, description="Weight for the Weighted routing method (1-1000).")
     type: Literal["ExternalEndpoints", "AzureEndpoints", "NestedEndpoints"] = Field(
-        "ExternalEndpoints", description="Endpoint type (URL segment)."
+        default="ExternalEndpoints", description="Endpoint type (URL segment)."
     )
-    enabled: bool = Field(True, description="Whether the endpoint takes traffic.")
+    enabled: bool = Field(default=True, description="Whether the endpoint takes traffic.")
 
 
 class TrafficManagerSpec(_Model):
     """A Traffic Manager profile with weighted endpoints."""
 
     name: str = Field(description="Profile name.")
-    resource_group: str | None = Field(None, description="Resource group (default: blue's).")
+    resource_group: str | None = Field(default=None, description="Resource group (default: blue's).")
     endpoints: list[EndpointSpec] = Field(default_factory=list, description="Endpoints to seed.")
 
 
@@ -188,17 +188,17 @@ class OriginSpec(_Model):
 
     name: str = Field(description="Origin name.")
     host_name: Address = Field(description="Origin host name or IP (or a Service reference).")
-    weight: int = Field(1000, ge=1, le=1000, description="Origin weight (1-1000).")
-    priority: int = Field(1, ge=1, le=5, description="Origin priority (1-5).")
-    enabled: bool = Field(True, description="Whether the origin takes traffic.")
+    weight: int = Field(default=1000, ge=1, le=1000, description="Origin weight (1-1000).")
+    priority: int = Field(default=1, ge=1, le=5, description="Origin priority (1-5).")
+    enabled: bool = Field(default=True, description="Whether the origin takes traffic.")
 
 
 class FrontDoorSpec(_Model):
     """A Front Door profile with one origin group."""
 
     name: str = Field(description="Front Door profile name.")
-    resource_group: str | None = Field(None, description="Resource group (default: blue's).")
-    origin_group: str = Field("default", description="Origin group name.")
+    resource_group: str | None = Field(default=None, description="Resource group (default: blue's).")
+    origin_group: str = Field(default="default", description="Origin group name.")
     origins: list[OriginSpec] = Field(default_factory=list, description="Origins to seed.")
 
 
@@ -210,7 +210,7 @@ class SimulationSpec(_Model):
         description="Simulated time the world starts at (ISO 8601; naive means UTC).",
     )
     subscription_id: str = Field(
-        "00000000-0000-0000-0000-000000000000", description="Subscription id used where a playbook gives none."
+        default="00000000-0000-0000-0000-000000000000", description="Subscription id used where a playbook gives none."
     )
     kubernetes_versions: dict[str, VersionsSpec] = Field(
         default_factory=dict,
@@ -218,7 +218,7 @@ class SimulationSpec(_Model):
         "blue's location always offers at least blue's version.",
     )
     behaviour: ClusterBehaviourSpec = Field(
-        default_factory=ClusterBehaviourSpec, description="Default behaviour of every simulated cluster."
+        default_factory=lambda: ClusterBehaviourSpec(), description="Default behaviour of every simulated cluster."
     )
     cluster_behaviour: dict[str, ClusterBehaviourSpec] = Field(
         default_factory=dict,
