@@ -1,0 +1,240 @@
+"""The decommission archive: every object of blue's namespaces, on disk, before anything is deleted.
+
+Why: retiring blue must never lose a manifest (field notes §2), and a rollback
+needs the objects exactly as they were, Secrets included. So Secrets are written
+in full, but into files that are 0600 from their first byte, in a 0700
+directory, and nothing this module returns or raises ever quotes an object's
+content: only kinds, namespaces, names, counts and paths.
+
+Layout of one run::
+
+    <directory>/<cluster>-<YYYYMMDDTHHMMSSZ>/     0700
+        <namespace>.yaml     one multi-document YAML file per namespace, 0600
+        _cluster.yaml        cluster-scoped objects (Namespaces, StorageClasses, ...), 0600
+        index.json           kind/namespace/name/file per object, counts, sha256 per file; written last
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .clock import Clock
+from .errors import BluegreenError, RefusedError
+
+__all__ = ["ArchiveError", "ArchiveExistsError", "ArchiveInfo", "read_archive", "write_archive"]
+
+FORMAT = 1
+INDEX = "index.json"
+CLUSTER_FILE = "_cluster.yaml"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+_CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class ArchiveError(BluegreenError):
+    """The archive cannot be written or read back; the message names objects, never their content."""
+
+
+class ArchiveExistsError(RefusedError):
+    """The archive path is already taken; an archive is never overwritten."""
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    """What was archived: counts and paths only, safe to log and show."""
+
+    path: Path  # the archive directory of this run
+    files: int  # manifest files (index.json not counted)
+    objects: int
+    secrets: int
+    sha256: str  # of index.json, which in turn pins the sha256 of every manifest file
+
+
+def _ref(obj: Any, position: int) -> str:
+    """Kind/namespace/name of an object for messages; never its content."""
+    if not isinstance(obj, dict):
+        return f"object #{position} ({type(obj).__name__})"
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
+    kind, ns, name = obj.get("kind"), meta.get("namespace"), meta.get("name")
+    parts = [str(p) for p in (kind, ns, name) if isinstance(p, str) and p]
+    return "/".join(parts) if parts else f"object #{position}"
+
+
+def _identity(obj: Any, position: int) -> tuple[str, str, str | None, str]:
+    """(apiVersion, kind, namespace or None, name), validated so file names are safe."""
+    if not isinstance(obj, dict):
+        raise ArchiveError(f"{_ref(obj, position)} is not a Kubernetes object")
+    meta = obj.get("metadata")
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if not (isinstance(api_version, str) and api_version and isinstance(kind, str) and kind
+            and isinstance(name, str) and name):
+        raise ArchiveError(f"{_ref(obj, position)} lacks apiVersion, kind or metadata.name")
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    if namespace in (None, ""):
+        return api_version, kind, None, name
+    if not isinstance(namespace, str) or not _NAMESPACE.match(namespace):
+        raise ArchiveError(f"{_ref(obj, position)} has an invalid namespace")
+    return api_version, kind, namespace, name
+
+
+def _dump(docs: list[dict[str, Any]], file: str) -> bytes:
+    try:
+        text = yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                                  explicit_start=True)
+    except yaml.YAMLError as exc:
+        # The YAML error quotes the offending value (maybe a Secret's): report only its type.
+        bad = exc.args[1] if len(exc.args) > 1 else None
+        raise ArchiveError(f"{file}: an object holds a value of type {type(bad).__name__} "
+                           "that cannot be written as YAML") from None
+    return text.encode("utf-8")
+
+
+def _write_new_file(directory: Path, name: str, data: bytes) -> None:
+    """Create `name` 0600 from the start, atomically (temp + fsync + rename), never replacing a file."""
+    final = directory / name
+    temp = directory / f".{name}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(temp, flags, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # exact mode whatever the umask; never wider than 0600 at any moment
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    os.close(fd)
+    if final.exists() or final.is_symlink():  # the run directory is ours alone; this is belt and braces
+        os.unlink(temp)
+        raise ArchiveExistsError(f"archive file {final} already exists; refusing to overwrite it")
+    os.rename(temp, final)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any]], *, clock: Clock) -> ArchiveInfo:
+    """Archive `objects` (as read from `cluster`) under `directory`; refuse if this run's path exists.
+
+    Everything is validated and serialised before the first byte hits the disk,
+    so a bad object leaves no half-written archive behind.
+    """
+    if not _CLUSTER_NAME.match(cluster):
+        raise ArchiveError(f"cluster name {cluster!r} is not usable in a path")
+    stamp = clock.now().astimezone(timezone.utc)
+    run_dir = Path(directory) / f"{cluster}-{stamp.strftime('%Y%m%dT%H%M%SZ')}"
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    entries: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str | None, str]] = set()
+    secrets = 0
+    for position, obj in enumerate(objects):
+        api_version, kind, namespace, name = _identity(obj, position)
+        key = (api_version.split("/")[0] if "/" in api_version else "", kind, namespace, name)
+        if key in seen:
+            raise ArchiveError(f"{_ref(obj, position)} appears twice")
+        seen.add(key)
+        file = CLUSTER_FILE if namespace is None else f"{namespace}.yaml"
+        docs = groups.setdefault(file, [])
+        entries.append({"apiVersion": api_version, "kind": kind, "namespace": namespace, "name": name,
+                        "file": file, "document": len(docs)})
+        docs.append(obj)
+        if kind == "Secret":
+            secrets += 1
+
+    payloads = {file: _dump(docs, file) for file, docs in sorted(groups.items())}
+    index = {
+        "format": FORMAT,
+        "cluster": cluster,
+        "created": stamp.isoformat(),
+        "counts": {"files": len(payloads), "objects": len(entries), "secrets": secrets},
+        "files": {file: {"sha256": hashlib.sha256(data).hexdigest(), "objects": len(groups[file])}
+                  for file, data in payloads.items()},
+        "objects": entries,
+    }
+    index_bytes = (json.dumps(index, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+    Path(directory).mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    try:
+        os.mkdir(run_dir, DIR_MODE)
+    except FileExistsError:
+        raise ArchiveExistsError(f"archive {run_dir} already exists; refusing to overwrite it") from None
+    os.chmod(run_dir, DIR_MODE)
+    try:
+        for file, data in payloads.items():
+            _write_new_file(run_dir, file, data)
+        _write_new_file(run_dir, INDEX, index_bytes)  # last: an archive without an index is incomplete
+        _fsync_dir(run_dir)
+    except OSError as exc:
+        raise ArchiveError(f"cannot write archive {run_dir}: {exc.strerror or type(exc).__name__}") from None
+    return ArchiveInfo(run_dir, len(payloads), len(entries), secrets, hashlib.sha256(index_bytes).hexdigest())
+
+
+def read_archive(path: Path) -> list[dict[str, Any]]:
+    """The archived objects in their original order, after checking every file against the index."""
+    path = Path(path)
+    try:
+        index = json.loads((path / INDEX).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArchiveError(f"{path} has no {INDEX}: not an archive, or an incomplete one") from None
+    except (OSError, ValueError) as exc:
+        raise ArchiveError(f"{path / INDEX} is unreadable ({type(exc).__name__})") from None
+    if not isinstance(index, dict) or index.get("format") != FORMAT:
+        raise ArchiveError(f"{path / INDEX}: unknown archive format")
+
+    documents: dict[str, list[Any]] = {}
+    for file, meta in index.get("files", {}).items():
+        if "/" in file or "\\" in file or file.startswith("."):
+            raise ArchiveError(f"{path / INDEX}: bad file name in index")
+        try:
+            data = (path / file).read_bytes()
+        except OSError as exc:
+            raise ArchiveError(f"{path / file} is unreadable ({exc.strerror or type(exc).__name__})") from None
+        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+            raise ArchiveError(f"{path / file} does not match its sha256 in the index")
+        try:
+            documents[file] = [doc for doc in yaml.safe_load_all(data.decode("utf-8")) if doc is not None]
+        except (yaml.YAMLError, UnicodeDecodeError):
+            raise ArchiveError(f"{path / file} is not valid YAML") from None
+        if len(documents[file]) != meta.get("objects"):
+            raise ArchiveError(f"{path / file} holds {len(documents[file])} objects, "
+                               f"the index says {meta.get('objects')}")
+
+    objects: list[dict[str, Any]] = []
+    for entry in index.get("objects", []):
+        try:
+            obj = documents[entry["file"]][entry["document"]]
+        except (KeyError, IndexError, TypeError):
+            raise ArchiveError(f"{path / INDEX}: entry {entry.get('kind')}/{entry.get('name')} "
+                               "points nowhere") from None
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        if not isinstance(meta, dict) or (obj.get("kind"), meta.get("name")) != (entry.get("kind"), entry.get("name")):
+            raise ArchiveError(f"{path / entry['file']}: document {entry['document']} is not "
+                               f"{entry.get('kind')}/{entry.get('name')} as the index says")
+        objects.append(obj)
+    return objects
