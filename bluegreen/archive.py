@@ -93,16 +93,16 @@ def _identity(obj: Any, position: int) -> tuple[str, str, str | None, str]:
     return api_version, kind, namespace, name
 
 
-def _dump(docs: list[dict[str, Any]], file: str) -> bytes:
+def _dump(obj: dict[str, Any], position: int) -> str:
+    """One YAML document; on failure name the object and the value's type, never the value."""
     try:
-        text = yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                                  explicit_start=True)
+        return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                              explicit_start=True)
     except yaml.YAMLError as exc:
-        # The YAML error quotes the offending value (maybe a Secret's): report only its type.
+        # PyYAML's error carries the offending value (maybe a Secret's): keep only its type.
         bad = exc.args[1] if len(exc.args) > 1 else None
-        raise ArchiveError(f"{file}: an object holds a value of type {type(bad).__name__} "
+        raise ArchiveError(f"{_ref(obj, position)} holds a value of type {type(bad).__name__} "
                            "that cannot be written as YAML") from None
-    return text.encode("utf-8")
 
 
 def _write_new_file(directory: Path, name: str, data: bytes) -> None:
@@ -149,7 +149,7 @@ def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any
     stamp = clock.now().astimezone(timezone.utc)
     run_dir = Path(directory) / f"{cluster}-{stamp.strftime('%Y%m%dT%H%M%SZ')}"
 
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[str]] = {}
     entries: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str | None, str]] = set()
     secrets = 0
@@ -163,11 +163,11 @@ def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any
         docs = groups.setdefault(file, [])
         entries.append({"apiVersion": api_version, "kind": kind, "namespace": namespace, "name": name,
                         "file": file, "document": len(docs)})
-        docs.append(obj)
+        docs.append(_dump(obj, position))
         if kind == "Secret":
             secrets += 1
 
-    payloads = {file: _dump(docs, file) for file, docs in sorted(groups.items())}
+    payloads = {file: "".join(docs).encode("utf-8") for file, docs in sorted(groups.items())}
     index = {
         "format": FORMAT,
         "cluster": cluster,

@@ -169,6 +169,7 @@ def test_secret_values_never_in_returned_or_raised_text(tmp_path: Path, clock: S
         assert "aHVudGVyMi1kby1ub3QtbGVhay0zZjlh" not in text
         assert "cGFzc3dvcmQ=" not in text  # the AKS store demo's secret value
     assert "Secret/store/db-credentials appears twice" in str(duplicate.value)
+    assert str(unserialisable.value).startswith("Secret/store/db-credentials holds a value of type object")
 
 
 def test_refuses_to_overwrite_existing_archive(tmp_path: Path, clock: SimClock,
