@@ -190,8 +190,10 @@ def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any
             _write_new_file(run_dir, file, data)
         _write_new_file(run_dir, INDEX, index_bytes)  # last: an archive without an index is incomplete
         _fsync_dir(run_dir)
+        _fsync_dir(Path(directory))  # the run directory's own entry survives a crash too
     except OSError as exc:
-        raise ArchiveError(f"cannot write archive {run_dir}: {exc.strerror or type(exc).__name__}") from None
+        raise ArchiveError(f"cannot write archive {run_dir} ({exc.strerror or type(exc).__name__}); "
+                           f"what was written is left there without {INDEX}") from None
     return ArchiveInfo(run_dir, len(payloads), len(entries), secrets, hashlib.sha256(index_bytes).hexdigest())
 
 
@@ -206,9 +208,13 @@ def read_archive(path: Path) -> list[dict[str, Any]]:
         raise ArchiveError(f"{path / INDEX} is unreadable ({type(exc).__name__})") from None
     if not isinstance(index, dict) or index.get("format") != FORMAT:
         raise ArchiveError(f"{path / INDEX}: unknown archive format")
+    files, entries = index.get("files"), index.get("objects")
+    if not (isinstance(files, dict) and all(isinstance(m, dict) for m in files.values())
+            and isinstance(entries, list) and all(isinstance(e, dict) for e in entries)):
+        raise ArchiveError(f"{path / INDEX}: malformed index")
 
     documents: dict[str, list[Any]] = {}
-    for file, meta in index.get("files", {}).items():
+    for file, meta in files.items():
         if "/" in file or "\\" in file or file.startswith("."):
             raise ArchiveError(f"{path / INDEX}: bad file name in index")
         try:
@@ -226,7 +232,7 @@ def read_archive(path: Path) -> list[dict[str, Any]]:
                                f"the index says {meta.get('objects')}")
 
     objects: list[dict[str, Any]] = []
-    for entry in index.get("objects", []):
+    for entry in entries:
         try:
             obj = documents[entry["file"]][entry["document"]]
         except (KeyError, IndexError, TypeError):

@@ -5,6 +5,10 @@ the request must go to green's ingress IP while the URL's host name travels in
 the Host header and as TLS SNI (ingress controllers route and pick certificates
 on both). Certificates are verified against that host name, not the IP.
 
+Redirects are not followed: a 3xx is compared with `expect_status` like any
+status, because following it would leave green (the Location names the public,
+still-blue host).
+
 Standard library only (http.client + ssl + socket): the simulator patches
 `requests` in-process, and a smoke check must talk to a real socket.
 """

@@ -229,3 +229,39 @@ def test_read_archive_refuses_incomplete_archive(tmp_path: Path, clock: SimClock
 def test_info_is_frozen_counts_and_paths_only() -> None:
     fields = set(ArchiveInfo.__dataclass_fields__)
     assert fields == {"path", "files", "objects", "secrets", "sha256"}
+
+
+@pytest.mark.parametrize("index", [{"format": 1, "files": [], "objects": []},
+                                   {"format": 1, "files": {"a.yaml": "x"}, "objects": []},
+                                   {"format": 2, "files": {}, "objects": []}])
+def test_read_archive_refuses_malformed_index(tmp_path: Path, index: dict[str, Any]) -> None:
+    (tmp_path / "index.json").write_text(json.dumps(index))
+    with pytest.raises(ArchiveError):
+        read_archive(tmp_path)
+
+
+def test_read_archive_refuses_index_pointing_outside(tmp_path: Path, clock: SimClock) -> None:
+    info = write_archive(tmp_path / "a", "aks-blue", [secret()], clock=clock)
+    index_path = info.path / "index.json"
+    index = json.loads(index_path.read_text())
+    index["files"] = {"../../etc.yaml": index["files"]["store.yaml"]}
+    os.chmod(index_path, 0o600)
+    index_path.write_text(json.dumps(index))
+    with pytest.raises(ArchiveError, match="bad file name"):
+        read_archive(info.path)
+
+
+def test_disk_full_is_an_archive_error_and_leaves_no_index(tmp_path: Path, clock: SimClock,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(fd: int, data: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(ArchiveError, match="No space left on device") as err:
+        write_archive(tmp_path, "aks-blue", [secret()], clock=clock)
+    monkeypatch.undo()
+    assert SEEDED_SECRET not in str(err.value)
+    run_dir = tmp_path / "aks-blue-20260314T092653Z"
+    assert list(run_dir.iterdir()) == []  # the temp file was removed, no index: visibly incomplete
+    with pytest.raises(ArchiveError, match="no index.json"):
+        read_archive(run_dir)
