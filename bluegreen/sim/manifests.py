@@ -1,0 +1,64 @@
+"""Read the manifests a simulation seeds onto blue, and the namespaces they need.
+
+Seeding only needs "every object in these files and folders"; errors name the
+playbook field and the file so `bluegreen sim init` can say exactly what is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bluegreen.errors import PlaybookError
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def load_seed_objects(paths: list[str], base_dir: Path, field: str) -> list[dict[str, Any]]:
+    """Every object in `paths` (relative to `base_dir`; folders searched recursively), `kind: List` flattened."""
+    objects: list[dict[str, Any]] = []
+    for index, entry in enumerate(paths):
+        path = (base_dir / entry).resolve()
+        where = f"{field}[{index}]"
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES)
+        elif path.is_file():
+            files = [path]
+        else:
+            raise PlaybookError(f"no such manifest file or folder: {path}", field=where)
+        for file in files:
+            objects.extend(_load_file(file, where))
+    return objects
+
+
+def _load_file(file: Path, where: str) -> list[dict[str, Any]]:
+    try:
+        documents = list(yaml.safe_load_all(file.read_text()))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PlaybookError(f"cannot read {file}: {exc}", field=where) from exc
+    objects: list[dict[str, Any]] = []
+    for number, doc in enumerate(documents, start=1):
+        if doc is None:
+            continue
+        items = doc.get("items") if isinstance(doc, dict) and str(doc.get("kind", "")).endswith("List") else [doc]
+        for obj in items or []:
+            if not (isinstance(obj, dict) and obj.get("kind") and isinstance(obj.get("metadata"), dict)
+                    and obj["metadata"].get("name")):
+                raise PlaybookError(
+                    f"{file} document {number} is not a Kubernetes object (kind and metadata.name)", field=where
+                )
+            objects.append(obj)
+    return objects
+
+
+def namespaces_needed(objects: list[dict[str, Any]], extra: list[str]) -> list[dict[str, Any]]:
+    """Namespace objects for every namespace used or asked for that is neither built in nor in the manifests."""
+    defined = {o["metadata"]["name"] for o in objects if o.get("kind") == "Namespace"}
+    wanted: list[str] = []
+    for name in [*extra, *(o["metadata"].get("namespace") for o in objects)]:
+        if name and name not in defined and name not in BUILTIN_NAMESPACES and name not in wanted:
+            wanted.append(name)
+    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in wanted]

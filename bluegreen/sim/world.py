@@ -1,0 +1,513 @@
+"""The simulated world: fake ARM + one fake API server per cluster + one clock, kept in a directory.
+
+Successive CLI invocations (`bluegreen sim ...`, `bluegreen run --simulate`)
+share the world through its directory. The state is persisted after every
+mutation and every clock advance, atomically, so a process killed at any
+instant leaves a world the next process can open and continue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import responses
+
+from bluegreen.errors import BluegreenError, PlaybookError
+from bluegreen.sim import persist
+from bluegreen.sim.arm import FaultSpec
+from bluegreen.sim.arm.simulator import ArmSimulator
+from bluegreen.sim.clock import SimClock
+from bluegreen.sim.credential import SimulatedCredential
+from bluegreen.sim.kube.cluster import ClusterBehaviour, ClusterSimulator
+from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
+from bluegreen.sim.spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
+
+STATE_VERSION = 1
+_ARM = re.compile(r"^https://management\.azure\.com(?::443)?/", re.IGNORECASE)
+_NOT_ARM = re.compile(r"^(?!https://management\.azure\.com(?::443)?/)", re.IGNORECASE)
+_IPS_PER_WORLD = 254 * 256
+_DEFAULT_BEHAVIOUR: dict[str, Any] = {
+    "pod_ready_seconds": 20.0,
+    "job_seconds": 30.0,
+    "broken_images": [],
+    "node_count": 3,
+}
+
+
+class WorldError(BluegreenError):
+    """The world directory or a request against it is unusable (not a world, unknown cluster)."""
+
+
+class _WorldClock(SimClock):
+    """SimClock that tells the world when a whole `advance` is done, so it persists once per wait."""
+
+    def __init__(self, start: datetime, after_advance: Callable[[], None]) -> None:
+        super().__init__(start)
+        self._after_advance = after_advance
+
+    def advance(self, seconds: float) -> None:
+        super().advance(seconds)
+        if seconds > 0:
+            self._after_advance()
+
+
+class _LockedRequestsMock(responses.RequestsMock):
+    """Serialises fake-ARM requests with the API servers' threads, so a persist never sees half a change.
+
+    Only ARM requests take the lock: a passthru request may be served by an API-server thread that
+    needs the same lock.
+    """
+
+    def __init__(self, lock: threading.RLock) -> None:
+        super().__init__(assert_all_requests_are_fired=False)
+        self._world_lock = lock
+
+    def _on_request(self, adapter: Any, request: Any, **kwargs: Any) -> Any:
+        if request.url and _ARM.match(request.url):
+            with self._world_lock:
+                return super()._on_request(adapter, request, **kwargs)
+        return super()._on_request(adapter, request, **kwargs)
+
+
+class World:
+    """Composes ArmSimulator and ClusterSimulators, and implements the ARM fake's ClusterHooks."""
+
+    def __init__(self, directory: Path, state: dict[str, Any], *, seeding: bool = False) -> None:
+        self.directory = directory
+        self._lock = threading.RLock()
+        self._serving = False
+        self._quiet = seeding  # seeding is not traffic: no counting, no persisting
+        self.subscription_id: str = state["subscription_id"]
+        self.credential = SimulatedCredential()
+        self.clock: SimClock = _WorldClock(_parse_time(state["clock"]), self._advanced)
+        self._ip: dict[str, Any] = dict(state["ip"])
+        self._behaviour: dict[str, Any] = state["behaviour"]
+        self._log: list[dict[str, Any]] = list(state.get("log", []))
+        self._mutations: dict[str, int] = dict(state.get("mutations", {}))
+        self._crash: dict[str, Any] | None = state.get("crash")
+        self._meta: dict[str, dict[str, Any]] = {}
+        self._clusters: dict[str, ClusterSimulator] = {}
+        for cluster_id, saved in state.get("clusters", {}).items():
+            self._add_cluster(cluster_id, saved["name"], saved["version"], saved["running"], saved["state"])
+        self.arm = ArmSimulator(self.clock, self, state.get("arm"))
+        self.arm.on_mutation = self._arm_mutated
+        self.clock.subscribe(self._on_clock)
+        self._mock: responses.RequestsMock | None = None
+
+    # ----------------------------------------------------------------- creation and opening
+    @classmethod
+    def create(cls, directory: Path, spec: SimulationSpec, base_dir: Path, *, replace: bool = False) -> None:
+        """Seed a world from `spec` (manifest paths relative to `base_dir`) and persist it to `directory`.
+
+        Everything is built in memory first, so a bad spec leaves no directory behind.
+        """
+        directory = Path(directory)
+        _check_target(directory, replace)
+        blue_objects = load_seed_objects(spec.blue.manifests, base_dir, "simulation.blue.manifests")
+        namespaces = namespaces_needed(blue_objects, spec.blue.namespaces)
+        world = cls(directory, _initial_state(spec), seeding=True)
+        world._seed(spec, namespaces + blue_objects)
+        world._quiet = False
+        directory.mkdir(parents=True, exist_ok=True)
+        with persist.exclusive(directory):
+            _check_target(directory, replace)
+            world.persist()
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, directory: Path) -> Iterator[World]:
+        """Lock the world, load it, serve its running clusters and the fake ARM; persist on the way out."""
+        directory = Path(directory)
+        if not persist.is_world(directory):
+            raise WorldError(f"{directory} is not a simulated world (run `bluegreen sim init` first)")
+        with persist.exclusive(directory):
+            world = cls(directory, persist.load_state(directory))
+            try:
+                world._start_serving()
+                yield world
+            finally:
+                world._stop_serving()
+                world.persist()
+
+    @staticmethod
+    def schedule_crash(directory: Path, after_mutations: int) -> None:
+        """Arm a one-shot crash: the process that counts `after_mutations` more mutations persists them and
+        SIGKILLs itself. The fault is saved as consumed before the kill, so a re-run goes through."""
+        if after_mutations < 1:
+            raise ValueError("after_mutations must be at least 1")
+        directory = Path(directory)
+        with persist.exclusive(directory):
+            state = persist.load_state(directory)
+            state["crash"] = {"after_mutations": after_mutations, "remaining": after_mutations, "consumed": False}
+            persist.dump_state(directory, state)
+
+    def _seed(self, spec: SimulationSpec, blue_objects: list[dict[str, Any]]) -> None:
+        blue = spec.blue
+        sub = self.subscription_id
+        offered = {loc: (list(v.versions), list(v.preview)) for loc, v in spec.kubernetes_versions.items()}
+        ga, _ = offered.setdefault(blue.location, ([], []))
+        if blue.version not in ga and blue.version not in offered[blue.location][1]:
+            ga.append(blue.version)
+        for location, (versions, preview) in offered.items():
+            self.arm.seed_kubernetes_versions(location, versions, preview=preview)
+        if blue.subnet is not None:
+            s = blue.subnet
+            self.arm.seed_subnet(sub, blue.resource_group, s.vnet, s.name, prefix=s.prefix, used_ips=s.used_ips)
+        pools = [p.model_dump() for p in blue.node_pools]
+        cluster_id = self.arm.seed_cluster(
+            sub,
+            blue.resource_group,
+            blue.name,
+            location=blue.location,
+            version=blue.version,
+            pools=pools,
+            network_plugin=blue.network_plugin,
+            network_plugin_mode=blue.network_plugin_mode,
+            tags=dict(blue.tags),
+            running=True,
+            aad=blue.aad,
+        )
+        if cluster_id not in self._clusters:
+            raise WorldError(f"seeding {blue.name}: the ARM fake did not report the cluster as created")
+        cluster = self._clusters[cluster_id]
+        if blue_objects:
+            cluster.load_objects(blue_objects)
+        clusters = {"blue": cluster}
+        for z, zone in enumerate(spec.dns_zones):
+            rg = zone.resource_group or blue.resource_group
+            if zone.private:
+                self.arm.seed_private_zone(sub, rg, zone.name)
+            else:
+                self.arm.seed_public_zone(sub, rg, zone.name)
+            for r, record in enumerate(zone.records):
+                where = f"simulation.dns_zones[{z}].records[{r}].values"
+                values = [self._resolve(v, clusters, f"{where}[{i}]") for i, v in enumerate(record.values)]
+                self.arm.seed_record(
+                    private=zone.private, subscription=sub, resource_group=rg, zone=zone.name,
+                    name=record.name, type=record.type, values=values, ttl=record.ttl,
+                )
+        for t, tm in enumerate(spec.traffic_managers):
+            endpoints = [
+                {"name": e.name, "type": e.type, "weight": e.weight, "enabled": e.enabled,
+                 "target": self._resolve(e.target, clusters, f"simulation.traffic_managers[{t}].endpoints[{i}].target")}
+                for i, e in enumerate(tm.endpoints)
+            ]
+            self.arm.seed_traffic_manager(sub, tm.resource_group or blue.resource_group, tm.name, endpoints=endpoints)
+        for f, fd in enumerate(spec.front_doors):
+            origins = [
+                {"name": o.name, "weight": o.weight, "priority": o.priority, "enabled": o.enabled,
+                 "host_name": self._resolve(o.host_name, clusters, f"simulation.front_doors[{f}].origins[{i}].host_name")}
+                for i, o in enumerate(fd.origins)
+            ]
+            self.arm.seed_front_door(sub, fd.resource_group or blue.resource_group, fd.name, fd.origin_group,
+                                     origins=origins)
+        for i, fault in enumerate(spec.faults):
+            try:
+                self.arm.add_fault(FaultSpec.from_dict(fault))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PlaybookError(f"invalid fault: {exc}", field=f"simulation.faults[{i}]") from exc
+        if not blue.running:
+            self.arm.set_power(cluster_id, False)
+
+    def _resolve(self, value: Address, clusters: dict[str, ClusterSimulator], field: str) -> str:
+        if not isinstance(value, ServiceRef):
+            return value
+        namespace, name = value.service.split("/")
+        for obj in clusters[value.cluster].objects():
+            meta = obj.get("metadata", {})
+            if obj.get("kind") == "Service" and meta.get("namespace", "default") == namespace and meta.get("name") == name:
+                ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+                ip = ingress[0].get("ip") if ingress else None
+                if not ip:
+                    raise PlaybookError(f"Service {value.service} on {value.cluster} has no LoadBalancer IP", field=field)
+                return str(ip)
+        raise PlaybookError(f"no Service {value.service} on {value.cluster}", field=field)
+
+    # ----------------------------------------------------------------- ClusterHooks
+    def cluster_created(self, cluster_id: str, name: str, kubernetes_version: str) -> None:
+        with self._lock:
+            cluster = self._add_cluster(cluster_id, name, kubernetes_version, True, None)
+            if self._serving:
+                cluster.start()
+            self._changed()
+
+    def cluster_deleted(self, cluster_id: str) -> None:
+        with self._lock:
+            cluster = self._clusters.pop(cluster_id, None)
+            self._meta.pop(cluster_id, None)
+            if cluster is not None and cluster.running:
+                cluster.stop()
+            self._changed()
+
+    def cluster_power_changed(self, cluster_id: str, running: bool) -> None:
+        with self._lock:
+            cluster = self._clusters.get(cluster_id)
+            if cluster is None:
+                return
+            self._meta[cluster_id]["running"] = running
+            if self._serving and running and not cluster.running:
+                cluster.start()
+            elif not running and cluster.running:
+                cluster.stop()
+            self._changed()
+
+    def kubeconfig(self, cluster_id: str, role: str) -> bytes:
+        cluster = self._clusters[cluster_id]
+        return cluster.kubeconfig(user="clusterAdmin" if role == "admin" else "clusterUser")
+
+    # ----------------------------------------------------------------- operations
+    def advance(self, seconds: float) -> None:
+        """Let simulated time pass (ARM operations settle, controllers and cron run)."""
+        self.clock.advance(seconds)
+
+    def start_cluster(self, name: str) -> None:
+        """Portal-style start: immediate, as if someone pressed the button (or Terraform touched a tag)."""
+        self.arm.set_power(self.cluster_id(name), True)
+        self.persist()
+
+    def stop_cluster(self, name: str) -> None:
+        """Portal-style stop: immediate; the API server stops answering, its objects are kept."""
+        self.arm.set_power(self.cluster_id(name), False)
+        self.persist()
+
+    def cluster_id(self, name: str) -> str:
+        matches = [cid for cid, meta in self._meta.items() if meta["name"].lower() == name.lower()]
+        if not matches:
+            known = ", ".join(sorted(m["name"] for m in self._meta.values())) or "none"
+            raise PlaybookError(f"no simulated cluster named {name!r} (known: {known})", field="cluster")
+        if len(matches) > 1:
+            raise PlaybookError(f"cluster name {name!r} is ambiguous: {', '.join(matches)}", field="cluster")
+        return matches[0]
+
+    def cluster(self, name: str) -> ClusterSimulator:
+        return self._clusters[self.cluster_id(name)]
+
+    def kubeconfigs(self) -> dict[str, bytes]:
+        """User kubeconfig of every running cluster, by cluster name."""
+        return {
+            meta["name"]: self._clusters[cid].kubeconfig(user="clusterUser")
+            for cid, meta in self._meta.items()
+            if self._clusters[cid].running
+        }
+
+    @property
+    def execution_log(self) -> list[dict[str, Any]]:
+        return [dict(e) for e in self._log]
+
+    def show(self) -> dict[str, Any]:
+        """A stable JSON view of the world; the shape is documented in docs/simulator.md."""
+        with self._lock:
+            arm_clusters = {c["id"].lower(): c for c in self.arm.clusters()}
+            clusters = []
+            objects: dict[str, list[dict[str, Any]]] = {}
+            for cid, meta in sorted(self._meta.items(), key=lambda kv: kv[1]["name"]):
+                cluster = self._clusters[cid]
+                arm = arm_clusters.get(cid.lower(), {})
+                clusters.append({
+                    "name": meta["name"],
+                    "id": cid,
+                    "resource_group": arm.get("resource_group", _resource_group(cid)),
+                    "power_state": arm.get("power_state", "Running" if meta["running"] else "Stopped"),
+                    "provisioning_state": arm.get("provisioning_state"),
+                    "kubernetes_version": arm.get("kubernetes_version", meta["version"]),
+                    "server_url": cluster.server_url if cluster.running else None,
+                })
+                objects[meta["name"]] = [_object_view(o) for o in cluster.summary()]
+            total = sum(self._mutations.values())
+            return {
+                "time": _iso(self.clock.now()),
+                "subscription_id": self.subscription_id,
+                "clusters": clusters,
+                "objects": objects,
+                "records": [_record_view(r) for r in self.arm.records()],
+                "weights": self.arm.weights(),
+                "executions": self.execution_log,
+                "mutations": {"by_api": dict(sorted(self._mutations.items())), "total": total},
+            }
+
+    # ----------------------------------------------------------------- persistence
+    def to_state(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "version": STATE_VERSION,
+                "subscription_id": self.subscription_id,
+                "clock": _iso(self.clock.now()),
+                "ip": dict(self._ip),
+                "behaviour": self._behaviour,
+                "arm": self.arm.to_state(),
+                "clusters": {
+                    cid: {**meta, "state": self._clusters[cid].to_state()} for cid, meta in self._meta.items()
+                },
+                "log": self._log,
+                "mutations": self._mutations,
+                "crash": self._crash,
+            }
+
+    def persist(self) -> None:
+        with self._lock:
+            persist.dump_state(self.directory, self.to_state())
+
+    # ----------------------------------------------------------------- internals
+    def _add_cluster(
+        self, cluster_id: str, name: str, version: str, running: bool, state: dict[str, Any] | None
+    ) -> ClusterSimulator:
+        cluster = ClusterSimulator(
+            name,
+            version,
+            self.clock,
+            lock=self._lock,
+            ip_allocator=self._allocate_ip,
+            on_mutation=lambda: self._kube_mutated(name),
+            log=lambda entry: self._logged(name, entry),
+            behaviour=ClusterBehaviour(**self._behaviour_for(name)),
+            state=state,
+        )
+        self._clusters[cluster_id] = cluster
+        self._meta[cluster_id] = {"name": name, "version": version, "running": running}
+        return cluster
+
+    def _behaviour_for(self, name: str) -> dict[str, Any]:
+        merged = dict(_DEFAULT_BEHAVIOUR)
+        merged.update({k: v for k, v in self._behaviour["default"].items() if v is not None})
+        overrides = self._behaviour["clusters"].get(name) or {}
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        merged["broken_images"] = list(merged["broken_images"])
+        return merged
+
+    def _allocate_ip(self) -> str:
+        with self._lock:
+            n = self._ip["next"]
+            if n >= _IPS_PER_WORLD:
+                raise WorldError("the simulated world ran out of LoadBalancer addresses")
+            self._ip["next"] = n + 1
+            third, fourth = divmod(n, 254)
+            return f"127.{self._ip['octet']}.{third}.{fourth + 1}"
+
+    def _start_serving(self) -> None:
+        with self._lock:
+            self._serving = True
+            mock = _LockedRequestsMock(self._lock)
+            self.arm.install(mock)
+            mock.add_passthru(_NOT_ARM)
+            mock.start()
+            self._mock = mock
+            for cid, meta in self._meta.items():
+                if meta["running"] and not self._clusters[cid].running:
+                    self._clusters[cid].start()
+
+    def _stop_serving(self) -> None:
+        with self._lock:
+            self._serving = False
+            for cluster in self._clusters.values():
+                if cluster.running:
+                    cluster.stop()
+            if self._mock is not None:
+                self._mock.stop(allow_assert=False)
+                self._mock.reset()
+                self._mock = None
+
+    def _on_clock(self, old: datetime, new: datetime) -> None:
+        with self._lock:
+            self.arm.settle()
+            for cid, cluster in list(self._clusters.items()):
+                if self._meta[cid]["running"]:
+                    cluster.on_clock(old, new)
+
+    def _advanced(self) -> None:
+        if not self._quiet:
+            self.persist()
+
+    def _arm_mutated(self, api: str) -> None:
+        self._count(api)
+
+    def _kube_mutated(self, name: str) -> None:
+        self._count(f"kubernetes/{name}")
+
+    def _logged(self, name: str, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._log.append({**entry, "seq": len(self._log) + 1, "cluster": name})
+
+    def _changed(self) -> None:
+        if not self._quiet:
+            self.persist()
+
+    def _count(self, api: str) -> None:
+        if self._quiet:
+            return
+        with self._lock:
+            self._mutations[api] = self._mutations.get(api, 0) + 1
+            crash = self._crash
+            if crash and not crash["consumed"]:
+                crash["remaining"] -= 1
+                if crash["remaining"] <= 0:
+                    crash["consumed"] = True
+                    self.persist()
+                    os.kill(os.getpid(), signal.SIGKILL)
+            self.persist()
+
+
+def _check_target(directory: Path, replace: bool) -> None:
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise WorldError(f"{directory} exists and is not a directory")
+    if persist.is_world(directory):
+        if not replace:
+            raise WorldError(f"{directory} already holds a simulated world (replace it explicitly)")
+        return
+    if any(p.name != persist.LOCK_FILE for p in directory.iterdir()):
+        raise WorldError(f"{directory} is not empty and is not a simulated world; refusing to write there")
+
+
+def _initial_state(spec: SimulationSpec) -> dict[str, Any]:
+    rng = random.SystemRandom()
+    return {
+        "subscription_id": spec.subscription_id,
+        "clock": _iso(spec.start),
+        # A random /16 inside 127/8 (never 127.0.x.x) and a random start in it, so parallel worlds don't collide.
+        "ip": {"octet": rng.randint(1, 254), "next": rng.randrange(0, _IPS_PER_WORLD - 4096)},
+        "behaviour": {
+            "default": _behaviour_dict(spec.behaviour),
+            "clusters": {name: _behaviour_dict(b) for name, b in spec.cluster_behaviour.items()},
+        },
+        "log": [],
+        "mutations": {},
+        "crash": None,
+    }
+
+
+def _behaviour_dict(spec: ClusterBehaviourSpec) -> dict[str, Any]:
+    return spec.model_dump()
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _resource_group(cluster_id: str) -> str | None:
+    parts = cluster_id.split("/")
+    lowered = [p.lower() for p in parts]
+    return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else None
+
+
+def _object_view(summary: dict[str, Any]) -> dict[str, Any]:
+    keys = ("kind", "namespace", "name", "replicas", "ready", "suspend")
+    return {k: summary.get(k) for k in keys}
+
+
+def _record_view(record: dict[str, Any]) -> dict[str, Any]:
+    keys = ("zone", "private", "name", "type", "values", "ttl", "etag")
+    return {k: record.get(k) for k in keys}
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

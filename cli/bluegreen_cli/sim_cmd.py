@@ -1,0 +1,222 @@
+"""`bluegreen sim ...`: create, inspect and drive a simulated world kept in a directory.
+
+Thin: every command opens the world, calls one World method and renders the
+result. Bad input exits 2 before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from bluegreen.errors import BluegreenError, PlaybookError
+from bluegreen.sim.spec import SimulationSpec
+from bluegreen.sim.world import World
+
+app = typer.Typer(help="Simulated Azure + Kubernetes world for trying playbooks without a subscription.",
+                  no_args_is_help=True)
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+class Output(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '10m', '2h', '1d', or combinations such as '1h30m', to seconds."""
+    compact = text.strip().lower()
+    if not compact or _DURATION.sub("", compact):
+        raise PlaybookError(f"not a duration: {text!r} (use e.g. 90s, 10m, 2h, 1d, 1h30m)", field="DURATION")
+    return sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
+
+
+def load_simulation(playbook: Path) -> SimulationSpec:
+    """The playbook's `simulation:` section, validated; errors name the field."""
+    try:
+        document = yaml.safe_load(playbook.read_text())
+    except OSError as exc:
+        raise PlaybookError(f"cannot read playbook: {exc.strerror or exc}", field=str(playbook)) from exc
+    except yaml.YAMLError as exc:
+        raise PlaybookError(f"not valid YAML: {exc}", field=str(playbook)) from exc
+    if not isinstance(document, dict) or not isinstance(document.get("simulation"), dict):
+        raise PlaybookError("the playbook has no `simulation:` section", field="simulation")
+    try:
+        return SimulationSpec.model_validate(document["simulation"])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in ("simulation", *first["loc"]))
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise PlaybookError(f"{first['msg']}{more}", field=where) from exc
+
+
+def _fail(exc: BluegreenError) -> typer.Exit:
+    Console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    return typer.Exit(EXIT_BAD_INPUT if isinstance(exc, PlaybookError) else EXIT_FAILED)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Directory to hold the world (created; must be empty).")],
+    playbook: Annotated[Path, typer.Option("--playbook", "-p", help="Playbook whose `simulation:` section seeds it.")],
+    replace: Annotated[bool, typer.Option("--replace", help="Replace a world that already exists in DIRECTORY.")] = False,
+) -> None:
+    """Seed a world from a playbook's `simulation:` section."""
+    try:
+        spec = load_simulation(playbook)
+        World.create(directory, spec, playbook.resolve().parent, replace=replace)
+    except BluegreenError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"simulated world created in {directory}")
+
+
+@app.command()
+def show(
+    directory: Annotated[Path, typer.Argument(help="World directory.")],
+    output: Annotated[Output, typer.Option("--output", "-o", help="text (tables) or json.")] = Output.text,
+) -> None:
+    """Print the world: time, clusters, objects, DNS records, weights, CronJob runs, mutations."""
+    try:
+        with World.open(directory) as world:
+            view = world.show()
+    except BluegreenError as exc:
+        raise _fail(exc) from exc
+    if output is Output.json:
+        typer.echo(json.dumps(view, indent=2))
+    else:
+        _render(view, Console())
+
+
+@app.command()
+def advance(
+    directory: Annotated[Path, typer.Argument(help="World directory.")],
+    duration: Annotated[str, typer.Argument(help="How much simulated time passes: 90s, 10m, 2h, 1d, 1h30m.")],
+) -> None:
+    """Let simulated time pass: ARM operations finish, pods get ready, CronJobs fire."""
+    try:
+        seconds = parse_duration(duration)
+        with World.open(directory) as world:
+            world.advance(seconds)
+            now = world.clock.now()
+    except BluegreenError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"simulated time is now {now.isoformat()}")
+
+
+@app.command("start-cluster")
+def start_cluster(
+    directory: Annotated[Path, typer.Argument(help="World directory.")],
+    name: Annotated[str, typer.Argument(help="Cluster name.")],
+) -> None:
+    """Start a stopped cluster as the portal (or a stray Terraform apply) would: immediately."""
+    try:
+        with World.open(directory) as world:
+            world.start_cluster(name)
+    except BluegreenError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"cluster {name} started")
+
+
+@app.command("stop-cluster")
+def stop_cluster(
+    directory: Annotated[Path, typer.Argument(help="World directory.")],
+    name: Annotated[str, typer.Argument(help="Cluster name.")],
+) -> None:
+    """Stop a cluster immediately; its objects stay and come back when it starts."""
+    try:
+        with World.open(directory) as world:
+            world.stop_cluster(name)
+    except BluegreenError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"cluster {name} stopped")
+
+
+@app.command()
+def serve(
+    directory: Annotated[Path, typer.Argument(help="World directory.")],
+    speed: Annotated[float, typer.Option("--speed", min=0.0, help="Simulated seconds per real second (0 freezes time).")] = 1.0,
+) -> None:
+    """Keep the API servers up for kubectl; prints a kubeconfig with one context per running cluster. Ctrl-C ends."""
+    try:
+        with World.open(directory) as world:
+            kubeconfig = merge_kubeconfigs(world.kubeconfigs())
+            path = Path(directory) / "kubeconfig"
+            path.write_text(kubeconfig)
+            typer.echo(kubeconfig)
+            typer.echo(f"# written to {path}; use: KUBECONFIG={path} kubectl get pods -A", err=True)
+            try:
+                while True:
+                    time.sleep(1.0)
+                    if speed:
+                        world.advance(speed)
+            except KeyboardInterrupt:
+                typer.echo("stopping", err=True)
+    except BluegreenError as exc:
+        raise _fail(exc) from exc
+
+
+def merge_kubeconfigs(configs: dict[str, bytes]) -> str:
+    """One kubeconfig with a context per cluster, named after the cluster; the first is current."""
+    merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
+    for name, raw in sorted(configs.items()):
+        config = yaml.safe_load(raw)
+        cluster = config["clusters"][0]["cluster"]
+        user = config["users"][0]["user"]
+        merged["clusters"].append({"name": name, "cluster": cluster})
+        merged["users"].append({"name": f"{name}-user", "user": user})
+        merged["contexts"].append({"name": name, "context": {"cluster": name, "user": f"{name}-user"}})
+    if merged["contexts"]:
+        merged["current-context"] = merged["contexts"][0]["name"]
+    return yaml.safe_dump(merged, sort_keys=False)
+
+
+def _render(view: dict[str, Any], console: Console) -> None:
+    console.print(f"Simulated time: [bold]{view['time']}[/bold]   subscription {view['subscription_id']}")
+    clusters = Table("name", "resource group", "power", "provisioning", "version", "server", title="Clusters")
+    for c in view["clusters"]:
+        clusters.add_row(c["name"], str(c["resource_group"]), str(c["power_state"]), str(c["provisioning_state"]),
+                         str(c["kubernetes_version"]), c["server_url"] or "-")
+    console.print(clusters)
+    for name, objects in view["objects"].items():
+        table = Table("kind", "namespace", "name", "replicas", "ready", "suspend", title=f"Objects on {name}")
+        for o in objects:
+            table.add_row(*(_cell(o[k]) for k in ("kind", "namespace", "name", "replicas", "ready", "suspend")))
+        console.print(table)
+    records = Table("zone", "private", "name", "type", "values", "ttl", "etag", title="DNS records")
+    for r in view["records"]:
+        records.add_row(str(r["zone"]), _cell(r["private"]), str(r["name"]), str(r["type"]),
+                        ", ".join(map(str, r["values"] or [])), _cell(r["ttl"]), _cell(r["etag"]))
+    console.print(records)
+    if view["weights"]:
+        keys = sorted({k for w in view["weights"] for k in w})
+        weights = Table(*keys, title="Weights")
+        for w in view["weights"]:
+            weights.add_row(*(_cell(w.get(k)) for k in keys))
+        console.print(weights)
+    runs = Table("seq", "time", "cluster", "namespace", "cronjob", "event", "job", title="CronJob executions")
+    for e in view["executions"]:
+        runs.add_row(*(_cell(e.get(k)) for k in ("seq", "time", "cluster", "namespace", "cronjob", "event", "job")))
+    console.print(runs)
+    mutations = Table("api", "mutating requests", title="Mutations")
+    for api, count in view["mutations"]["by_api"].items():
+        mutations.add_row(api, str(count))
+    mutations.add_row("[bold]total[/bold]", str(view["mutations"]["total"]))
+    console.print(mutations)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
