@@ -122,7 +122,13 @@ def green_cluster_body(
     _clean_pod_identity(props)
 
     props["agentPoolProfiles"] = [
-        _clone_pool(pool, kubernetes_version, default_max_surge, subnet_id, (pool_overrides or {}).get(pool.get("name", "")))
+        _clone_pool(
+            pool,
+            kubernetes_version,
+            default_max_surge,
+            subnet_id,
+            (pool_overrides or {}).get(pool.get("name", "")),
+        )
         for pool in props.get("agentPoolProfiles") or []
     ]
     unknown = set(pool_overrides or {}) - {p.get("name") for p in props["agentPoolProfiles"]}
@@ -259,7 +265,9 @@ def clone_warnings(blue_raw: Mapping[str, Any]) -> list[str]:
             )
     for key in _RETIRED_ADDONS:
         if (addons.get(key) or {}).get("enabled"):
-            warnings.append("httpApplicationRouting is retired and dropped from green; move ingress to app routing (§2).")
+            warnings.append(
+                "httpApplicationRouting is retired and dropped from green; move ingress to app routing (§2)."
+            )
     zones = ((props.get("ingressProfile") or {}).get("webAppRouting") or {}).get("dnsZoneResourceIds") or []
     if zones:
         warnings.append(
@@ -284,7 +292,9 @@ def clone_warnings(blue_raw: Mapping[str, Any]) -> list[str]:
                 f"green reuses the BYO kubelet identity {kubelet['resourceId']}: the control-plane identity needs "
                 "Managed Identity Operator on it, and its role grants already cover green (§2 'Identities')."
             )
-    with_identity = sorted(k for k, v in addons.items() if isinstance(v, dict) and v.get("enabled") and v.get("identity"))
+    with_identity = sorted(
+        k for k, v in addons.items() if isinstance(v, dict) and v.get("enabled") and v.get("identity")
+    )
     if with_identity:
         warnings.append(
             f"add-ons {with_identity} get new identities on green: re-grant their roles "
@@ -317,7 +327,11 @@ def clone_warnings(blue_raw: Mapping[str, Any]) -> list[str]:
             "servicePrincipalProfile.secret (or move green to a managed identity) before the PUT (§1)."
         )
     if props.get("windowsProfile"):
-        warnings.append("windowsProfile.adminPassword is write-only: set it in green's body before the PUT (§1).")
+        warnings.append(
+            "windowsProfile.adminPassword is write-only: set it in green's body before the PUT (§1)."
+        )
     if (props.get("aadProfile") or {}).get("serverAppID"):
-        warnings.append("legacy AAD integration: aadProfile.serverAppSecret is write-only; set it or use managed AAD (§1).")
+        warnings.append(
+            "legacy AAD integration: aadProfile.serverAppSecret is write-only; set it or use managed AAD (§1)."
+        )
     return warnings

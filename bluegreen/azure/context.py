@@ -81,7 +81,9 @@ class AzureContext:
     def containerservice(self) -> ContainerServiceClient:
         from azure.mgmt.containerservice import ContainerServiceClient
 
-        return ContainerServiceClient(self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs())
+        return ContainerServiceClient(
+            self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
+        )
 
     @cached_property
     def privatedns(self) -> PrivateDnsManagementClient:
@@ -101,7 +103,9 @@ class AzureContext:
     def network(self) -> NetworkManagementClient:
         from azure.mgmt.network import NetworkManagementClient
 
-        return NetworkManagementClient(self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs())
+        return NetworkManagementClient(
+            self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
+        )
 
     def polling(self) -> ClockPolling:
         """A fresh poller for one `begin_*` call (pollers are stateful; never share one)."""

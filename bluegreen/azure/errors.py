@@ -32,7 +32,9 @@ from bluegreen.errors import (
 )
 
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_AZ_LOGIN_HINT = "Azure refused the credential; run `az login` (or set the AZURE_* service principal variables)"
+_AZ_LOGIN_HINT = (
+    "Azure refused the credential; run `az login` (or set the AZURE_* service principal variables)"
+)
 
 
 def retry_after_seconds(headers: Mapping[str, str] | None, now: datetime | None = None) -> float | None:

@@ -33,5 +33,3 @@ class FakeCredential:
         self.calls.append(scopes)
         expires = self.expires_on if self.expires_on is not None else int(time.time()) + self.lifetime
         return AccessToken(self.token, expires)
-
-

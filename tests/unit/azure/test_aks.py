@@ -40,7 +40,11 @@ def test_get_parses_the_example_and_keeps_wire_form(ctx, rsps):
     assert not info.aad_enabled
     (pool,) = info.node_pools
     assert (pool.name, pool.count, pool.vm_size, pool.max_pods, pool.max_surge) == (
-        "nodepool1", 3, "Standard_DS1_v2", 110, "33%"
+        "nodepool1",
+        3,
+        "Standard_DS1_v2",
+        110,
+        "33%",
     )
     # raw is the ARM JSON with wire names, identical to what came over the wire
     assert info.raw == get_body()
@@ -56,7 +60,9 @@ def test_repr_never_dumps_raw(ctx, rsps):
 def test_get_missing_cluster_is_none_but_missing_group_raises(ctx, rsps):
     rsps.get(MC, status=404, json={"error": {"code": "ResourceNotFound", "message": "nope"}})
     assert AksClient(ctx).get("rg1", "clustername1") is None
-    rsps.replace(responses.GET, MC, status=404, json={"error": {"code": "ResourceGroupNotFound", "message": "x"}})
+    rsps.replace(
+        responses.GET, MC, status=404, json={"error": {"code": "ResourceGroupNotFound", "message": "x"}}
+    )
     with pytest.raises(NotFoundError) as err:
         AksClient(ctx).get("rg1", "clustername1")
     assert err.value.code == "ResourceGroupNotFound"
@@ -64,7 +70,12 @@ def test_get_missing_cluster_is_none_but_missing_group_raises(ctx, rsps):
 
 def test_throttled_get_is_retried_after_retry_after_on_the_clock(ctx, rsps, clock):
     start = clock.now()
-    rsps.get(MC, status=429, headers={"Retry-After": "17"}, json={"error": {"code": "TooManyRequests", "message": "slow"}})
+    rsps.get(
+        MC,
+        status=429,
+        headers={"Retry-After": "17"},
+        json={"error": {"code": "TooManyRequests", "message": "slow"}},
+    )
     rsps.get(MC, json=get_body())
     info = AksClient(ctx).get("rg1", "clustername1")
     assert info is not None
@@ -90,8 +101,10 @@ def test_retries_are_bounded(ctx, rsps):
 
 def test_kubernetes_versions(ctx, rsps):
     body = example("containerservice/ManagedClusters_ListKubernetesVersions.json")["responses"]["200"]["body"]
-    rsps.get(f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/location1/kubernetesVersions",
-             json=body)
+    rsps.get(
+        f"{ARM}/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/location1/kubernetesVersions",
+        json=body,
+    )
     versions = AksClient(ctx).kubernetes_versions("location1")
     by = {v.version: v for v in versions}
     assert by["1.24"].is_default and not by["1.24"].is_preview
@@ -101,9 +114,13 @@ def test_kubernetes_versions(ctx, rsps):
 
 
 def test_user_kubeconfig_is_decoded_bytes(ctx, rsps):
-    body = example("containerservice/ManagedClusters_ListClusterUserCredentials.json")["responses"]["200"]["body"]
+    body = example("containerservice/ManagedClusters_ListClusterUserCredentials.json")["responses"]["200"][
+        "body"
+    ]
     rsps.post(f"{MC}/listClusterUserCredential", json=body)
-    assert AksClient(ctx).user_kubeconfig("rg1", "clustername1") == base64.b64decode("Y3JlZGVudGlhbFZhbHVlMQ==")
+    assert AksClient(ctx).user_kubeconfig("rg1", "clustername1") == base64.b64decode(
+        "Y3JlZGVudGlhbFZhbHVlMQ=="
+    )
 
 
 def _create_ok(rsps, polls_in_progress: int, retry_after: str = "30") -> None:
@@ -155,8 +172,14 @@ def test_create_on_existing_with_if_none_match_is_precondition_failed(ctx, rsps)
 
 def test_failed_lro_is_permanent_and_names_cluster_and_error(ctx, rsps):
     rsps.put(MC, status=201, json={"name": "clustername1"}, headers={"Azure-AsyncOperation": OP})
-    rsps.get(OP, json={"id": OP, "status": "Failed",
-                       "error": {"code": "QuotaExceeded", "message": "Insufficient regional vcpu quota"}})
+    rsps.get(
+        OP,
+        json={
+            "id": OP,
+            "status": "Failed",
+            "error": {"code": "QuotaExceeded", "message": "Insufficient regional vcpu quota"},
+        },
+    )
     with pytest.raises(PermanentRemoteError) as err:
         AksClient(ctx).create_or_update("rg1", "clustername1", {"location": "l"})
     assert err.value.code == "QuotaExceeded"
@@ -167,23 +190,36 @@ def test_failed_lro_is_permanent_and_names_cluster_and_error(ctx, rsps):
 def test_throttled_poll_resumes_without_a_second_put(ctx, rsps, clock):
     put_body = example("containerservice/ManagedClusters_CreateOrUpdate.json")["responses"]["201"]["body"]
     rsps.put(MC, status=201, json=put_body, headers={"Azure-AsyncOperation": OP, "Retry-After": "10"})
-    rsps.get(OP, status=429, headers={"Retry-After": "7"}, json={"error": {"code": "TooManyRequests", "message": "x"}})
+    rsps.get(
+        OP,
+        status=429,
+        headers={"Retry-After": "7"},
+        json={"error": {"code": "TooManyRequests", "message": "x"}},
+    )
     rsps.get(OP, json={"id": OP, "status": "Succeeded"})
     rsps.get(MC, json=put_body)
     start = clock.now()
     AksClient(ctx).create_or_update("rg1", "clustername1", {"location": "l"})
     assert sum(c.request.method == "PUT" for c in rsps.calls) == 1
     assert sum(c.request.url.startswith(OP) for c in rsps.calls) == 2
-    assert (clock.now() - start).total_seconds() == 7  # the throttled poll's Retry-After, then an immediate re-poll
+    assert (
+        clock.now() - start
+    ).total_seconds() == 7  # the throttled poll's Retry-After, then an immediate re-poll
 
 
 @pytest.mark.parametrize("method", ["stop", "start", "delete"])
 def test_stop_start_delete_follow_location(ctx, rsps, clock, method):
     name = {"stop": "Stop", "start": "Start", "delete": "Delete"}[method]
-    location = example(f"containerservice/ManagedClusters_{name}.json")["responses"]["202"]["headers"]["location"]
+    location = example(f"containerservice/ManagedClusters_{name}.json")["responses"]["202"]["headers"][
+        "location"
+    ]
     url = MC if method == "delete" else f"{MC}/{method}"
     getattr(rsps, "delete" if method == "delete" else "post")(url, status=202, headers={"Location": location})
-    rsps.get(re.compile(re.escape(location.split("?")[0]) + ".*"), status=202, headers={"Location": location, "Retry-After": "60"})
+    rsps.get(
+        re.compile(re.escape(location.split("?")[0]) + ".*"),
+        status=202,
+        headers={"Location": location, "Retry-After": "60"},
+    )
     rsps.get(re.compile(re.escape(location.split("?")[0]) + ".*"), status=204)
     start = clock.now()
     getattr(AksClient(ctx), method)("rg1", "clustername1")

@@ -59,14 +59,25 @@ def rich_blue() -> dict:
                 }
             },
             "addonProfiles": {
-                "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": "ws"},
-                             "identity": {"resourceId": "x", "clientId": "y", "objectId": "z"}},
+                "omsagent": {
+                    "enabled": True,
+                    "config": {"logAnalyticsWorkspaceResourceID": "ws"},
+                    "identity": {"resourceId": "x", "clientId": "y", "objectId": "z"},
+                },
                 "httpApplicationRouting": {"enabled": True},
-                "ingressApplicationGateway": {"enabled": True, "config": {"applicationGatewayId": "agw-blue"},
-                                              "identity": {"resourceId": "a"}},
+                "ingressApplicationGateway": {
+                    "enabled": True,
+                    "config": {"applicationGatewayId": "agw-blue"},
+                    "identity": {"resourceId": "a"},
+                },
             },
-            "ingressProfile": {"webAppRouting": {"enabled": True, "dnsZoneResourceIds": ["zone1"],
-                                                 "identity": {"resourceId": "w"}}},
+            "ingressProfile": {
+                "webAppRouting": {
+                    "enabled": True,
+                    "dnsZoneResourceIds": ["zone1"],
+                    "identity": {"resourceId": "w"},
+                }
+            },
             "networkProfile": {
                 "networkPlugin": "azure",
                 "networkPluginMode": "overlay",
@@ -113,14 +124,23 @@ def rich_blue() -> dict:
 def test_example_get_is_cloned_per_the_notes():
     blue = blue_get()
     original = copy.deepcopy(blue)
-    body = green_cluster_body(blue, name="clustername1-green", kubernetes_version="1.10.3", extra_tags={"bg": "green"})
+    body = green_cluster_body(
+        blue, name="clustername1-green", kubernetes_version="1.10.3", extra_tags={"bg": "green"}
+    )
     assert blue == original  # pure: input untouched
     for key in ("id", "name", "type", "eTag"):
         assert key not in body
     assert body["location"] == "location1"
     props = body["properties"]
-    for key in ("provisioningState", "maxAgentPools", "currentKubernetesVersion", "fqdn", "azurePortalFQDN",
-                "nodeResourceGroup", "upgradeSettings"):
+    for key in (
+        "provisioningState",
+        "maxAgentPools",
+        "currentKubernetesVersion",
+        "fqdn",
+        "azurePortalFQDN",
+        "nodeResourceGroup",
+        "upgradeSettings",
+    ):
         assert key not in props, key
     assert props["dnsPrefix"] == "clustername1-green" != blue["properties"]["dnsPrefix"]
     assert props["kubernetesVersion"] == "1.10.3"
@@ -157,8 +177,10 @@ def test_rich_blue_drops_every_trap():
         pool_overrides={"user": {"vmSize": "Standard_D16s_v5", "upgradeSettings": {"maxSurge": "50%"}}},
     )
     assert "systemData" not in body and "eTag" not in body
-    assert body["identity"] == {"type": "UserAssigned", "userAssignedIdentities": {
-        next(iter(blue["identity"]["userAssignedIdentities"])): {}}}
+    assert body["identity"] == {
+        "type": "UserAssigned",
+        "userAssignedIdentities": {next(iter(blue["identity"]["userAssignedIdentities"])): {}},
+    }
     assert body["sku"] == {"name": "Base", "tier": "Standard"}
     props = body["properties"]
     assert props["dnsPrefix"] == "green-dns"
@@ -222,8 +244,9 @@ def test_kubenet_on_a_byo_subnet_warns():
 
 def test_custom_private_zone_warns():
     blue = rich_blue()
-    blue["properties"]["apiServerAccessProfile"]["privateDNSZone"] = f"{SUB}/resourceGroups/dns/providers/" \
-        "Microsoft.Network/privateDnsZones/privatelink.eastus.azmk8s.io"
+    blue["properties"]["apiServerAccessProfile"]["privateDNSZone"] = (
+        f"{SUB}/resourceGroups/dns/providers/Microsoft.Network/privateDnsZones/privatelink.eastus.azmk8s.io"
+    )
     assert any("custom zone" in w for w in clone_warnings(blue))
 
 
