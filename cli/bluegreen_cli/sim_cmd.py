@@ -11,7 +11,7 @@ import re
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -21,7 +21,17 @@ from rich.table import Table
 
 from bluegreen.errors import BluegreenError, PlaybookError
 from bluegreen.sim.spec import SimulationSpec
-from bluegreen.sim.world import World
+
+if TYPE_CHECKING:
+    from bluegreen.sim.world import World
+
+
+def _world() -> type[World]:
+    """Imported on use: the simulators are heavy and most `bluegreen` commands never need them."""
+    from bluegreen.sim.world import World
+
+    return World
+
 
 app = typer.Typer(help="Simulated Azure + Kubernetes world for trying playbooks without a subscription.",
                   no_args_is_help=True)
@@ -65,7 +75,7 @@ def load_simulation(playbook: Path) -> SimulationSpec:
 
 
 def _fail(exc: BluegreenError) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    typer.echo(f"error: {exc}", err=True)
     return typer.Exit(EXIT_BAD_INPUT if isinstance(exc, PlaybookError) else EXIT_FAILED)
 
 
@@ -78,7 +88,7 @@ def init(
     """Seed a world from a playbook's `simulation:` section."""
     try:
         spec = load_simulation(playbook)
-        World.create(directory, spec, playbook.resolve().parent, replace=replace)
+        _world().create(directory, spec, playbook.resolve().parent, replace=replace)
     except BluegreenError as exc:
         raise _fail(exc) from exc
     typer.echo(f"simulated world created in {directory}")
@@ -91,7 +101,7 @@ def show(
 ) -> None:
     """Print the world: time, clusters, objects, DNS records, weights, CronJob runs, mutations."""
     try:
-        with World.open(directory) as world:
+        with _world().open(directory) as world:
             view = world.show()
     except BluegreenError as exc:
         raise _fail(exc) from exc
@@ -109,7 +119,7 @@ def advance(
     """Let simulated time pass: ARM operations finish, pods get ready, CronJobs fire."""
     try:
         seconds = parse_duration(duration)
-        with World.open(directory) as world:
+        with _world().open(directory) as world:
             world.advance(seconds)
             now = world.clock.now()
     except BluegreenError as exc:
@@ -124,7 +134,7 @@ def start_cluster(
 ) -> None:
     """Start a stopped cluster as the portal (or a stray Terraform apply) would: immediately."""
     try:
-        with World.open(directory) as world:
+        with _world().open(directory) as world:
             world.start_cluster(name)
     except BluegreenError as exc:
         raise _fail(exc) from exc
@@ -138,7 +148,7 @@ def stop_cluster(
 ) -> None:
     """Stop a cluster immediately; its objects stay and come back when it starts."""
     try:
-        with World.open(directory) as world:
+        with _world().open(directory) as world:
             world.stop_cluster(name)
     except BluegreenError as exc:
         raise _fail(exc) from exc
@@ -152,7 +162,7 @@ def serve(
 ) -> None:
     """Keep the API servers up for kubectl; prints a kubeconfig with one context per running cluster. Ctrl-C ends."""
     try:
-        with World.open(directory) as world:
+        with _world().open(directory) as world:
             kubeconfig = merge_kubeconfigs(world.kubeconfigs())
             path = Path(directory) / "kubeconfig"
             path.write_text(kubeconfig)
