@@ -155,7 +155,6 @@ def test_private_cname_write(ctx, rsps):
     cname = example("privatedns/RecordSets_CreateOrUpdate_CNAME.json")
     url = f"{ARM}/subscriptions/{SUB}/resourceGroups/resourceGroup1/providers/Microsoft.Network/privateDnsZones/privatezone1.com/CNAME/recordCNAME"
     rsps.put(url, json=cname["responses"]["200"]["body"])
-    rec = _record("CNAME", ("blue.example.com",))
     rec = RecordSetInfo(
         "privatezone1.com",
         "resourceGroup1",
