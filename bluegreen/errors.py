@@ -26,9 +26,12 @@ class BluegreenError(Exception):
 class PlaybookError(BluegreenError):
     """The input is wrong; `field` names where, when known."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, problems: list[tuple[str, str]] | None = None
+    ) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
+        self.problems = problems or ([(field, message)] if field else [])
 
 
 class RefusedError(BluegreenError):

@@ -1,0 +1,98 @@
+"""Everything a step needs while it runs: playbook, clients, journal, events.
+
+Clients are built lazily, once, from the Runtime's seams. Every event passes
+through the run's Redactor on its way out.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Any
+
+from bluegreen.azure.aks import AksClient, ManagedClusterInfo
+from bluegreen.azure.context import AzureContext
+from bluegreen.azure.credentials import aks_aad_token_provider
+from bluegreen.azure.dns import DnsRecords, PrivateDnsRecords, PublicDnsRecords
+from bluegreen.errors import PlaybookError, RemoteError
+from bluegreen.events import Event, EventSink
+from bluegreen.journal import Journal, JournalStore
+from bluegreen.kube.client import KubeClient
+from bluegreen.playbook import LoadedPlaybook, Playbook
+from bluegreen.redact import Redactor
+from bluegreen.runtime import Runtime
+
+
+class StepContext:
+    def __init__(self, loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> None:
+        self.loaded = loaded
+        self.pb: Playbook = loaded.playbook
+        self.rt = runtime
+        self.clock = runtime.clock
+        self.redactor = Redactor()
+        self._sink = sink
+        self.store = JournalStore(runtime.state_dir, self.pb.name)
+        self.journal: Journal = self.store.load()
+        self._kube: dict[str, KubeClient] = {}
+
+    # -- events ---------------------------------------------------------------------------------------
+    def emit(self, kind: str, message: str, step: str | None = None, **data: Any) -> None:
+        event = Event(
+            kind=kind,
+            message=self.redactor.scrub(message),
+            step=step,
+            time=self.clock.now(),
+            data=self.redactor.scrub(data),
+        )
+        self._sink(event)
+
+    def save_journal(self) -> None:
+        self.store.save(self.journal)
+
+    # -- Azure ------------------------------------------------------------------------------------------
+    @cached_property
+    def subscription_id(self) -> str:
+        sub = self.rt.subscription_id or self.pb.subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID")
+        if not sub:
+            raise PlaybookError("no subscription: set subscription_id or AZURE_SUBSCRIPTION_ID", "subscription_id")
+        return sub
+
+    @cached_property
+    def azure(self) -> AzureContext:
+        return AzureContext(
+            credential=self.rt.credential,
+            subscription_id=self.subscription_id,
+            clock=self.clock,
+            retry=self.rt.retry,
+            polling_interval=self.rt.polling_interval,
+        )
+
+    @cached_property
+    def aks(self) -> AksClient:
+        return AksClient(self.azure)
+
+    @cached_property
+    def dns(self) -> DnsRecords:
+        if self.pb.switch.type == "public_dns":
+            return PublicDnsRecords(self.azure)
+        return PrivateDnsRecords(self.azure)
+
+    # -- Kubernetes ---------------------------------------------------------------------------------------
+    def kube(self, cluster: ManagedClusterInfo) -> KubeClient:
+        """A client for a running cluster, from its user credentials (Entra ID token when AAD-enabled)."""
+        key = cluster.id.lower()
+        if key not in self._kube:
+            kubeconfig = self.aks.user_kubeconfig(cluster.resource_group, cluster.name)
+            self.redactor.add(kubeconfig)
+            provider = aks_aad_token_provider(self.rt.credential, self.clock) if cluster.aad_enabled else None
+            try:
+                self._kube[key] = KubeClient.from_kubeconfig(
+                    kubeconfig, clock=self.clock, retry=self.rt.retry, token_provider=provider
+                )
+            except RemoteError:
+                raise
+        return self._kube[key]
+
+    def forget_kube(self, cluster: ManagedClusterInfo) -> None:
+        """Drop a cached client (after a stop, the API server address may change)."""
+        self._kube.pop(cluster.id.lower(), None)

@@ -1,0 +1,298 @@
+"""Plans and applies a cutover, step by step, resumably.
+
+`make_plan` observes and plans every step (pure planning over one
+observation). `run` takes the playbook's lock, checks a saved plan's
+fingerprint, then for each step re-observes, re-plans and applies, journaling
+every finished action, so a process killed anywhere is resumed by running the
+same command again: finished actions are not repeated, unfinished ones are
+re-planned from the live state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bluegreen.context import StepContext
+from bluegreen.errors import GuardError, StalePlanError, StepFailedError
+from bluegreen.events import (
+    PLAN_READY,
+    RUN_FINISHED,
+    STEP_FAILED,
+    STEP_FINISHED,
+    STEP_SKIPPED,
+    STEP_STARTED,
+    WARNING,
+    EventSink,
+)
+from bluegreen.journal import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING
+from bluegreen.observe import Observed, fingerprint, observe
+from bluegreen.plan import READ_ONLY_STEPS, STEPS, Action, Check, Plan, StepPlan, fingerprint_drift
+from bluegreen.playbook import LoadedPlaybook
+from bluegreen.runtime import Runtime
+from bluegreen.steps.decommission import plan_decommission, run_decommission
+from bluegreen.steps.preflight import plan_preflight
+from bluegreen.steps.provision import plan_provision, run_provision
+from bluegreen.steps.redeploy import plan_redeploy, run_redeploy
+from bluegreen.steps.smoke import plan_smoke, run_smoke
+from bluegreen.steps.switch import (
+    handoff_actions,
+    plan_switch,
+    record_label,
+    run_handoff,
+    run_switch,
+    set_record,
+)
+
+Runner = Callable[[StepContext, Observed, StepPlan], None]
+
+
+def _run_preflight(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
+    for check in plan.checks:
+        if check.severity == "warning" and not check.ok:
+            ctx.emit(WARNING, f"{check.name}: {check.detail}", "preflight")
+
+
+RUNNERS: dict[str, Runner] = {
+    "preflight": _run_preflight,
+    "provision": run_provision,
+    "redeploy": run_redeploy,
+    "smoke": run_smoke,
+    "switch": run_switch,
+    "decommission": run_decommission,
+}
+
+
+def plan_step(ctx: StepContext, name: str, obs: Observed) -> StepPlan:
+    pb = ctx.pb
+    if name == "preflight":
+        return plan_preflight(pb, obs)
+    if name == "provision":
+        return plan_provision(pb, obs)
+    if name == "redeploy":
+        return plan_redeploy(pb, obs)
+    if name == "smoke":
+        return plan_smoke(pb, obs)
+    if name == "switch":
+        return plan_switch(pb, obs)
+    if name == "decommission":
+        return plan_decommission(pb, obs, drained="decommission/drain" in ctx.journal.actions)
+    raise ValueError(name)
+
+
+def _projected(step: StepPlan, earlier_pending: set[str]) -> StepPlan:
+    """In a whole-cutover plan, guards that earlier steps will satisfy are notes, not failures."""
+    if step.name == "decommission" and "switch" in earlier_pending:
+        kept = tuple(c for c in step.checks if "record" not in c.name)
+        return StepPlan(step.name, step.actions, kept,
+                        step.notes + ("guard: refuses unless the record points at green when it runs",), step.waits)
+    return step
+
+
+@dataclass
+class RunResult:
+    completed: list[str]
+    skipped: list[str]
+    stopped_at: str | None
+    journal: dict[str, Any]
+
+
+def _steps_between(until: str | None, only: str | None) -> list[str]:
+    if only:
+        return [only]
+    if until:
+        return list(STEPS[: STEPS.index(until) + 1])
+    return list(STEPS)
+
+
+def make_plan(ctx: StepContext, steps: Sequence[str] | None = None, obs: Observed | None = None) -> Plan:
+    """Observe once and plan every step (or the named ones). Makes no mutating request."""
+    obs = obs or observe(ctx)
+    names = list(steps) if steps else list(STEPS)
+    pending = {s for s in STEPS if ctx.journal.status(s) != DONE}
+    planned: list[StepPlan] = []
+    for name in names:
+        if ctx.journal.status(name) == DONE and not steps:
+            planned.append(StepPlan(name=name, notes=("done",)))
+            continue
+        earlier = {s for s in STEPS[: STEPS.index(name)] if s in pending}
+        planned.append(_projected(plan_step(ctx, name, obs), earlier))
+    plan = Plan(
+        playbook=ctx.pb.name,
+        playbook_digest=ctx.loaded.digest,
+        created_at=ctx.clock.now().isoformat(),
+        steps=tuple(planned),
+        fingerprint=fingerprint(ctx, obs),
+    )
+    ctx.emit(PLAN_READY, f"plan {plan.id}: {sum(len(s.actions) for s in planned)} actions", plan_id=plan.id)
+    return plan
+
+
+def plan(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, steps: Sequence[str] | None = None) -> Plan:
+    return make_plan(StepContext(loaded, runtime, sink), steps)
+
+
+def _check_saved_plan(ctx: StepContext, saved: Plan, obs: Observed) -> None:
+    if saved.playbook != ctx.pb.name or saved.playbook_digest != ctx.loaded.digest:
+        raise StalePlanError("the playbook changed since this plan was made; make a new plan")
+    resuming = ctx.journal.plan_id == saved.id
+    started = {s for s in STEPS if ctx.journal.status(s) != PENDING} if resuming else set()
+    drift = fingerprint_drift(saved.fingerprint, fingerprint(ctx, obs), started)
+    if drift:
+        raise StalePlanError("the plan is stale, the live state moved on: " + "; ".join(drift))
+
+
+def _skip_reason(ctx: StepContext, name: str, selected: list[str]) -> str | None:
+    status = ctx.journal.status(name)
+    if status == DONE and name not in READ_ONLY_STEPS:
+        return "already done"
+    if name in READ_ONLY_STEPS:
+        following = STEPS[STEPS.index(name) + 1]
+        if ctx.journal.status(following) == DONE:
+            return f"{following} is already done"
+    return None
+
+
+def run(
+    loaded: LoadedPlaybook,
+    runtime: Runtime,
+    sink: EventSink,
+    *,
+    saved_plan: Plan | None = None,
+    until: str | None = None,
+    only: str | None = None,
+) -> RunResult:
+    ctx = StepContext(loaded, runtime, sink)
+    selected = _steps_between(until, only)
+    completed: list[str] = []
+    skipped: list[str] = []
+    with ctx.store.locked(ctx.clock.now()):
+        ctx.journal = ctx.store.load()
+        if only:
+            _require_previous(ctx, only)
+        obs: Observed | None = observe(ctx)
+        if saved_plan is not None:
+            assert obs is not None
+            _check_saved_plan(ctx, saved_plan, obs)
+            ctx.journal.plan_id = saved_plan.id
+            ctx.save_journal()
+        for name in selected:
+            reason = _skip_reason(ctx, name, selected)
+            if reason:
+                ctx.emit(STEP_SKIPPED, f"{name}: skipped ({reason})", name)
+                skipped.append(name)
+                continue
+            obs = obs or observe(ctx)
+            step_plan = plan_step(ctx, name, obs)
+            started = ctx.clock.now()
+            ctx.journal.steps[name] = {"status": RUNNING, "started": started.isoformat()}
+            ctx.save_journal()
+            ctx.emit(STEP_STARTED, f"{name}: {len(step_plan.actions)} actions", name,
+                     eta_seconds=step_plan.eta_seconds)
+            try:
+                if step_plan.blocking and name in ("preflight",):
+                    raise StepFailedError(
+                        "preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in step_plan.blocking),
+                        name,
+                    )
+                RUNNERS[name](ctx, obs, step_plan)
+            except Exception as exc:
+                ctx.journal.steps[name] = {"status": FAILED, "started": started.isoformat(),
+                                           "error": ctx.redactor.scrub(str(exc))}
+                ctx.save_journal()
+                ctx.emit(STEP_FAILED, f"{name} failed: {exc}", name, error=type(exc).__name__)
+                raise
+            finished = ctx.clock.now()
+            ctx.journal.steps[name] = {"status": DONE, "started": started.isoformat(),
+                                       "finished": finished.isoformat()}
+            ctx.save_journal()
+            ctx.emit(STEP_FINISHED, f"{name}: done", name,
+                     seconds=(finished - started).total_seconds())
+            completed.append(name)
+            obs = None  # the next step observes what this one changed
+        ctx.emit(RUN_FINISHED, "run finished", None, completed=completed, skipped=skipped)
+        return RunResult(completed, skipped, None, ctx.journal.to_dict())
+
+
+def _require_previous(ctx: StepContext, name: str) -> None:
+    index = STEPS.index(name)
+    if index == 0:
+        return
+    previous = STEPS[index - 1]
+    if ctx.journal.status(previous) != DONE:
+        raise GuardError(f"{name} needs {previous} to be done first (it is {ctx.journal.status(previous)}); "
+                         f"run `bluegreen {previous}` or `bluegreen run --until {name}`")
+
+
+def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_run: bool = False) -> StepPlan:
+    """Flip the record and the CronJob handoff back to blue; allowed after switch, before decommission."""
+    ctx = StepContext(loaded, runtime, sink)
+    with ctx.store.locked(ctx.clock.now()):
+        ctx.journal = ctx.store.load()
+        if ctx.journal.status("switch") not in (DONE, RUNNING, FAILED):
+            raise GuardError("nothing to roll back: the switch has not run")
+        if ctx.journal.status("decommission") != PENDING:
+            raise GuardError("rollback is refused once decommission has started: blue's workloads are going away")
+        obs = observe(ctx)
+        pb = ctx.pb
+        blue_value = pb.switch.blue_value or obs.blue_value
+        green_value = pb.switch.green_value or obs.green_value
+        checks = []
+        if obs.blue.info is None or not obs.blue.reachable:
+            checks.append(Check("blue reachable", False, f"blue cannot take traffic: {obs.blue.unreachable_reason}"))
+        actions = []
+        if obs.record is not None and blue_value and list(obs.record.values) != [blue_value]:
+            actions.append(Action(id="rollback/record", kind="set_record", target=record_label(pb),
+                                  summary=f"point {record_label(pb)} back at blue: "
+                                          f"{', '.join(obs.record.values)} -> {blue_value}",
+                                  before={"values": list(obs.record.values), "etag": obs.record.etag},
+                                  after={"values": [blue_value]}))
+        actions.extend(handoff_actions("rollback", obs.green.objects, obs.blue.objects, "green", "blue"))
+        step = StepPlan(name="rollback", actions=tuple(actions), checks=tuple(checks))
+        if dry_run:
+            return step
+        if step.blocking:
+            raise GuardError("; ".join(c.detail for c in step.blocking))
+        assert obs.blue.info is not None and obs.green.info is not None
+        for action in step.actions:
+            if action.kind == "set_record" and green_value and blue_value:
+                ctx.emit(STEP_STARTED, action.summary, "rollback")
+                set_record(ctx, "rollback", list(obs.record.values)[0] if obs.record else green_value, blue_value)
+        run_handoff(ctx, "rollback", list(step.actions),
+                    {"blue": ctx.kube(obs.blue.info), "green": ctx.kube(obs.green.info)})
+        # The switch (and the smoke check before it) must run again before traffic moves to green.
+        ctx.journal.steps["switch"] = {"status": ROLLED_BACK, "at": ctx.clock.now().isoformat()}
+        ctx.journal.steps["smoke"] = {"status": PENDING}
+        ctx.journal.actions = {k: v for k, v in ctx.journal.actions.items()
+                               if not k.startswith(("switch/", "rollback/"))}
+        ctx.journal.facts.pop("switched_at", None)
+        ctx.save_journal()
+        ctx.emit(STEP_FINISHED, "rolled back to blue", "rollback")
+        return step
+
+
+def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[str, Any]:
+    """The journal plus what Azure and the clusters say now."""
+    ctx = StepContext(loaded, runtime, sink)
+    pb = ctx.pb
+    blue = ctx.aks.get(pb.blue_rg, pb.blue.name)
+    green = ctx.aks.get(pb.green_rg, pb.green.name)
+    record = ctx.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) \
+        if ctx.dns.zone_exists(pb.zone_rg, pb.switch.zone) else None
+
+    def cluster(info: Any) -> dict[str, Any] | None:
+        if info is None:
+            return None
+        return {"name": info.name, "power_state": info.power_state,
+                "provisioning_state": info.provisioning_state, "kubernetes_version": info.kubernetes_version}
+
+    return {
+        "playbook": pb.name,
+        "steps": {s: ctx.journal.status(s) for s in STEPS},
+        "facts": ctx.journal.facts,
+        "blue": cluster(blue),
+        "green": cluster(green),
+        "record": None if record is None else {"name": record_label(pb), "values": list(record.values),
+                                               "ttl": record.ttl, "etag": record.etag},
+    }

@@ -1,0 +1,173 @@
+"""Read-only observation of everything a cutover depends on.
+
+One `observe` call gathers blue, green, the DNS record and the workloads from
+Azure and both clusters. It makes no mutating request (listing credentials is
+a read), so `plan` and `--dry-run` are safe at any time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bluegreen.azure.aks import KubernetesVersionInfo, ManagedClusterInfo
+from bluegreen.azure.dns import RecordSetInfo
+from bluegreen.context import StepContext
+from bluegreen.errors import RemoteError
+from bluegreen.kube.client import KubeClient
+from bluegreen.kube.manifests import load_manifests
+from bluegreen.kube.objects import name_of, namespace_of
+from bluegreen.kube.sanitize import should_copy, strip_server_fields
+from bluegreen.plan import FingerprintEntry
+from bluegreen.steps.kinds import APP_KINDS
+
+
+@dataclass
+class ClusterView:
+    """One cluster as Azure and its API server see it; `objects` only when it is reachable."""
+
+    info: ManagedClusterInfo | None
+    reachable: bool = False
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    ingress_ip: str | None = None
+    unreachable_reason: str | None = None
+    served: set[str] = field(default_factory=set)
+
+    @property
+    def exists(self) -> bool:
+        return self.info is not None
+
+    @property
+    def running(self) -> bool:
+        return self.info is not None and (self.info.power_state or "Running") == "Running"
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.objects if o.get("kind") == kind]
+
+
+@dataclass
+class Observed:
+    blue: ClusterView
+    green: ClusterView
+    record: RecordSetInfo | None
+    zone_exists: bool
+    versions: list[KubernetesVersionInfo]
+    source_objects: list[dict[str, Any]]  # what redeploy will apply on green, already sanitized
+    source_kind: str  # "live" or "manifests"
+    source_problems: list[str] = field(default_factory=list)
+    source_origins: dict[str, str] = field(default_factory=dict)  # object key -> manifest location
+
+    @property
+    def blue_value(self) -> str | None:
+        return self.blue.ingress_ip
+
+    @property
+    def green_value(self) -> str | None:
+        return self.green.ingress_ip
+
+
+def object_key(obj: dict[str, Any]) -> str:
+    return f"{namespace_of(obj) or '-'}/{obj.get('kind')}/{name_of(obj)}"
+
+
+def _digest_content(objects: list[dict[str, Any]]) -> str:
+    body = json.dumps(sorted(objects, key=object_key), sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def _view(ctx: StepContext, info: ManagedClusterInfo | None) -> ClusterView:
+    view = ClusterView(info=info)
+    if info is None or not view.running or info.provisioning_state not in ("Succeeded", "Updating"):
+        view.unreachable_reason = "cluster absent" if info is None else f"cluster is {info.power_state}"
+        return view
+    try:
+        kube = ctx.kube(info)
+        view.served = kube.served_api_versions()
+        for namespace in ctx.pb.workloads.namespaces:
+            kinds = [(v, k) for v, k in APP_KINDS if v in view.served]
+            view.objects.extend(kube.list_namespaced_all(namespace, kinds))
+        view.ingress_ip = kube.load_balancer_ip(ctx.pb.ingress.namespace, ctx.pb.ingress.service)
+        view.reachable = True
+    except RemoteError as exc:
+        view.unreachable_reason = str(exc)
+    for obj in view.objects:
+        if obj.get("kind") == "Secret":
+            ctx.redactor.add_secret_object(obj)
+    return view
+
+
+def green_kube(ctx: StepContext, obs: Observed) -> KubeClient:
+    assert obs.green.info is not None
+    return ctx.kube(obs.green.info)
+
+
+def observe(ctx: StepContext) -> Observed:
+    pb = ctx.pb
+    blue_info = ctx.aks.get(pb.blue_rg, pb.blue.name)
+    green_info = ctx.aks.get(pb.green_rg, pb.green.name)
+    blue, green = _view(ctx, blue_info), _view(ctx, green_info)
+    versions = ctx.aks.kubernetes_versions(blue_info.location) if blue_info else []
+    zone_exists = ctx.dns.zone_exists(pb.zone_rg, pb.switch.zone)
+    record = ctx.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) if zone_exists else None
+    source, problems, origins = _source_objects(ctx, blue)
+    return Observed(
+        blue=blue,
+        green=green,
+        record=record,
+        zone_exists=zone_exists,
+        versions=versions,
+        source_objects=source,
+        source_kind="manifests" if pb.workloads.manifests else "live",
+        source_problems=problems,
+        source_origins=origins,
+    )
+
+
+def _source_objects(
+    ctx: StepContext, blue: ClusterView
+) -> tuple[list[dict[str, Any]], list[str], dict[str, str]]:
+    pb = ctx.pb
+    problems: list[str] = []
+    origins: dict[str, str] = {}
+    if pb.workloads.manifests:
+        manifests = load_manifests([ctx.loaded.resolve(p) for p in pb.workloads.manifests])
+        objects = []
+        for m in manifests:
+            obj = dict(m.obj)
+            if obj.get("kind") == "Secret":
+                ctx.redactor.add_secret_object(obj)
+            objects.append(obj)
+            origins[object_key(obj)] = m.location
+        return objects, problems, origins
+    if not blue.reachable:
+        problems.append(f"cannot read blue's objects: {blue.unreachable_reason}")
+        return [], problems, origins
+    objects = [strip_server_fields(o) for o in blue.objects if should_copy(o)]
+    return objects, problems, origins
+
+
+def fingerprint(ctx: StepContext, obs: Observed) -> dict[str, FingerprintEntry]:
+    """What the plan relies on, each tagged with the step that will change it."""
+    pb = ctx.pb
+    fp = {
+        f"azure/cluster/{pb.blue.name}": FingerprintEntry(_cluster_version(obs.blue.info), "decommission"),
+        f"azure/cluster/{pb.green.name}": FingerprintEntry(_cluster_version(obs.green.info), "provision"),
+        f"azure/record/{pb.switch.zone}/{pb.switch.record_type}/{pb.switch.record}": FingerprintEntry(
+            obs.record.etag if obs.record and obs.record.etag else "(absent)", "switch"
+        ),
+    }
+    if obs.blue.reachable:
+        # Content without server fields: status churn on blue must not make every plan stale.
+        content = [strip_server_fields(o) for o in obs.blue.objects if should_copy(o)]
+        fp[f"kube/{pb.blue.name}/objects"] = FingerprintEntry(_digest_content(content), "switch")
+    if obs.source_kind == "manifests":
+        fp["manifests"] = FingerprintEntry(_digest_content(obs.source_objects), "redeploy")
+    return fp
+
+
+def _cluster_version(info: ManagedClusterInfo | None) -> str:
+    if info is None:
+        return "(absent)"
+    return f"{info.etag or '-'} {info.provisioning_state} {info.power_state}"

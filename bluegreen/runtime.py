@@ -1,0 +1,27 @@
+"""The seams through which every effect enters the library.
+
+Production builds a Runtime from DefaultAzureCredential and the system clock;
+the simulator builds one from its own credential and clock (and intercepts ARM
+at the HTTP transport). Code above this line cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from azure.core.credentials import TokenCredential
+
+from bluegreen.clock import Clock
+from bluegreen.retry import RetryPolicy
+
+
+@dataclass
+class Runtime:
+    credential: TokenCredential
+    clock: Clock
+    state_dir: Path
+    subscription_id: str | None = None  # overrides the playbook's and AZURE_SUBSCRIPTION_ID
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    polling_interval: float = 30.0
+    poll_interval: float = 10.0  # our own readiness/drain polls

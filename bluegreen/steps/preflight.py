@@ -1,0 +1,98 @@
+"""Preflight: everything that must hold before green is built. Reads only."""
+
+from __future__ import annotations
+
+from bluegreen.kube.apiversions import parse_version, removed_api_findings
+from bluegreen.observe import Observed
+from bluegreen.plan import Check, StepPlan
+from bluegreen.playbook import Playbook
+
+
+def _minor(version: str) -> tuple[int, int]:
+    parts = version.split(".")
+    return int(parts[0]), int(parts[1])
+
+
+def resolve_target_version(pb: Playbook, obs: Observed) -> str | None:
+    """The newest GA patch offered for the playbook's target ("1.31" -> "1.31.2"), or None."""
+    wanted = pb.green.kubernetes_version
+    for v in obs.versions:
+        if v.is_preview:
+            continue
+        patches = sorted(v.patch_versions, key=lambda p: tuple(int(x) for x in p.split(".")))
+        if wanted.count(".") == 2 and wanted in patches:
+            return wanted
+        if wanted.count(".") == 1 and v.version == wanted and patches:
+            return patches[-1]
+    return None
+
+
+def plan_preflight(pb: Playbook, obs: Observed) -> StepPlan:
+    checks: list[Check] = []
+    blue = obs.blue.info
+    if blue is None:
+        checks.append(Check("blue exists", False, f"cluster {pb.blue.name} not found in {pb.blue_rg}"))
+    else:
+        checks.append(Check("blue exists", True, f"{blue.name} in {blue.location}, Kubernetes {blue.kubernetes_version}"))
+        running = blue.power_state == "Running" and blue.provisioning_state == "Succeeded"
+        checks.append(
+            Check("blue is running", running, f"power {blue.power_state}, provisioning {blue.provisioning_state}")
+        )
+        target = resolve_target_version(pb, obs)
+        offered = ", ".join(v.version for v in obs.versions if not v.is_preview) or "none"
+        if target is None:
+            checks.append(
+                Check("target version offered", False,
+                      f"{pb.green.kubernetes_version} is not offered (GA) in {blue.location}; offered: {offered}")
+            )
+        else:
+            older = _minor(target) < _minor(blue.kubernetes_version or target)
+            checks.append(Check("target version offered", True, f"{pb.green.kubernetes_version} resolves to {target}"))
+            checks.append(
+                Check("target not older than blue", not older,
+                      f"blue runs {blue.kubernetes_version}, green would run {target}")
+            )
+            checks.extend(_api_checks(obs, target))
+    checks.extend(_record_checks(pb, obs))
+    for problem in obs.source_problems:
+        checks.append(Check("workloads readable", False, problem))
+    if obs.green.exists:
+        checks.append(Check("green", True, f"{pb.green.name} already exists: provision adopts it if it matches"))
+    return StepPlan(name="preflight", checks=tuple(checks))
+
+
+def _api_checks(obs: Observed, target: str) -> list[Check]:
+    findings = removed_api_findings(obs.source_objects, target)
+    out = []
+    for f in findings:
+        where = obs.source_origins.get(f"{f.namespace or '-'}/{f.kind}/{f.name}")
+        message = f.message + (f" [{where}]" if where and not f.source else "")
+        out.append(Check("API versions", f.severity != "removed", message,
+                         severity="error" if f.severity == "removed" else "warning"))
+    if not findings:
+        out.append(Check("API versions", True, f"no manifest uses an API removed or deprecated by {parse_version(target)}"))
+    return out
+
+
+def _record_checks(pb: Playbook, obs: Observed) -> list[Check]:
+    sw = pb.switch
+    label = f"{sw.record}.{sw.zone} {sw.record_type}"
+    if not obs.zone_exists:
+        return [Check("DNS zone exists", False, f"zone {sw.zone} not found in {pb.zone_rg}")]
+    if obs.record is None:
+        return [Check("DNS record exists", False, f"{label} not found")]
+    checks = [Check("DNS record exists", True, f"{label} = {', '.join(obs.record.values)} (TTL {obs.record.ttl}s)")]
+    blue_value = sw.blue_value or obs.blue_value
+    green_value = sw.green_value or obs.green_value
+    values = list(obs.record.values)
+    if green_value and values == [green_value]:
+        checks.append(Check("DNS record points at blue", True, f"already points at green ({green_value})", "warning"))
+    elif blue_value is None:
+        checks.append(Check("DNS record points at blue", False, "blue's ingress address is unknown "
+                            f"(Service {pb.ingress.namespace}/{pb.ingress.service} has no LoadBalancer IP)"))
+    else:
+        checks.append(
+            Check("DNS record points at blue", values == [blue_value],
+                  f"record holds {', '.join(values)}; blue's ingress is {blue_value}")
+        )
+    return checks

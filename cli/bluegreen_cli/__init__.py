@@ -1,0 +1,1 @@
+"""The `bluegreen` command line: parse input, call the library, render events and results."""

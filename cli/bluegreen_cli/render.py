@@ -1,0 +1,100 @@
+"""How plans, events and results look: rich for people, JSON lines for pipelines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bluegreen.events import Event
+from bluegreen.plan import Plan, StepPlan, format_eta
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+_STYLE = {
+    "step_started": "bold cyan",
+    "step_finished": "green",
+    "step_failed": "bold red",
+    "step_skipped": "dim",
+    "warning": "yellow",
+    "waiting": "magenta",
+    "retry": "yellow",
+}
+
+
+class EventRenderer:
+    """An event sink that prints each event as it comes."""
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+
+    def __call__(self, event: Event) -> None:
+        if self.output == "json":
+            sys.stdout.write(json.dumps(event.to_json(), default=str) + "\n")
+            sys.stdout.flush()
+            return
+        if event.kind == "plan_ready":
+            return
+        stamp = event.time.strftime("%H:%M:%S") if event.time else "--:--:--"
+        style = _STYLE.get(event.kind, "")
+        if event.kind == "check":
+            style = "green" if event.data.get("ok") else "red"
+        prefix = f"[dim]{stamp}[/dim] "
+        step = f"[bold]{event.step:<12}[/bold] " if event.step else " " * 13
+        message = event.message.replace("[", "\\[")
+        console.print(f"{prefix}{step}[{style}]{message}[/{style}]" if style else f"{prefix}{step}{message}")
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_value(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return str(value)
+
+
+def render_step(step: StepPlan) -> None:
+    title = f"[bold]{step.name}[/bold]"
+    if step.actions:
+        title += f"  ({len(step.actions)} actions, ETA {format_eta(step.eta_seconds)})"
+    console.print(title)
+    for check in step.checks:
+        mark = "[green]ok[/green]  " if check.ok else ("[yellow]warn[/yellow]" if check.severity == "warning"
+                                                   else "[red]FAIL[/red]")
+        console.print(f"  {mark} {check.name}: {check.detail}".replace("[/", "[/").rstrip())
+    if step.actions:
+        table = Table(show_header=True, header_style="dim", box=None, pad_edge=False, padding=(0, 1))
+        table.add_column("action")
+        table.add_column("before")
+        table.add_column("after")
+        for action in step.actions:
+            table.add_row(action.summary, _value(action.before), _value(action.after))
+        console.print(table)
+    for wait in step.waits:
+        console.print(f"  [magenta]waits for[/magenta] {wait}")
+    for note in step.notes:
+        console.print(f"  [dim]note:[/dim] {note}")
+    console.print()
+
+
+def render_plan(plan: Plan, output: str) -> None:
+    if output == "json":
+        sys.stdout.write(plan.to_json() + "\n")
+        return
+    console.print(f"[bold]Plan {plan.id}[/bold] for playbook [bold]{plan.playbook}[/bold] "
+                  f"(observed {plan.created_at}); ETA {format_eta(plan.eta_seconds)}\n")
+    for step in plan.steps:
+        render_step(step)
+    blocking = [c for s in plan.steps for c in s.blocking]
+    if blocking:
+        console.print(f"[red]{len(blocking)} blocking problem(s): the run would stop at them.[/red]")
+
+
+def render_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
