@@ -247,3 +247,14 @@ def test_bad_credential_hints_az_login(clock, rsps):
     with pytest.raises(PermanentRemoteError) as err:
         AksClient(AzureContext(Broken(), SUB, clock)).get("rg1", "clustername1")
     assert "az login" in str(err.value)
+
+
+def test_conflict_is_permanent_with_arm_code(ctx, rsps):
+    rsps.put(
+        MC, status=409, json={"error": {"code": "OperationNotAllowed", "message": "another op in progress"}}
+    )
+    with pytest.raises(PermanentRemoteError) as err:
+        AksClient(ctx).create_or_update("rg1", "clustername1", {"location": "l"})
+    assert err.value.code == "OperationNotAllowed" and err.value.status == 409
+    assert "another op in progress" in str(err.value)
+    assert len(rsps.calls) == 1
