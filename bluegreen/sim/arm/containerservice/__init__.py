@@ -1,0 +1,1 @@
+"""Fake Microsoft.ContainerService: managedClusters, agentPools, kubernetesVersions."""

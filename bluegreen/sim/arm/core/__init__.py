@@ -1,0 +1,1 @@
+"""Service-neutral pieces of the ARM fake: HTTP shapes, routing, errors, ETags, LROs, faults."""

@@ -1,0 +1,55 @@
+"""The request/response shapes handlers see, independent of `responses`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+HOST = "https://management.azure.com"
+
+
+@dataclass
+class ArmRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Mapping[str, str]
+    body: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+    # Set by fault injection: the LRO this request starts must end Failed with this error.
+    fail_lro: dict[str, Any] | None = None
+
+    @property
+    def api_version(self) -> str:
+        return self.query.get("api-version", "")
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object; ARM answers 400 InvalidRequestContent otherwise."""
+        from bluegreen.sim.arm.core.errors import ArmError
+
+        if not isinstance(self.body, dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+        return self.body
+
+
+@dataclass
+class ArmResponse:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> str:
+        return "" if self.body is None else json.dumps(self.body)
+
+
+def absolute(path: str, api_version: str) -> str:
+    return f"{HOST}{path}?api-version={api_version}"

@@ -1,0 +1,131 @@
+"""Zones and record sets (neutral form: name, type, ttl, values, metadata, etag); writes are synchronous."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from bluegreen.sim.arm.core.context import SimContext, stable_guid
+from bluegreen.sim.arm.core.errors import ArmError
+from bluegreen.sim.arm.core.etag import check_conditions, new_etag
+from bluegreen.sim.arm.dns import exceptions as exc
+from bluegreen.sim.arm.dns.wire import canonical_type, parse_properties
+
+PRIVATE_API = "Microsoft.Network/privateDnsZones"
+PUBLIC_API = "Microsoft.Network/dnsZones"
+
+
+def zone_id(private: bool, sub: str, rg: str, zone: str) -> str:
+    kind = "privateDnsZones" if private else "dnsZones"
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/{kind}/{zone}"
+
+
+class DnsBackend:
+    def __init__(self, ctx: SimContext) -> None:
+        self.ctx = ctx
+        self.state = ctx.state.setdefault("dns", {"zones": {}})
+
+    def _key(self, private: bool, sub: str, rg: str, zone: str) -> str:
+        return zone_id(private, sub, rg, zone.rstrip(".")).lower()
+
+    def zone(self, private: bool, sub: str, rg: str, zone: str) -> dict[str, Any]:
+        found = self.state["zones"].get(self._key(private, sub, rg, zone))
+        if found is None:
+            raise ArmError(404, "ResourceNotFound",
+                               f"The Resource '{PRIVATE_API if private else PUBLIC_API}/{zone}' under resource group "
+                               f"'{rg}' was not found.")
+        return found
+
+    def _parent(self, private: bool, sub: str, rg: str, zone: str) -> dict[str, Any]:
+        found = self.state["zones"].get(self._key(private, sub, rg, zone))
+        if found is None:
+            raise exc.zone_not_found(zone, rg)
+        return found
+
+    def get_record(self, private: bool, sub: str, rg: str, zone: str, rtype: str, name: str) -> tuple[dict, dict]:
+        parent = self._parent(private, sub, rg, zone)
+        rtype = canonical_type(rtype)
+        record = parent["records"].get(f"{rtype}/{name.lower()}")
+        if record is None:
+            raise exc.record_not_found(parent["name"], name, rtype)
+        return parent, record
+
+    def list_records(self, private: bool, sub: str, rg: str, zone: str, rtype: str | None) -> tuple[dict, list]:
+        parent = self._parent(private, sub, rg, zone)
+        wanted = canonical_type(rtype) if rtype else None
+        records = [r for key, r in sorted(parent["records"].items()) if wanted is None or r["type"] == wanted]
+        return parent, records
+
+    def put_record(
+        self, private: bool, sub: str, rg: str, zone: str, rtype: str, name: str, body: dict[str, Any],
+        *, if_match: str | None, if_none_match: str | None,
+    ) -> tuple[bool, dict, dict]:
+        """Create or replace a record set; returns (created, zone, record)."""
+        parent = self._parent(private, sub, rg, zone)
+        rtype = canonical_type(rtype)
+        name = name.lower()
+        current = parent["records"].get(f"{rtype}/{name}")
+        check_conditions(if_match, if_none_match, current["etag"] if current else None, f"record set {name}",
+                         star_only_none_match=True)
+        fields = parse_properties(private, rtype, body.get("properties") or {}, partial=False)
+        self._validate(parent, rtype, name, fields["values"])
+        record = {"name": name, "type": rtype, "ttl": fields["ttl"], "values": fields["values"],
+                  "metadata": fields.get("metadata", {}), "etag": new_etag(self.state, f"{zone}/{rtype}/{name}")}
+        parent["records"][f"{rtype}/{name}"] = record
+        return current is None, parent, record
+
+    def patch_record(
+        self, private: bool, sub: str, rg: str, zone: str, rtype: str, name: str, body: dict[str, Any],
+        *, if_match: str | None,
+    ) -> tuple[dict, dict]:
+        parent, record = self.get_record(private, sub, rg, zone, rtype, name)
+        check_conditions(if_match, None, record["etag"], f"record set {name}", star_only_none_match=True)
+        fields = parse_properties(private, record["type"], body.get("properties") or {}, partial=True)
+        if "values" in fields:
+            self._validate(parent, record["type"], record["name"], fields["values"])
+        record.update(fields)
+        record["etag"] = new_etag(self.state, f"{zone}/{rtype}/{name}")
+        return parent, record
+
+    @staticmethod
+    def _validate(zone: dict[str, Any], rtype: str, name: str, values: list[str]) -> None:
+        if rtype == "CNAME":
+            if name == "@":
+                raise exc.bad_record("A CNAME record set cannot be created at the zone apex.", "relativeRecordSetName")
+            if len(values) > 1:
+                raise exc.bad_record("A CNAME record set can contain only one record.", "cnameRecord")
+        others = [r for r in zone["records"].values() if r["name"] == name and r["type"] != rtype]
+        if others and (rtype == "CNAME" or any(r["type"] == "CNAME" for r in others)):
+            raise ArmError(409, "Conflict",
+                               f"A CNAME record set and a record set of another type cannot share the name '{name}'.")
+
+    # ---- seeding, inspection ---------------------------------------------------------------------
+    def seed_zone(self, private: bool, sub: str, rg: str, zone: str) -> str:
+        zone = zone.rstrip(".").lower()
+        rid = zone_id(private, sub, rg, zone)
+        self.state["zones"].setdefault(rid.lower(), {
+            "id": rid, "name": zone, "private": private, "records": {}, "tags": {},
+            "etag": new_etag(self.state, rid), "internalId": stable_guid(rid, "internal"),
+        })
+        return rid
+
+    def seed_record(self, private: bool, sub: str, rg: str, zone: str, name: str, rtype: str,
+                    values: list[str], ttl: int) -> str:
+        parent = self._parent(private, sub, rg, zone)
+        rtype = canonical_type(rtype)
+        name = name.lower()
+        self._validate(parent, rtype, name, list(values))
+        parent["records"][f"{rtype}/{name}"] = {
+            "name": name, "type": rtype, "ttl": ttl, "values": list(values), "metadata": {},
+            "etag": new_etag(self.state, f"{zone}/{rtype}/{name}"),
+        }
+        return f"{parent['id']}/{rtype}/{name}"
+
+    def inspect(self) -> list[dict[str, Any]]:
+        rows = []
+        for zone in sorted(self.state["zones"].values(), key=lambda z: (z["name"], not z["private"])):
+            for _, record in sorted(zone["records"].items()):
+                rows.append({"zone": zone["name"], "private": zone["private"], "name": record["name"],
+                             "type": record["type"], "values": copy.deepcopy(record["values"]),
+                             "ttl": record["ttl"], "etag": record["etag"]})
+        return rows

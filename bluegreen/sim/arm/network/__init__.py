@@ -1,0 +1,1 @@
+"""Fake Microsoft.Network subnets: address space and what is using it (seeded NICs plus simulated AKS nodes)."""

@@ -1,0 +1,1 @@
+"""Fake Traffic Manager: profiles and their endpoints (weights, status), synchronous writes."""
