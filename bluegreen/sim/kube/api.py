@@ -1,0 +1,453 @@
+"""The API server's semantics without HTTP: create, get, list, update, patch, apply, delete.
+
+Callers hold the cluster lock. Errors are `ApiError`s carrying the exact
+`Status` body a real server would send, so the HTTP layer only serialises.
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from bluegreen.clock import Clock
+
+from . import patch as patching
+from .apis import ApiTable, Resource
+from .defaults import apply_defaults
+from .selectors import SelectorError, parse_field_selector, parse_label_selector
+from .store import Key, Store
+from .validation import validate, validate_name
+
+# Kinds whose status only the server (controllers, /status) writes.
+_STATUS_OWNED_BY_SERVER = {
+    "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "Service",
+    "PersistentVolumeClaim", "PersistentVolume", "Namespace", "Node", "HorizontalPodAutoscaler",
+    "PodDisruptionBudget", "Ingress", "CustomResourceDefinition",
+}
+_SCALABLE = {"Deployment", "ReplicaSet", "StatefulSet"}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+    def status(self) -> dict:
+        body: dict = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                      "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+def not_found(res: Resource, name: str) -> ApiError:
+    qualified = f"{res.plural}.{res.group}" if res.group else res.plural
+    return ApiError(404, "NotFound", f'{qualified} "{name}" not found',
+                    {"name": name, "group": res.group, "kind": res.plural})
+
+
+def iso(clock: Clock) -> str:
+    return clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rand_suffix(n: int = 5) -> str:
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def _content(obj: dict) -> Any:
+    """What `generation` tracks: spec, or for spec-less kinds everything but metadata and status."""
+    if "spec" in obj:
+        return obj["spec"]
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+
+
+def _changed_paths(old: dict | None, new: dict) -> set[patching.FieldPath]:
+    paths = patching.field_set(new)
+    if old is None:
+        return paths
+    return {p for p in paths if patching._get_path(old, p) != patching._get_path(new, p)}
+
+
+class ApiCore:
+    def __init__(self, store: Store, table: ApiTable, clock: Clock, allocate: Callable[[str], str]) -> None:
+        self.store = store
+        self.table = table
+        self.clock = clock
+        self.allocate = allocate
+
+    # --- lookup ---------------------------------------------------------------------------
+    def resource(self, group: str, version: str, plural: str) -> Resource:
+        res = self.table.lookup(group, version, plural)
+        if res is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource",
+                           {"group": group, "kind": plural})
+        return res
+
+    def key(self, res: Resource, namespace: str | None, name: str) -> Key:
+        return (res.store_group, res.kind, (namespace or "") if res.namespaced else "", name)
+
+    def view(self, res: Resource, obj: dict) -> dict:
+        out = copy.deepcopy(obj)
+        out["apiVersion"] = res.group_version
+        out["kind"] = res.kind
+        return out
+
+    def _require_namespace(self, res: Resource, namespace: str | None) -> None:
+        if not res.namespaced:
+            return
+        if not namespace:
+            raise ApiError(400, "BadRequest", "the server could not find the requested resource: namespace required")
+        if self.store.peek(("", "Namespace", "", namespace)) is None:
+            raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
+                           {"name": namespace, "kind": "namespaces"})
+
+    # --- reads ----------------------------------------------------------------------------
+    def get(self, res: Resource, namespace: str | None, name: str) -> dict:
+        obj = self.store.peek(self.key(res, namespace, name))
+        if obj is None:
+            raise not_found(res, name)
+        return self.view(res, obj)
+
+    def matcher(self, res: Resource, namespace: str | None, label_selector: str | None,
+                field_selector: str | None) -> Callable[[Key, dict], bool]:
+        try:
+            labels_ok = parse_label_selector(label_selector)
+            fields_ok = parse_field_selector(field_selector)
+        except SelectorError as exc:
+            raise ApiError(400, "BadRequest", str(exc)) from exc
+
+        def match(key: Key, obj: dict) -> bool:
+            if key[0] != res.store_group or key[1] != res.kind:
+                return False
+            if res.namespaced and namespace and key[2] != namespace:
+                return False
+            return labels_ok(obj["metadata"].get("labels") or {}) and fields_ok(obj)
+
+        return match
+
+    def list(self, res: Resource, namespace: str | None, label_selector: str | None = None,
+             field_selector: str | None = None) -> dict:
+        match = self.matcher(res, namespace, label_selector, field_selector)
+        items = [self.view(res, o) for k, o in sorted(self.store.objects.items()) if match(k, o)]
+        return {"kind": f"{res.kind}List", "apiVersion": res.group_version,
+                "metadata": {"resourceVersion": str(self.store.rv)}, "items": items}
+
+    # --- writes ---------------------------------------------------------------------------
+    def _prepare_new(self, res: Resource, namespace: str | None, body: dict) -> dict:
+        if not isinstance(body, dict):
+            raise ApiError(400, "BadRequest", "the body of the request was not a JSON object")
+        obj = copy.deepcopy(body)
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise ApiError(400, "BadRequest", "metadata must be an object")
+        if res.namespaced:
+            if meta.get("namespace") and namespace and meta["namespace"] != namespace:
+                raise ApiError(400, "BadRequest", "the namespace of the provided object does not match the "
+                               "namespace sent on the request")
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        if body.get("kind") and body["kind"] != res.kind:
+            raise ApiError(400, "BadRequest", f"the API version in the data ({body.get('apiVersion')}) does "
+                           f"not match the expected API version ({res.group_version})")
+        obj["kind"] = res.kind
+        obj["apiVersion"] = self._stored_api_version(res)
+        return obj
+
+    def _stored_api_version(self, res: Resource) -> str:
+        preferred = self.table.preferred_for(res.store_group, res.kind)
+        return (preferred or res).group_version
+
+    def _invalid(self, res: Resource, name: str, causes: builtins.list[dict]) -> ApiError:
+        text = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
+        kind_group = f"{res.kind}.{res.group}" if res.group else res.kind
+        return ApiError(422, "Invalid", f'{kind_group} "{name}" is invalid: {text}',
+                        {"name": name, "group": res.group, "kind": res.kind, "causes": causes})
+
+    def _finish(self, res: Resource, obj: dict, old: dict | None, manager: str, operation: str,
+                fields: builtins.set[patching.FieldPath] | None = None, dry_run: bool = False) -> dict:
+        """Defaults, validation, server-owned metadata, managedFields; then store."""
+        meta = obj["metadata"]
+        name = meta.get("name", "")
+        causes = validate_name(res.kind, name) + validate(res.kind, obj)
+        if causes:
+            raise self._invalid(res, name, causes)
+        if res.kind in _STATUS_OWNED_BY_SERVER:
+            if old is not None and "status" in old:
+                obj["status"] = copy.deepcopy(old["status"])
+            elif old is None:
+                obj.pop("status", None)
+        apply_defaults(obj, self.allocate)
+        now = iso(self.clock)
+        if old is None:
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = now
+            meta["generation"] = 1
+        else:
+            for k in ("uid", "creationTimestamp"):
+                meta[k] = old["metadata"][k]
+            meta["generation"] = old["metadata"].get("generation", 1)
+            if _content(old) != _content(obj):
+                meta["generation"] += 1
+        meta.pop("selfLink", None)
+        managed = [m for m in (old or {}).get("metadata", {}).get("managedFields", [])
+                   if not (m.get("manager") == manager and m.get("operation") == operation)]
+        if fields is None:
+            fields = _changed_paths(old, obj)
+        if fields or operation == "Apply":
+            managed.append({"manager": manager, "operation": operation, "apiVersion": res.group_version,
+                            "time": now, "fieldsType": "FieldsV1", "fieldsV1": patching.fields_v1(fields)})
+        meta["managedFields"] = managed
+        if dry_run:
+            return self.view(res, obj)
+        stored = self.store.put(res.store_group, obj)
+        if res.kind == "CustomResourceDefinition":
+            self.refresh_crds()
+        return self.view(res, stored)
+
+    def refresh_crds(self) -> None:
+        self.table.set_custom_from_crds(self.store.select("apiextensions.k8s.io", "CustomResourceDefinition"))
+
+    def create(self, res: Resource, namespace: str | None, body: dict, manager: str = "unknown",
+               dry_run: bool = False) -> dict:
+        obj = self._prepare_new(res, namespace, body)
+        meta = obj["metadata"]
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + rand_suffix()
+        self._require_namespace(res, namespace)
+        name = meta.get("name") or ""
+        if name and self.store.peek(self.key(res, namespace, name)) is not None:
+            qualified = f"{res.plural}.{res.group}" if res.group else res.plural
+            raise ApiError(409, "AlreadyExists", f'{qualified} "{name}" already exists',
+                           {"name": name, "group": res.group, "kind": res.plural})
+        for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+            meta.pop(k, None)
+        return self._finish(res, obj, None, manager, "Update", dry_run=dry_run)
+
+    def replace(self, res: Resource, namespace: str | None, name: str, body: dict, manager: str = "unknown",
+                dry_run: bool = False) -> dict:
+        old = self.store.peek(self.key(res, namespace, name))
+        obj = self._prepare_new(res, namespace, body)
+        if obj["metadata"].get("name") != name:
+            raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
+        if old is None:
+            raise not_found(res, name)
+        rv = obj["metadata"].get("resourceVersion")
+        if not rv and res.kind not in ("Namespace",):
+            raise ApiError(422, "Invalid", f'{res.kind} "{name}" is invalid: metadata.resourceVersion: Invalid '
+                           'value: 0x0: must be specified for an update',
+                           {"name": name, "kind": res.kind, "causes": [
+                               {"reason": "FieldValueInvalid", "field": "metadata.resourceVersion",
+                                "message": "must be specified for an update"}]})
+        self._check_rv(res, name, old, rv)
+        return self._finish(res, obj, old, manager, "Update", dry_run=dry_run)
+
+    def _check_rv(self, res: Resource, name: str, old: dict, rv: str | None) -> None:
+        if rv and rv != old["metadata"]["resourceVersion"]:
+            qualified = f"{res.plural}.{res.group}" if res.group else res.plural
+            raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {qualified} "{name}": the object '
+                           "has been modified; please apply your changes to the latest version and try again",
+                           {"name": name, "group": res.group, "kind": res.plural})
+
+    def patch(self, res: Resource, namespace: str | None, name: str, raw: bytes, content_type: str,
+              manager: str | None = None, force: bool = False, dry_run: bool = False) -> dict:
+        ctype = content_type.split(";")[0].strip()
+        if ctype == "application/apply-patch+yaml":
+            return self.apply(res, namespace, name, _load(raw, yaml_ok=True), manager or "", force, dry_run)
+        old = self.store.peek(self.key(res, namespace, name))
+        if old is None:
+            raise not_found(res, name)
+        doc = _load(raw)
+        try:
+            if ctype == "application/json-patch+json":
+                if not isinstance(doc, list):
+                    raise ApiError(400, "BadRequest", "json patch must be a list of operations")
+                new = patching.json_patch(old, doc)
+            elif ctype == "application/merge-patch+json":
+                new = patching.json_merge_patch(old, doc)
+            elif ctype == "application/strategic-merge-patch+json":
+                if res.group and res.group not in _BUILTIN_GROUPS:
+                    raise ApiError(415, "UnsupportedMediaType", "strategic merge patch is not supported for "
+                                   "custom resources")
+                new = patching.strategic_merge_patch(old, doc)
+            else:
+                raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                               f"accepted media types include: application/json-patch+json, application/merge-patch"
+                               f"+json, application/apply-patch+yaml (got {ctype})")
+        except patching.PatchError as exc:
+            raise ApiError(422, "Invalid", str(exc)) from exc
+        if not isinstance(new, dict):
+            raise ApiError(422, "Invalid", "patch did not produce an object")
+        new_rv = (new.get("metadata") or {}).get("resourceVersion")
+        self._check_rv(res, name, old, new_rv if new_rv != old["metadata"]["resourceVersion"] else None)
+        obj = self._prepare_new(res, namespace, new)
+        if obj["metadata"].get("name") != name:
+            raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
+        return self._finish(res, obj, old, manager or "unknown", "Update", dry_run=dry_run)
+
+    def apply(self, res: Resource, namespace: str | None, name: str, body: Any, manager: str,
+              force: bool = False, dry_run: bool = False) -> dict:
+        if not manager:
+            raise ApiError(400, "BadRequest", "PATCH with apply requires fieldManager")
+        if not isinstance(body, dict):
+            raise ApiError(400, "BadRequest", "apply body must be an object")
+        meta = body.get("metadata") or {}
+        if meta.get("name") and meta["name"] != name:
+            raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
+        applied = copy.deepcopy(body)
+        applied.setdefault("metadata", {})["name"] = name
+        applied.pop("status", None) if res.kind in _STATUS_OWNED_BY_SERVER else None
+        old = self.store.peek(self.key(res, namespace, name))
+        if old is None:
+            self._require_namespace(res, namespace)
+            obj = self._prepare_new(res, namespace, applied)
+            for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+                obj["metadata"].pop(k, None)
+            return self._finish(res, obj, None, manager, "Apply", patching.field_set(applied), dry_run)
+        rv = meta.get("resourceVersion")
+        self._check_rv(res, name, old, rv)
+        owners = {m["manager"]: patching.paths_from_fields_v1(m.get("fieldsV1") or {})
+                  for m in old["metadata"].get("managedFields", []) if m.get("operation") == "Apply"}
+        if not force:
+            conflicts = patching.apply_conflicts(old, applied, manager, owners)
+            if conflicts:
+                raise ApiError(409, "Conflict", f"Apply failed with {len(conflicts)} conflicts: "
+                               + "; ".join(conflicts),
+                               {"name": name, "group": res.group, "kind": res.plural,
+                                "causes": [{"reason": "FieldManagerConflict", "message": c} for c in conflicts]})
+        all_owners = {m["manager"] + "/" + m.get("operation", ""): patching.paths_from_fields_v1(
+            m.get("fieldsV1") or {}) for m in old["metadata"].get("managedFields", [])}
+        mine = all_owners.pop(manager + "/Apply", set())
+        all_owners[manager] = mine
+        merged, new_paths = patching.server_side_apply(old, applied, manager, all_owners)
+        obj = self._prepare_new(res, namespace, merged)
+        if force:
+            for m in obj["metadata"].get("managedFields", []):
+                if m.get("manager") != manager:
+                    theirs = patching.paths_from_fields_v1(m.get("fieldsV1") or {}) - new_paths
+                    m["fieldsV1"] = patching.fields_v1(theirs)
+        return self._finish(res, obj, old, manager, "Apply", new_paths, dry_run)
+
+    # --- status and scale subresources ----------------------------------------------------
+    def replace_status(self, res: Resource, namespace: str | None, name: str, status: Any) -> dict:
+        old = self.store.peek(self.key(res, namespace, name))
+        if old is None:
+            raise not_found(res, name)
+        obj = copy.deepcopy(old)
+        obj["status"] = status
+        return self.view(res, self.store.put(res.store_group, obj))
+
+    def scale(self, res: Resource, namespace: str | None, name: str) -> dict:
+        if res.kind not in _SCALABLE:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        obj = self.get(res, namespace, name)
+        selector = (obj["spec"].get("selector") or {}).get("matchLabels") or {}
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: obj["metadata"][k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                                             "creationTimestamp")},
+                "spec": {"replicas": obj["spec"].get("replicas", 1)},
+                "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
+                           "selector": ",".join(f"{k}={v}" for k, v in sorted(selector.items()))}}
+
+    def set_scale(self, res: Resource, namespace: str | None, name: str, replicas: Any, manager: str) -> dict:
+        if not isinstance(replicas, int) or replicas < 0:
+            raise ApiError(422, "Invalid", f"Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value")
+        old = self.store.peek(self.key(res, namespace, name))
+        if old is None:
+            raise not_found(res, name)
+        obj = copy.deepcopy(old)
+        obj["spec"]["replicas"] = replicas
+        self._finish(res, obj, old, manager, "Update")
+        return self.scale(res, namespace, name)
+
+    # --- delete ---------------------------------------------------------------------------
+    def delete(self, res: Resource, namespace: str | None, name: str, propagation: str | None = None,
+               preconditions: dict | None = None) -> dict:
+        key = self.key(res, namespace, name)
+        obj = self.store.peek(key)
+        if obj is None:
+            raise not_found(res, name)
+        if preconditions:
+            if preconditions.get("uid") and preconditions["uid"] != obj["metadata"]["uid"]:
+                raise ApiError(409, "Conflict", "Precondition failed: UID in precondition does not match")
+            self._check_rv(res, name, obj, preconditions.get("resourceVersion"))
+        policy = propagation or "Background"
+        if policy not in ("Background", "Foreground", "Orphan"):
+            raise ApiError(400, "BadRequest", f"unsupported propagationPolicy {policy!r}")
+        gone = self.delete_key(key, policy)
+        return self.view(res, gone) if gone else {}
+
+    def delete_key(self, key: Key, policy: str = "Background") -> dict | None:
+        """Delete one stored object with its dependents (or orphan them), and a namespace's contents."""
+        obj = self.store.peek(key)
+        if obj is None:
+            return None
+        uid = obj["metadata"]["uid"]
+        if key[1] == "Namespace" and key[0] == "":
+            for k in [k for k in self.store.objects if k[2] == key[3] and k[1] != "Namespace"]:
+                self.delete_key(k, "Background")
+        for dep_key, dep in list(self.store.objects.items()):
+            refs = dep["metadata"].get("ownerReferences") or []
+            if not any(r.get("uid") == uid for r in refs):
+                continue
+            if policy == "Orphan":
+                kept = copy.deepcopy(dep)
+                kept["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
+                if not kept["metadata"]["ownerReferences"]:
+                    del kept["metadata"]["ownerReferences"]
+                self.store.put(dep_key[0], kept)
+            elif len(refs) == 1 or all(self._owner_gone(r, uid) for r in refs):
+                self.delete_key(dep_key, "Background")
+        gone = self.store.remove(key)
+        if key[1] == "CustomResourceDefinition":
+            spec = obj.get("spec", {})
+            for k in [k for k in self.store.objects if k[0] == spec.get("group") and
+                      k[1] == spec.get("names", {}).get("kind")]:
+                self.store.remove(k)
+            self.refresh_crds()
+        return gone
+
+    def _owner_gone(self, ref: dict, deleting_uid: str) -> bool:
+        if ref.get("uid") == deleting_uid:
+            return True
+        return not any(o["metadata"].get("uid") == ref.get("uid") for o in self.store.objects.values())
+
+    def delete_collection(self, res: Resource, namespace: str | None, label_selector: str | None,
+                          field_selector: str | None, propagation: str | None) -> dict:
+        match = self.matcher(res, namespace, label_selector, field_selector)
+        gone = []
+        for k in [k for k, o in self.store.objects.items() if match(k, o)]:
+            obj = self.delete_key(k, propagation or "Background")
+            if obj:
+                gone.append(self.view(res, obj))
+        return {"kind": f"{res.kind}List", "apiVersion": res.group_version,
+                "metadata": {"resourceVersion": str(self.store.rv)}, "items": gone}
+
+
+_BUILTIN_GROUPS = {"apps", "batch", "policy", "autoscaling", "networking.k8s.io", "storage.k8s.io",
+                   "extensions", "rbac.authorization.k8s.io", "scheduling.k8s.io", "events.k8s.io",
+                   "apiextensions.k8s.io"}
+
+
+def _load(raw: bytes, yaml_ok: bool = False) -> Any:
+    try:
+        return json.loads(raw or b"null")
+    except ValueError as exc:
+        if yaml_ok:
+            try:
+                return yaml.safe_load(raw)
+            except yaml.YAMLError:
+                pass
+        raise ApiError(400, "BadRequest", f"the body of the request could not be decoded: {exc}") from exc
+

@@ -1,0 +1,19 @@
+"""How a simulated cluster's workloads behave (timings, broken images, size)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ClusterBehaviour:
+    pod_ready_seconds: float = 20.0
+    job_seconds: float = 30.0
+    broken_images: list[str] = field(default_factory=list)  # exact image or prefix match
+    node_count: int = 3
+
+    def is_broken(self, image: str) -> bool:
+        return any(image == b or image.startswith(b) for b in self.broken_images)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

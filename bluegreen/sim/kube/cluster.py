@@ -1,0 +1,278 @@
+"""One simulated AKS cluster: API server, controllers, cron, LoadBalancer sockets, power.
+
+The world (another module) owns the clock, the lock and persistence; this
+class owns everything inside the cluster. State round-trips through
+`to_state()` / `ClusterSimulator(state=...)` so successive CLI runs share it.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import secrets
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+import yaml
+
+from bluegreen.clock import Clock
+
+from .api import ApiCore, ApiError, iso
+from .apis import ApiTable, parse_minor
+from .behaviour import ClusterBehaviour
+from .controllers import Controllers
+from .cron import CronController, raise_seq_floor
+from .ingress import IngressBindError, IngressServers
+from .server import ApiServer
+from .store import Store
+from .tls import make_certificate
+
+__all__ = ["ClusterBehaviour", "ClusterSimulator", "IngressBindError", "ApiError"]
+
+SEED_MANAGER = "bluegreen-sim-seed"
+_SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
+_SUMMARY_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "CronJob", "Job", "Service"}
+
+
+def _store_group(obj: dict) -> str:
+    return obj.get("apiVersion", "").rpartition("/")[0]
+
+
+class ClusterSimulator:
+    def __init__(self, name: str, version: str, clock: Clock, *, lock: threading.RLock,
+                 ip_allocator: Callable[[], str], on_mutation: Callable[[], None] | None = None,
+                 log: Callable[[dict], None] | None = None,
+                 behaviour: ClusterBehaviour | None = None, state: dict | None = None) -> None:
+        self.name = name
+        self.version = version
+        self.clock = clock
+        self.lock = lock
+        self.ip_allocator = ip_allocator
+        self.on_mutation = on_mutation
+        self.behaviour = behaviour or ClusterBehaviour()
+        self.table = ApiTable(parse_minor(version))
+        self.store = Store(lock)
+        self.token = secrets.token_hex(24)
+        self.tls_cert, self.tls_key = "", ""
+        self.mutation_count = 0
+        self.running = False
+        self.was_running = False  # from restored state: the world decides whether to start()
+        self._server: ApiServer | None = None
+        self._url = ""
+        self._counters = {"clusterIP": 10, "nodePort": 30000, "podIP": 10}
+        self.api = ApiCore(self.store, self.table, clock, self._allocate)
+        self.controllers = Controllers(self.store, clock, self.behaviour, ip_allocator, self._pod_ip)
+        self.cron = CronController(name, self.store, clock, self.controllers, log)
+        self.ingress = IngressServers(name, self.store, lock)
+        with lock:
+            if state is not None:
+                self._restore(state)
+            else:
+                self._seed()
+            if not self.tls_cert:
+                self.tls_cert, self.tls_key = make_certificate(name)
+
+    # --- allocation -----------------------------------------------------------------------
+    def _allocate(self, what: str) -> str:
+        n = self._counters[what]
+        self._counters[what] = n + 1
+        if what == "clusterIP":
+            return f"10.0.{n // 250}.{n % 250 + 1}"
+        return str(n)
+
+    def _pod_ip(self) -> str:
+        n = self._counters["podIP"]
+        self._counters["podIP"] = n + 1
+        return f"10.244.{n // 250}.{n % 250 + 1}"
+
+    # --- seeding and state ----------------------------------------------------------------
+    def _seed(self) -> None:
+        ns_res = self.table.lookup("", "v1", "namespaces")
+        assert ns_res is not None
+        for ns in _SYSTEM_NAMESPACES:
+            self.api.create(ns_res, None, {"metadata": {"name": ns}}, "kube-apiserver")
+        svc = self.table.lookup("", "v1", "services")
+        assert svc is not None
+        self.api.create(svc, "default", {"metadata": {"name": "kubernetes", "labels": {
+            "component": "apiserver", "provider": "kubernetes"}}, "spec": {"clusterIP": "10.0.0.1", "ports": [
+                {"name": "https", "port": 443, "targetPort": 443}]}}, "kube-apiserver")
+        suffix = f"{int(hashlib.sha256(self.name.encode()).hexdigest(), 16) % 10**8:08d}"
+        for i in range(self.behaviour.node_count):
+            self.store.put("", self._node(f"aks-nodepool1-{suffix}-vmss{i:06d}"))
+        self._service_accounts()
+
+    def _node(self, name: str) -> dict:
+        patch = self.version.lstrip("v").split(".")
+        kubelet = f"v{patch[0]}.{patch[1]}.{patch[2] if len(patch) > 2 else 0}"
+        now = iso(self.clock)
+        return {"apiVersion": "v1", "kind": "Node", "metadata": {
+            "name": name, "uid": str(uuid.uuid4()), "creationTimestamp": now, "labels": {
+                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "agentpool": "nodepool1",
+                "node.kubernetes.io/instance-type": "Standard_D4s_v5"}},
+            "spec": {"providerID": f"azure:///subscriptions/sim/{name}"},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                       "lastTransitionTime": now}],
+                       "nodeInfo": {"kubeletVersion": kubelet, "osImage": "Ubuntu 22.04.4 LTS",
+                                    "containerRuntimeVersion": "containerd://1.7.15"},
+                       "addresses": [{"type": "Hostname", "address": name}]}}
+
+    def _service_accounts(self) -> None:
+        """Every namespace gets its `default` ServiceAccount, as the token controller does."""
+        for ns in self.store.select("", "Namespace"):
+            name = ns["metadata"]["name"]
+            if self.store.peek(("", "ServiceAccount", name, "default")) is None:
+                self.store.put("", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
+                    "name": "default", "namespace": name, "uid": str(uuid.uuid4()),
+                    "creationTimestamp": iso(self.clock)}})
+
+    def to_state(self) -> dict:
+        with self.lock:
+            return {"name": self.name, "version": self.version, "token": self.token,
+                    "tls_cert": self.tls_cert, "tls_key": self.tls_key, "rv": self.store.rv,
+                    "objects": self.objects(), "counters": dict(self._counters),
+                    "mutation_count": self.mutation_count, "running": self.running,
+                    "last_seq": self.cron.last_seq, "behaviour": self.behaviour.to_dict()}
+
+    def _restore(self, state: dict) -> None:
+        self.token = state["token"]
+        self.tls_cert, self.tls_key = state.get("tls_cert", ""), state.get("tls_key", "")
+        self.store.rv = state["rv"]
+        for obj in state["objects"]:
+            meta = obj["metadata"]
+            self.store.objects[(_store_group(obj), obj["kind"], meta.get("namespace") or "", meta["name"])] = \
+                copy.deepcopy(obj)
+        self._counters.update(state.get("counters") or {})
+        self.mutation_count = state.get("mutation_count", 0)
+        self.was_running = bool(state.get("running"))
+        self.cron.last_seq = state.get("last_seq", 0)
+        raise_seq_floor(self.cron.last_seq)
+        self.api.refresh_crds()
+
+    # --- serving --------------------------------------------------------------------------
+    @property
+    def server_url(self) -> str:
+        if not self.running:
+            raise RuntimeError(f"cluster {self.name} is stopped")
+        return self._url
+
+    @property
+    def port(self) -> int:
+        return self._server.port if self._server else 0
+
+    @property
+    def ingress_errors(self) -> list[str]:
+        return sorted(self.ingress.errors.values())
+
+    def start(self) -> None:
+        """Power on: serve on a new port, controllers resume, LoadBalancer sockets bind again."""
+        with self.lock:
+            if self.running:
+                return
+            self._server = ApiServer(self)
+            self._url = self._server.url
+            self.running = True
+            self.controllers.reconcile()
+            problems = self.ingress.sync(self._lb_event)
+        if problems:
+            raise IngressBindError("; ".join(problems))
+
+    def stop(self) -> None:
+        """Power off like AKS stop: sockets close, every pod is gone (controllers recreate them on start)."""
+        with self.lock:
+            if not self.running:
+                return
+            self.running = False
+            server, self._server = self._server, None
+            self.ingress.close_all()
+            for pod in self.store.select("", "Pod"):
+                meta = pod["metadata"]
+                self.store.remove(("", "Pod", meta["namespace"], meta["name"]))
+        if server is not None:
+            server.close()
+
+    def kubeconfig(self, user: str = "clusterUser") -> bytes:
+        user_name = f"{user}_{self.name}"
+        doc = {"apiVersion": "v1", "kind": "Config", "preferences": {},
+               "clusters": [{"name": self.name, "cluster": {
+                   "server": self._url or "https://127.0.0.1:1",
+                   "certificate-authority-data": base64.b64encode(self.tls_cert.encode()).decode()}}],
+               "users": [{"name": user_name, "user": {"token": self.token}}],
+               "contexts": [{"name": self.name, "context": {"cluster": self.name, "user": user_name}}],
+               "current-context": self.name}
+        return yaml.safe_dump(doc, sort_keys=False).encode()
+
+    # --- time and writes ------------------------------------------------------------------
+    def reconcile(self) -> None:
+        with self.lock:
+            if not self.running:
+                return
+            self._service_accounts()
+            self.controllers.reconcile()
+            self.ingress.sync(self._lb_event)
+
+    def on_clock(self, old: datetime, new: datetime) -> None:
+        """Controllers and cron for (old, new]; a stopped cluster does nothing."""
+        with self.lock:
+            if not self.running:
+                return
+            self.controllers.reconcile()
+            self.cron.run()
+            self.reconcile()
+
+    def _after_mutation(self) -> None:
+        self.mutation_count += 1
+        self.reconcile()
+        if self.on_mutation is not None:
+            self.on_mutation()
+
+    def _lb_event(self, key: tuple[str, str, str, int], message: str) -> None:
+        ns, name, _, _ = key
+        now = iso(self.clock)
+        self.store.put("", {"apiVersion": "v1", "kind": "Event", "metadata": {
+            "name": f"{name}.{uuid.uuid4().hex[:16]}", "namespace": ns, "uid": str(uuid.uuid4()),
+            "creationTimestamp": now},
+            "involvedObject": {"kind": "Service", "namespace": ns, "name": name, "apiVersion": "v1"},
+            "reason": "SyncLoadBalancerFailed", "message": message, "type": "Warning", "count": 1,
+            "firstTimestamp": now, "lastTimestamp": now, "source": {"component": "service-controller"}})
+
+    def load_objects(self, objects: list[dict]) -> None:
+        """Seed without HTTP: server-side apply (forced, manager `bluegreen-sim-seed`), then reconcile."""
+        order = {"Namespace": 0, "CustomResourceDefinition": 0}
+        with self.lock:
+            for obj in sorted(objects, key=lambda o: order.get(o.get("kind", ""), 1)):
+                res = self.table.by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+                if res is None:
+                    raise ApiError(404, "NotFound", f"no resource for {obj.get('apiVersion')} {obj.get('kind')} "
+                                   f"on Kubernetes {self.version}")
+                meta = obj.get("metadata") or {}
+                ns = (meta.get("namespace") or "default") if res.namespaced else None
+                self.api.apply(res, ns, meta.get("name", ""), obj, SEED_MANAGER, force=True)
+            self._service_accounts()
+            if self.running:
+                self.controllers.reconcile()
+                problems = self.ingress.sync(self._lb_event)
+                if problems:
+                    raise IngressBindError("; ".join(problems))
+
+    # --- inspection -----------------------------------------------------------------------
+    def objects(self) -> list[dict]:
+        with self.lock:
+            return [copy.deepcopy(o) for _, o in sorted(self.store.objects.items())]
+
+    def summary(self) -> list[dict]:
+        out = []
+        with self.lock:
+            for (_, kind, ns, name), obj in sorted(self.store.objects.items()):
+                if kind not in _SUMMARY_KINDS:
+                    continue
+                spec, status = obj.get("spec") or {}, obj.get("status") or {}
+                ready = status.get("readyReplicas", status.get("numberReady"))
+                if kind == "Job":
+                    ready = status.get("succeeded", 0)
+                out.append({"kind": kind, "namespace": ns, "name": name,
+                            "replicas": spec.get("replicas", status.get("desiredNumberScheduled")),
+                            "ready": ready, "suspend": spec.get("suspend") if kind == "CronJob" else None})
+        return out

@@ -1,0 +1,86 @@
+"""Object storage of one simulated cluster: one resourceVersion counter, a bounded event
+history for watches, and change hooks (cron activity log, ingress servers)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Key = tuple[str, str, str, str]  # storage group, kind, namespace ("" if cluster-scoped), name
+ChangeHook = Callable[[dict | None, dict | None], None]
+
+HISTORY = 20000
+
+
+def key_of(store_group: str, obj: dict) -> Key:
+    meta = obj.get("metadata", {})
+    return (store_group, obj.get("kind", ""), meta.get("namespace") or "", meta.get("name", ""))
+
+
+@dataclass
+class Event:
+    rv: int
+    type: str  # ADDED | MODIFIED | DELETED
+    key: Key
+    obj: dict
+
+
+class Store:
+    def __init__(self, lock: threading.RLock, rv: int = 0) -> None:
+        self.lock = lock
+        self.cond = threading.Condition(lock)
+        self.objects: dict[Key, dict] = {}
+        self.rv = rv
+        self.events: deque[Event] = deque(maxlen=HISTORY)
+        self.hooks: list[ChangeHook] = []
+
+    # Reads hand out copies, so callers can never change stored state by accident.
+    def get(self, key: Key) -> dict | None:
+        obj = self.objects.get(key)
+        return copy.deepcopy(obj) if obj is not None else None
+
+    def peek(self, key: Key) -> dict | None:
+        """The stored object itself, read-only by convention (controllers' hot path)."""
+        return self.objects.get(key)
+
+    def select(self, store_group: str, kind: str, namespace: str | None = None) -> list[dict]:
+        """Stored objects of a kind (read-only by convention), sorted by namespace and name."""
+        out = [o for k, o in self.objects.items()
+               if k[0] == store_group and k[1] == kind and (namespace is None or k[2] == namespace)]
+        return sorted(out, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+
+    def put(self, store_group: str, obj: dict) -> dict:
+        """Create or replace; assigns the next resourceVersion and records the watch event."""
+        key = key_of(store_group, obj)
+        old = self.objects.get(key)
+        self.rv += 1
+        new = copy.deepcopy(obj)
+        new.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
+        self.objects[key] = new
+        self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, copy.deepcopy(new)), old, new)
+        return copy.deepcopy(new)
+
+    def remove(self, key: Key) -> dict | None:
+        old = self.objects.pop(key, None)
+        if old is None:
+            return None
+        self.rv += 1
+        gone = copy.deepcopy(old)
+        gone["metadata"]["resourceVersion"] = str(self.rv)
+        self._record(Event(self.rv, "DELETED", key, gone), old, None)
+        return copy.deepcopy(gone)
+
+    def _record(self, event: Event, old: dict | None, new: dict | None) -> None:
+        self.events.append(event)
+        for hook in self.hooks:
+            hook(old, new)
+        self.cond.notify_all()
+
+    def events_since(self, rv: int) -> list[Event] | None:
+        """Events after `rv`, or None when history no longer reaches back that far (410 Gone)."""
+        if self.events and self.events[0].rv > rv + 1 and rv < self.rv:
+            return None
+        return [e for e in self.events if e.rv > rv]
