@@ -288,8 +288,10 @@ class KubeClient:
         res = self.resource(api_version, kind)
         namespace = self._namespace_for(res, meta.get("namespace"))
         body = dict(obj)
-        if namespace and meta.get("namespace") != namespace:
-            body["metadata"] = {**meta, "namespace": namespace}
+        if meta.get("namespace") != namespace:
+            body["metadata"] = {k: v for k, v in meta.items() if k != "namespace"}
+            if namespace:
+                body["metadata"]["namespace"] = namespace
         query = {"fieldManager": field_manager, "force": "true" if force else "false"}
         return self._call(
             "PATCH",

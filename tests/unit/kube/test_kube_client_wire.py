@@ -331,6 +331,7 @@ def test_client_certificate_over_tls(tmp_path: Path) -> None:
         assert repr(kube) == f"KubeClient({stub.url})"
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_untrusted_server_certificate_is_permanent(tmp_path: Path) -> None:
     pki = make_pki(tmp_path)
     (tmp_path / "other").mkdir()
