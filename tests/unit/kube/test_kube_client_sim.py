@@ -1,0 +1,206 @@
+"""KubeClient against the simulated API server (bluegreen.sim.kube) over real HTTPS.
+
+Covers: kubeconfig from the fake (self-signed CA, token); server-side apply create and
+re-apply (generation moves, our field manager recorded, re-apply of the same object is a
+no-op); redeploying the real AKS Store manifests and seeing workloads roll out on the
+simulated clock; list by label selector; delete with Background and Foreground
+propagation (dependents go), already-gone -> False; discovery on 1.30 missing the APIs
+removed earlier while 1.24 still serves policy/v1beta1, and applying a removed API failing
+with a clear "does not serve"; 401 with a wrong token; a stopped server -> connection
+refused retried on the clock, then TransientRemoteError.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bluegreen.errors import PermanentRemoteError, TransientRemoteError
+from bluegreen.kube.client import KubeClient
+from bluegreen.kube.manifests import load_manifests, order_for_apply
+from bluegreen.kube.readiness import workload_status
+from bluegreen.kube.wait import NotYet, wait_until
+from bluegreen.retry import RetryPolicy
+from bluegreen.sim.clock import SimClock
+from bluegreen.sim.kube.cluster import ClusterSimulator
+
+
+class RecordingClock(SimClock):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        super().sleep(seconds)
+
+
+def start_cluster(clock: SimClock, version: str = "1.30.5") -> ClusterSimulator:
+    addresses = (f"20.0.0.{n}" for n in itertools.count(10))
+    sim = ClusterSimulator("green", version, clock, lock=threading.RLock(), ip_allocator=lambda: next(addresses))
+    clock.subscribe(sim.on_clock)
+    sim.start()
+    return sim
+
+
+@pytest.fixture
+def clock() -> RecordingClock:
+    return RecordingClock()
+
+
+@pytest.fixture
+def sim(clock: RecordingClock) -> Iterator[ClusterSimulator]:
+    cluster = start_cluster(clock)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def kube(sim: ClusterSimulator, clock: RecordingClock) -> KubeClient:
+    return KubeClient.from_kubeconfig(sim.kubeconfig(), clock=clock, retry=RetryPolicy(attempts=3))
+
+
+def deployment(name: str, replicas: int = 1, labels: dict[str, str] | None = None) -> dict:
+    labels = labels or {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "shop", "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "main", "image": f"shop/{name}:1.0"}]},
+            },
+        },
+    }
+
+
+def rolled_out(kube: KubeClient, namespace: str) -> Iterator[str]:
+    for api_version, kind in (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet")):
+        for obj in kube.list(api_version, kind, namespace):
+            status = workload_status(obj)
+            if not status.ready:
+                yield str(status)
+
+
+def test_server_side_apply_create_and_reapply(kube: KubeClient, clock: RecordingClock) -> None:
+    kube.ensure_namespace("shop")
+    created = kube.apply(deployment("web", replicas=1))
+    assert created["metadata"]["generation"] == 1
+    managers = {m.get("manager") for m in created["metadata"].get("managedFields", [])}
+    assert "bluegreen" in managers
+    again = kube.apply(deployment("web", replicas=1))
+    assert again["metadata"]["generation"] == 1  # same intent, no new generation
+    scaled = kube.apply(deployment("web", replicas=3))
+    assert scaled["metadata"]["generation"] == 2
+    assert scaled["spec"]["replicas"] == 3
+    live = kube.get("apps/v1", "Deployment", "shop", "web")
+    assert live is not None and live["spec"]["replicas"] == 3 and live["kind"] == "Deployment"
+
+
+def test_real_manifests_roll_out_on_the_simulated_clock(kube: KubeClient, clock: RecordingClock, corpus: Path) -> None:
+    kube.ensure_namespace("store")
+    manifests = load_manifests([corpus / "aks-store-all-in-one.yaml"])
+    for manifest in order_for_apply(manifests):
+        kube.apply({**manifest.obj, "metadata": {**manifest.obj["metadata"], "namespace": "store"}})
+
+    def ready() -> bool | None:
+        pending = list(rolled_out(kube, "store"))
+        if pending:
+            raise NotYet(pending[0])
+        return True
+
+    assert wait_until(ready, clock=clock, timeout=900, interval=10, describe="store workloads")
+    assert kube.load_balancer_ip("store", "store-front") is not None
+    names = {o["metadata"]["name"] for o in kube.list_namespaced_all("store", [("v1", "Secret"), ("v1", "ConfigMap")])}
+    assert {m.name for m in manifests if m.kind in ("Secret", "ConfigMap")} <= names
+
+
+def test_list_by_label_selector(kube: KubeClient) -> None:
+    kube.ensure_namespace("shop")
+    kube.apply(deployment("web", labels={"app": "web", "tier": "front"}))
+    kube.apply(deployment("api", labels={"app": "api", "tier": "back"}))
+    kube.apply(deployment("admin", labels={"app": "admin", "tier": "front"}))
+    front = kube.list("apps/v1", "Deployment", "shop", label_selector="tier=front")
+    assert sorted(o["metadata"]["name"] for o in front) == ["admin", "web"]
+    not_front = kube.list("apps/v1", "Deployment", "shop", label_selector="tier!=front")
+    assert [o["metadata"]["name"] for o in not_front] == ["api"]
+    assert kube.list("apps/v1", "Deployment", label_selector="app in (api,web)")  # all namespaces
+
+
+@pytest.mark.parametrize("propagation", ["Background", "Foreground"])
+def test_delete_with_propagation_removes_dependents(
+    kube: KubeClient, clock: RecordingClock, propagation: str
+) -> None:
+    kube.ensure_namespace("shop")
+    kube.apply(deployment("web", replicas=2))
+    clock.advance(60)
+    assert kube.list("v1", "Pod", "shop", label_selector="app=web")
+    assert kube.delete("apps/v1", "Deployment", "shop", "web", propagation=propagation) is True
+
+    def pods_gone() -> bool | None:
+        pods = kube.list("v1", "Pod", "shop", label_selector="app=web")
+        if pods:
+            raise NotYet(f"{len(pods)} pods left")
+        return True
+
+    assert wait_until(pods_gone, clock=clock, timeout=300, interval=5, describe="web pods to go")
+    assert kube.list("apps/v1", "ReplicaSet", "shop") == []
+    assert kube.delete("apps/v1", "Deployment", "shop", "web") is False
+
+
+def test_removed_apis_are_not_discovered_on_1_30(kube: KubeClient, corpus: Path) -> None:
+    served = kube.served_api_versions()
+    assert {"apps/v1", "batch/v1", "policy/v1", "networking.k8s.io/v1"} <= served
+    assert not {"extensions/v1beta1", "policy/v1beta1", "batch/v1beta1", "apps/v1beta2"} & served
+    kube.ensure_namespace("default")
+    guestbook = load_manifests([corpus / "guestbook-all-in-one-extensions-v1beta1.yaml"])
+    old = next(m for m in guestbook if m.api_version == "extensions/v1beta1")
+    with pytest.raises(PermanentRemoteError, match="does not serve extensions/v1beta1") as info:
+        kube.apply(old.obj)
+    assert info.value.code == "NotServed"
+
+
+def test_old_cluster_still_serves_policy_v1beta1(corpus: Path) -> None:
+    clock = SimClock()
+    old = start_cluster(clock, "1.24.9")
+    try:
+        kube = KubeClient.from_kubeconfig(old.kubeconfig(), clock=clock)
+        assert kube.server_version() == "1.24.9"
+        assert {"policy/v1beta1", "policy/v1", "batch/v1beta1"} <= kube.served_api_versions()
+        pdb = next(
+            m for m in load_manifests([corpus / "cockroachdb-statefulset-policy-v1beta1.yaml"])
+            if m.kind == "PodDisruptionBudget"
+        )
+        applied = kube.apply({**pdb.obj, "metadata": {**pdb.obj["metadata"], "namespace": "default"}})
+        assert applied["metadata"]["name"] == "cockroachdb-budget"
+    finally:
+        old.stop()
+
+
+def test_wrong_token_is_unauthorized(sim: ClusterSimulator, clock: RecordingClock) -> None:
+    config = yaml.safe_load(sim.kubeconfig())
+    config["users"][0]["user"]["token"] = "not-the-token"
+    kube = KubeClient.from_kubeconfig(yaml.safe_dump(config).encode(), clock=clock)
+    with pytest.raises(PermanentRemoteError) as info:
+        kube.get("v1", "Namespace", None, "default")
+    assert info.value.status == 401
+    assert sim.server_url in str(info.value)
+    assert "not-the-token" not in str(info.value)
+    assert clock.sleeps == []
+
+
+def test_stopped_server_is_transient_and_retried(sim: ClusterSimulator, clock: RecordingClock) -> None:
+    kube = KubeClient.from_kubeconfig(sim.kubeconfig(), clock=clock, retry=RetryPolicy(attempts=4, base_delay=5))
+    assert kube.server_version() == "1.30.5"
+    sim.stop()
+    with pytest.raises(TransientRemoteError, match="connection refused"):
+        kube.get("v1", "Namespace", None, "default")
+    assert clock.sleeps == [5.0, 10.0, 20.0]
