@@ -251,8 +251,10 @@ class ClusterSimulator:
                 ns = (meta.get("namespace") or "default") if res.namespaced else None
                 self.api.apply(res, ns, meta.get("name", ""), obj, SEED_MANAGER, force=True)
             self._service_accounts()
+            # Controllers run at seeding too, so LoadBalancer IPs exist before the world resolves
+            # records that point at them; sockets open only while the cluster serves.
+            self.controllers.reconcile()
             if self.running:
-                self.controllers.reconcile()
                 problems = self.ingress.sync(self._lb_event)
                 if problems:
                     raise IngressBindError("; ".join(problems))
