@@ -106,7 +106,6 @@ class KubeClient:
         self._http = urllib3.PoolManager(**pool_kw)
         self._lock = threading.Lock()
         self._discovery: dict[str, dict[str, ApiResource] | None] = {}
-        self._served: set[str] | None = None
 
     @classmethod
     def from_kubeconfig(
@@ -140,17 +139,13 @@ class KubeClient:
 
     def served_api_versions(self) -> set[str]:
         """Every group/version the server serves ("v1", "apps/v1", CRD groups ...)."""
-        with self._lock:
-            if self._served is not None:
-                return set(self._served)
+        # Not cached: a CRD installed a moment ago must show up.
         core = self._call("GET", "/api", what="API discovery")
         served = {str(v) for v in core.get("versions") or []}
         groups = self._call("GET", "/apis", what="API discovery")
         for group in groups.get("groups") or []:
             served.update(str(v.get("groupVersion")) for v in group.get("versions") or [])
-        with self._lock:
-            self._served = served
-        return set(served)
+        return served
 
     def resource(self, api_version: str, kind: str) -> ApiResource:
         """Resolve a kind through discovery; re-reads once on a miss (a CRD may have just appeared)."""
@@ -189,8 +184,6 @@ class KubeClient:
                 )
         with self._lock:
             self._discovery[api_version] = resources
-            if refresh:
-                self._served = None
         return resources
 
     # --- paths -----------------------------------------------------------------------------------
@@ -256,11 +249,13 @@ class KubeClient:
     ) -> builtins.list[dict[str, Any]]:
         """Every object of the given (apiVersion, kind)s in a namespace; kinds the server does not serve are skipped."""
         objects: builtins.list[dict[str, Any]] = []
-        served = self.served_api_versions()
         for api_version, kind in kinds:
-            if api_version not in served:
-                continue
-            res = self.resource(api_version, kind)
+            try:
+                res = self.resource(api_version, kind)
+            except PermanentRemoteError as exc:
+                if exc.code == "NotServed":
+                    continue
+                raise
             if not res.namespaced:
                 raise ValueError(f"{kind} is cluster-scoped; list it with list()")
             objects.extend(self.list(api_version, kind, namespace))

@@ -32,7 +32,7 @@ def wait_until(
     interval: float,
     describe: str,
 ) -> T:
-    """Call `check` every `interval` seconds until it returns a value other than None.
+    """Call `check` every `interval` seconds until it returns a value other than None (or False).
 
     The check may raise `NotYet(reason)` instead of returning None to explain itself;
     a `TransientRemoteError` (already retried by the client) counts as "not yet" too.
@@ -51,7 +51,7 @@ def wait_until(
             result, last_reason = None, exc.reason
         except TransientRemoteError as exc:
             result, last_reason = None, f"API error: {exc}"
-        if result is not None:
+        if result is not None and result is not False:
             return result
         elapsed = (clock.now() - start).total_seconds()
         if elapsed >= timeout:

@@ -204,3 +204,25 @@ def test_stopped_server_is_transient_and_retried(sim: ClusterSimulator, clock: R
     with pytest.raises(TransientRemoteError, match="connection refused"):
         kube.get("v1", "Namespace", None, "default")
     assert clock.sleeps == [5.0, 10.0, 20.0]
+
+
+def test_crd_kinds_appear_without_a_new_client(kube: KubeClient) -> None:
+    assert "example.com/v1" not in kube.served_api_versions()
+    assert kube.list_namespaced_all("default", [("example.com/v1", "Widget")]) == []
+    kube.apply({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": True, "storage": True,
+                          "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
+        },
+    })
+    assert "example.com/v1" in kube.served_api_versions()
+    kube.apply({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "default"},
+                "spec": {"size": 3}})
+    (widget,) = kube.list_namespaced_all("default", [("example.com/v1", "Widget")])
+    assert widget["spec"] == {"size": 3}

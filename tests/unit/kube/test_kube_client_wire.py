@@ -122,7 +122,7 @@ def test_list_all_namespaces_and_list_namespaced_all_skips_unserved() -> None:
             "shop", [("v1", "ConfigMap"), ("apps/v1", "Deployment"), ("batch/v1beta1", "CronJob")]
         )
         assert [(o["kind"], o["metadata"]["name"]) for o in found] == [("ConfigMap", "cm")]
-        assert not stub.calls("GET", "/apis/batch/v1beta1")
+        assert not stub.calls("GET", "/apis/batch/v1beta1/namespaces/shop/cronjobs")
 
 
 def test_apply_is_server_side_apply() -> None:

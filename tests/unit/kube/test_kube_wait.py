@@ -85,3 +85,9 @@ def test_permanent_errors_surface_immediately() -> None:
     with pytest.raises(NotFoundError):
         wait_until(check, clock=clock, timeout=60, interval=10, describe="x")
     assert clock.now() == start
+
+
+def test_false_means_not_yet() -> None:
+    clock = SimClock()
+    answers = iter([False, False, True])
+    assert wait_until(lambda: next(answers), clock=clock, timeout=60, interval=10, describe="x") is True
