@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -59,6 +60,8 @@ class ArmSimulator:
         self.mutation_counts: dict[str, int] = self._state.setdefault("mutationCounts", {})
         self.on_mutation: Callable[[str], None] | None = None
         self._request_seq = 0
+        # azure-core pollers run in background threads; one request at a time keeps state consistent.
+        self._lock = threading.RLock()
 
         self.network = NetworkBackend(self._ctx)
         self.aks = AksBackend(self._ctx, subnet_free=self.network.free_addresses)
@@ -89,7 +92,8 @@ class ArmSimulator:
         return json.loads(json.dumps(self._state))
 
     def settle(self) -> None:
-        self._ctx.ops.settle()
+        with self._lock:
+            self._ctx.ops.settle()
 
     def add_fault(self, fault: FaultSpec) -> None:
         self._faults.append(fault)
@@ -112,6 +116,10 @@ class ArmSimulator:
 
     def handle(self, method: str, url: str, headers: dict[str, str], raw_body: Any) -> ArmResponse:
         """One ARM request, independent of the HTTP mock (usable from a server too)."""
+        with self._lock:
+            return self._handle(method, url, headers, raw_body)
+
+    def _handle(self, method: str, url: str, headers: dict[str, str], raw_body: Any) -> ArmResponse:
         split = urlsplit(url)
         path = unquote(split.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))

@@ -67,8 +67,9 @@ def test_create_is_long_running_on_the_simulated_clock(aks, polling, arm, clock,
     assert hooks.events == [("created", cluster.id, "green", "1.30.2")]
 
 
-def test_operation_status_resource_shape(aks, polling, arm, clock) -> None:
-    aks.managed_clusters.begin_create_or_update(RG, "green", cluster_body(), polling=polling())
+def test_operation_status_resource_shape(aks, arm, clock) -> None:
+    # polling=False: azure-core would otherwise poll (and move the clock) from a background thread
+    aks.managed_clusters.begin_create_or_update(RG, "green", cluster_body(), polling=False)
     status_url = arm.last("PUT").headers["Azure-AsyncOperation"]
     import requests
 
@@ -162,7 +163,7 @@ def test_dns_prefix_and_location_cannot_change(aks, polling) -> None:
 
 
 def test_put_while_creating_is_refused(aks, polling) -> None:
-    aks.managed_clusters.begin_create_or_update(RG, "green", cluster_body(), polling=polling())
+    aks.managed_clusters.begin_create_or_update(RG, "green", cluster_body(), polling=False)
     with pytest.raises(HttpResponseError) as err:
         aks.managed_clusters.begin_create_or_update(RG, "green", cluster_body(), polling=polling())
     assert err.value.status_code == 409 and err.value.error.code == "OperationNotAllowed"
@@ -234,7 +235,7 @@ def test_stop_start_power_and_only_start_delete_while_stopped(aks, polling, arm,
 
 
 def test_stop_refused_unless_succeeded(aks, polling) -> None:
-    aks.managed_clusters.begin_create_or_update(RG, "green", cluster_body(), polling=polling())
+    aks.managed_clusters.begin_create_or_update(RG, "green", cluster_body(), polling=False)
     with pytest.raises(HttpResponseError) as err:
         aks.managed_clusters.begin_stop(RG, "green", polling=polling())
     assert err.value.status_code == 409
@@ -252,18 +253,26 @@ def test_update_tags_is_long_running(aks, polling, arm, clock) -> None:
     assert 30 <= (clock.now() - before).total_seconds() <= 45
 
 
+def test_delete_through_the_sdk_poller(aks, polling, clock) -> None:
+    create(aks, polling)
+    before = clock.now()
+    aks.managed_clusters.begin_delete(RG, "green", polling=polling()).result()
+    assert 300 <= (clock.now() - before).total_seconds() <= 320
+    assert list(aks.managed_clusters.list_by_resource_group(RG)) == []
+
+
 def test_delete_is_long_running_and_fires_hook(aks, polling, arm, hooks, clock) -> None:
     cluster = create(aks, polling)
-    before = clock.now()
-    poller = aks.managed_clusters.begin_delete(RG, "green", polling=polling())
+    aks.managed_clusters.begin_delete(RG, "green", polling=False)
     delete = arm.last("DELETE")
     assert delete.status == 202
     assert "/operations/" in delete.headers["Azure-AsyncOperation"]
     assert "/operationresults/" in delete.headers["Location"]
     assert delete.headers["Retry-After"] == "15"
     assert aks.managed_clusters.get(RG, "green").provisioning_state == "Deleting"
-    poller.result()
-    assert (clock.now() - before).total_seconds() >= 300
+    clock.advance(299)
+    assert aks.managed_clusters.get(RG, "green").provisioning_state == "Deleting"
+    clock.advance(1)
     with pytest.raises(HttpResponseError) as err:
         aks.managed_clusters.get(RG, "green")
     assert err.value.status_code == 404 and err.value.error.code == "ResourceNotFound"
