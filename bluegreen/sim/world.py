@@ -27,7 +27,7 @@ from bluegreen.sim.arm import FaultSpec
 from bluegreen.sim.arm.simulator import ArmSimulator
 from bluegreen.sim.clock import SimClock
 from bluegreen.sim.credential import SimulatedCredential
-from bluegreen.sim.kube.cluster import ClusterBehaviour, ClusterSimulator
+from bluegreen.sim.kube.cluster import ApiError, ClusterBehaviour, ClusterSimulator
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
 from bluegreen.sim.spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
 
@@ -135,8 +135,9 @@ class World:
                 world._start_serving()
                 yield world
             finally:
-                world._stop_serving()
+                # Persist first: closing the sockets is not a power-off, the pods stay as they are.
                 world.persist()
+                world._stop_serving()
 
     @staticmethod
     def schedule_crash(directory: Path, after_mutations: int) -> None:
@@ -180,7 +181,10 @@ class World:
             raise WorldError(f"seeding {blue.name}: the ARM fake did not report the cluster as created")
         cluster = self._clusters[cluster_id]
         if blue_objects:
-            cluster.load_objects(blue_objects)
+            try:
+                cluster.load_objects(blue_objects)
+            except ApiError as exc:
+                raise PlaybookError(f"cannot load onto {blue.name}: {exc}", field="simulation.blue.manifests") from exc
         clusters = {"blue": cluster}
         for z, zone in enumerate(spec.dns_zones):
             rg = zone.resource_group or blue.resource_group
@@ -197,15 +201,17 @@ class World:
                 )
         for t, tm in enumerate(spec.traffic_managers):
             endpoints = [
-                {"name": e.name, "type": e.type, "weight": e.weight, "enabled": e.enabled,
+                {"name": e.name, "type": e.type, "weight": e.weight,
+                 "endpointStatus": "Enabled" if e.enabled else "Disabled",
                  "target": self._resolve(e.target, clusters, f"simulation.traffic_managers[{t}].endpoints[{i}].target")}
                 for i, e in enumerate(tm.endpoints)
             ]
             self.arm.seed_traffic_manager(sub, tm.resource_group or blue.resource_group, tm.name, endpoints=endpoints)
         for f, fd in enumerate(spec.front_doors):
             origins = [
-                {"name": o.name, "weight": o.weight, "priority": o.priority, "enabled": o.enabled,
-                 "host_name": self._resolve(o.host_name, clusters, f"simulation.front_doors[{f}].origins[{i}].host_name")}
+                {"name": o.name, "weight": o.weight, "priority": o.priority,
+                 "enabledState": "Enabled" if o.enabled else "Disabled",
+                 "hostName": self._resolve(o.host_name, clusters, f"simulation.front_doors[{f}].origins[{i}].host_name")}
                 for i, o in enumerate(fd.origins)
             ]
             self.arm.seed_front_door(sub, fd.resource_group or blue.resource_group, fd.name, fd.origin_group,
@@ -213,6 +219,10 @@ class World:
         for i, fault in enumerate(spec.faults):
             try:
                 self.arm.add_fault(FaultSpec.from_dict(fault))
+            except PlaybookError as exc:
+                key = (exc.field or "").rsplit(".", 1)[-1] if exc.field not in (None, "simulation.faults") else ""
+                where = f"simulation.faults[{i}]" + (f".{key}" if key else "")
+                raise PlaybookError(str(exc).split(": ", 1)[-1], field=where) from exc
             except (KeyError, TypeError, ValueError) as exc:
                 raise PlaybookError(f"invalid fault: {exc}", field=f"simulation.faults[{i}]") from exc
         if not blue.running:
@@ -315,10 +325,10 @@ class World:
                 clusters.append({
                     "name": meta["name"],
                     "id": cid,
-                    "resource_group": arm.get("resource_group", _resource_group(cid)),
-                    "power_state": arm.get("power_state", "Running" if meta["running"] else "Stopped"),
-                    "provisioning_state": arm.get("provisioning_state"),
-                    "kubernetes_version": arm.get("kubernetes_version", meta["version"]),
+                    "resource_group": arm.get("resourceGroup", _resource_group(cid)),
+                    "power_state": arm.get("powerState", "Running" if meta["running"] else "Stopped"),
+                    "provisioning_state": arm.get("provisioningState"),
+                    "kubernetes_version": arm.get("version", meta["version"]),
                     "server_url": cluster.server_url if cluster.running else None,
                 })
                 objects[meta["name"]] = [_object_view(o) for o in cluster.summary()]
@@ -329,7 +339,7 @@ class World:
                 "clusters": clusters,
                 "objects": objects,
                 "records": [_record_view(r) for r in self.arm.records()],
-                "weights": self.arm.weights(),
+                "weights": [_weight_view(w) for w in self.arm.weights()],
                 "executions": self.execution_log,
                 "mutations": {"by_api": dict(sorted(self._mutations.items())), "total": total},
             }
@@ -502,6 +512,18 @@ def _resource_group(cluster_id: str) -> str | None:
 def _object_view(summary: dict[str, Any]) -> dict[str, Any]:
     keys = ("kind", "namespace", "name", "replicas", "ready", "suspend")
     return {k: summary.get(k) for k in keys}
+
+
+def _weight_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": row.get("kind"),
+        "profile": row.get("profile"),
+        "group": row.get("originGroup"),
+        "name": row.get("endpoint", row.get("origin")),
+        "target": row.get("target"),
+        "weight": row.get("weight"),
+        "enabled": row.get("enabled"),
+    }
 
 
 def _record_view(record: dict[str, Any]) -> dict[str, Any]:
