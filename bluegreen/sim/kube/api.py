@@ -31,6 +31,7 @@ _STATUS_OWNED_BY_SERVER = {
     "PersistentVolumeClaim", "PersistentVolume", "Namespace", "Node", "HorizontalPodAutoscaler",
     "PodDisruptionBudget", "Ingress", "CustomResourceDefinition",
 }
+_LEGACY_SELECTOR_DEFAULTING = {"extensions/v1beta1", "apps/v1beta1"}
 _SCALABLE = {"Deployment", "ReplicaSet", "StatefulSet"}
 
 
@@ -180,6 +181,12 @@ class ApiCore:
         """Defaults, validation, server-owned metadata, managedFields; then store."""
         meta = obj["metadata"]
         name = meta.get("name", "")
+        if res.group_version in _LEGACY_SELECTOR_DEFAULTING and isinstance(obj.get("spec"), dict):
+            # Before apps/v1 the server derived a missing selector from the template labels.
+            spec = obj["spec"]
+            labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+            if not spec.get("selector") and labels:
+                spec["selector"] = {"matchLabels": dict(labels)}
         causes = validate_name(res.kind, name) + validate(res.kind, obj)
         if causes:
             raise self._invalid(res, name, causes)

@@ -1,0 +1,115 @@
+"""Acceptance 2: the official Python client (typed APIs and DynamicClient) against the fake."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kube_helpers import World, load_manifests
+from kubernetes import client, dynamic
+from kubernetes.client.rest import ApiException
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+
+from bluegreen.sim.kube.cluster import ClusterBehaviour
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    w = World(version="1.30", behaviour=ClusterBehaviour(pod_ready_seconds=0))
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="module")
+def api(world: World) -> client.ApiClient:
+    return world.api_client()
+
+
+def test_typed_core_apps_batch(world: World, api: client.ApiClient) -> None:
+    core, apps, batch = client.CoreV1Api(api), client.AppsV1Api(api), client.BatchV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="shop")))
+    dep = client.V1Deployment(
+        metadata=client.V1ObjectMeta(name="web", labels={"app": "web"}),
+        spec=client.V1DeploymentSpec(
+            replicas=2, selector=client.V1LabelSelector(match_labels={"app": "web"}),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels={"app": "web"}),
+                spec=client.V1PodSpec(containers=[client.V1Container(name="web", image="nginx:1.27")]))))
+    created = apps.create_namespaced_deployment("shop", dep)
+    assert created.metadata.uid and created.metadata.generation == 1
+    assert created.spec.strategy.type == "RollingUpdate"
+    read = apps.read_namespaced_deployment("web", "shop")
+    assert read.status.ready_replicas == 2 and read.status.observed_generation == 1
+    pods = core.list_namespaced_pod("shop", label_selector="app=web")
+    assert len(pods.items) == 2 and all(p.status.phase == "Running" for p in pods.items)
+    patched = apps.patch_namespaced_deployment("web", "shop", {"spec": {"replicas": 3}})
+    assert patched.spec.replicas == 3
+    assert len(core.list_namespaced_pod("shop", label_selector="app=web").items) == 3
+    cj = client.V1CronJob(
+        metadata=client.V1ObjectMeta(name="report"),
+        spec=client.V1CronJobSpec(schedule="*/5 * * * *", job_template=client.V1JobTemplateSpec(
+            spec=client.V1JobSpec(template=client.V1PodTemplateSpec(spec=client.V1PodSpec(
+                restart_policy="Never", containers=[client.V1Container(name="r", image="busybox:1.36")]))))))
+    batch.create_namespaced_cron_job("shop", cj)
+    suspended = batch.patch_namespaced_cron_job("report", "shop", {"spec": {"suspend": True}})
+    assert suspended.spec.suspend is True
+    with pytest.raises(ApiException) as err:
+        core.read_namespaced_config_map("missing", "shop")
+    assert err.value.status == 404
+    core.delete_namespace("shop")
+    assert not apps.list_deployment_for_all_namespaces(field_selector="metadata.namespace=shop").items
+
+
+def test_dynamic_client_applies_corpus_and_lists(world: World, api: client.ApiClient) -> None:
+    dyn = dynamic.DynamicClient(api)
+    for obj in load_manifests("aks-store-all-in-one.yaml"):
+        res = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+        res.server_side_apply(body=obj, name=obj["metadata"]["name"], namespace="default",
+                              field_manager="bluegreen")
+    deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
+    names = {d.metadata.name for d in deployments.get(namespace="default").items}
+    assert "store-front" in names
+    front = deployments.get(name="store-front", namespace="default")
+    assert front.status.availableReplicas == front.spec.replicas
+
+
+def test_removed_versions_answer_404(world: World, api: client.ApiClient) -> None:
+    dyn = dynamic.DynamicClient(api)
+    guestbook = load_manifests("guestbook-all-in-one-extensions-v1beta1.yaml")
+    old = [o for o in guestbook if o["apiVersion"] == "extensions/v1beta1"]
+    assert len(old) == 3
+    with pytest.raises(ResourceNotFoundError):
+        dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
+    pdb = next(o for o in load_manifests("cockroachdb-statefulset-policy-v1beta1.yaml")
+               if o["kind"] == "PodDisruptionBudget")
+    with pytest.raises(ResourceNotFoundError):
+        dyn.resources.get(api_version=pdb["apiVersion"], kind="PodDisruptionBudget")
+    # the raw URLs answer 404 with a Status body, like a real server
+    for path in ("/apis/extensions/v1beta1", "/apis/policy/v1beta1",
+                 "/apis/policy/v1beta1/namespaces/default/poddisruptionbudgets"):
+        with pytest.raises(NotFoundError) as err:
+            dyn.request("GET", path)
+        assert err.value.status == 404
+        assert json.loads(err.value.body)["kind"] == "Status"
+
+
+def test_older_versions_still_serve_what_they_served(tmp_path) -> None:
+    old = World(version="1.15")
+    try:
+        dyn = dynamic.DynamicClient(old.api_client())
+        res = dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
+        for obj in load_manifests("guestbook-all-in-one-extensions-v1beta1.yaml"):
+            if obj["kind"] == "Deployment":
+                res.create(body=obj, namespace="default")
+        # stored once, visible through apps/v1 too (same storage as on a real server)
+        apps = dyn.resources.get(api_version="apps/v1", kind="Deployment")
+        assert len(apps.get(namespace="default").items) == 3
+    finally:
+        old.close()
+    mid = World(version="1.24")
+    try:
+        dyn = dynamic.DynamicClient(mid.api_client())
+        assert dyn.resources.get(api_version="policy/v1beta1", kind="PodDisruptionBudget")
+        assert dyn.resources.get(api_version="policy/v1", kind="PodDisruptionBudget")
+    finally:
+        mid.close()
