@@ -193,7 +193,8 @@ class ArmSimulator:
 
     @staticmethod
     def _fault_response(fault: FaultSpec) -> ArmResponse:
-        retry = {"Retry-After": str(max(0, round(fault.retry_after)))}
+        seconds = max(0.0, float(fault.retry_after))
+        retry = {"Retry-After": str(int(seconds)) if seconds.is_integer() else str(seconds)}
         if fault.effect == "throttle":
             err = ArmError(429, fault.code or "SubscriptionRequestsThrottled", fault.message or (
                 "Number of requests for subscription exceeded the limit. Please try again after some time."),

@@ -50,6 +50,8 @@ class FaultSpec:
     fired: int = field(default=0)
 
     def __post_init__(self) -> None:
+        self.retry_after = float(self.retry_after)
+        self.latency_seconds = float(self.latency_seconds)
         if self.effect not in EFFECTS:
             raise PlaybookError(f"unknown fault effect {self.effect!r}; expected one of {', '.join(EFFECTS)}", "effect")
         if self.times < 1:
