@@ -39,7 +39,7 @@ class ClusterBehaviourSpec(_Model):
     broken_images: list[str] | None = Field(
         default=None,
         description="Container images that never become ready on this cluster (the pods crash-loop); "
-        "an entry matches an image exactly or, ending in ':', any tag of that repository.",
+        "an image matches when it equals or starts with an entry (so 'repo/app:' matches every tag).",
     )
     node_count: int | None = Field(default=None, ge=0, description="Nodes the cluster reports (default 3).")
 

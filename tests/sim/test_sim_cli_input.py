@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from bluegreen_cli.sim_cmd import app, parse_duration
 from typer.testing import CliRunner
 
 from bluegreen.errors import PlaybookError
-from bluegreen_cli.sim_cmd import app, parse_duration
 
 runner = CliRunner()
 
