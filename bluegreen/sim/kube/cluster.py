@@ -52,6 +52,8 @@ class ClusterSimulator:
         self.lock = lock
         self.ip_allocator = ip_allocator
         self.on_mutation = on_mutation
+        if behaviour is None and state is not None and state.get("behaviour"):
+            behaviour = ClusterBehaviour(**state["behaviour"])
         self.behaviour = behaviour or ClusterBehaviour()
         self.table = ApiTable(parse_minor(version))
         self.store = Store(lock)
