@@ -444,7 +444,10 @@ class World:
 
     def _logged(self, name: str, entry: dict[str, Any]) -> None:
         with self._lock:
-            self._log.append({**entry, "seq": len(self._log) + 1, "cluster": name})
+            when = entry.get("time")
+            if isinstance(when, str) and when.endswith("+00:00"):
+                when = when[: -len("+00:00")] + "Z"
+            self._log.append({**entry, "time": when, "seq": len(self._log) + 1, "cluster": name})
 
     def _changed(self) -> None:
         if not self._quiet:

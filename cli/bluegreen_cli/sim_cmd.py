@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import time
+import signal
+import sys
+import threading
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -108,7 +110,8 @@ def show(
     if output is Output.json:
         typer.echo(json.dumps(view, indent=2))
     else:
-        _render(view, Console())
+        # Not a terminal (pipe, file): wide enough that ids and times are not cut.
+        _render(view, Console(width=None if sys.stdout.isatty() else 240))
 
 
 @app.command()
@@ -168,13 +171,16 @@ def serve(
             path.write_text(kubeconfig)
             typer.echo(kubeconfig)
             typer.echo(f"# written to {path}; use: KUBECONFIG={path} kubectl get pods -A", err=True)
+            stop = threading.Event()
+            previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
             try:
-                while True:
-                    time.sleep(1.0)
+                while not stop.wait(1.0):
                     if speed:
                         world.advance(speed)
-            except KeyboardInterrupt:
-                typer.echo("stopping", err=True)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+            typer.echo("stopping", err=True)
     except BluegreenError as exc:
         raise _fail(exc) from exc
 

@@ -99,3 +99,31 @@ def test_cli_unknown_cluster_is_bad_input(tmp_path: Path):
     result = runner.invoke(app, ["stop-cluster", str(tmp_path / "w"), "aks-green"])
     assert result.exit_code == 2
     assert "aks-green" in result.output and "aks-blue" in result.output
+
+
+def test_serve_writes_a_kubeconfig_that_reaches_every_running_cluster(tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+
+    World.create(tmp_path / "w", make_spec(CRON), CORPUS)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'cli'}"}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from bluegreen_cli.sim_cmd import app; app()", "serve", str(tmp_path / "w"),
+         "--speed", "0"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stderr is not None
+        assert "written to" in server.stderr.readline()
+        kubeconfig = (tmp_path / "w" / "kubeconfig").read_bytes()
+        jobs = k8s.BatchV1Api(kube_api(kubeconfig)).list_namespaced_cron_job("kube-system").items
+        assert [j.metadata.name for j in jobs] == ["descheduler-cronjob"]
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert "current-context: aks-blue" in out
+    with World.open(tmp_path / "w") as world:  # the lock was released and the world saved
+        assert world.show()["time"] == "2026-03-01T08:00:00Z"
