@@ -61,6 +61,7 @@ class IngressServers:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def _serve(self, body_wanted: bool) -> None:
                 code, text = servers.answer(namespace, name, self.path, self.headers.get("Host", ""))

@@ -105,6 +105,7 @@ class Route:
 def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # header and body go out as separate writes
         server: _Server
 
         def setup(self) -> None:
@@ -230,10 +231,14 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             if route.sub is not None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             if method == "GET":
+                wants_table = "as=Table" in self.headers.get("Accept", "")
                 if name is not None:
-                    return 200, api.get(res, ns, name)
+                    obj = api.get(res, ns, name)
+                    if wants_table:
+                        return 200, discovery.table(res, [obj], cluster.clock.now(), obj["metadata"]["resourceVersion"])
+                    return 200, obj
                 listing = api.list(res, ns, query.get("labelSelector"), query.get("fieldSelector"))
-                if "as=Table" in self.headers.get("Accept", ""):
+                if wants_table:
                     return 200, discovery.table(res, listing["items"], cluster.clock.now(),
                                                 listing["metadata"]["resourceVersion"])
                 return 200, listing
