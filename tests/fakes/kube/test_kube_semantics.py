@@ -275,13 +275,12 @@ def test_load_balancer_answers_200_503_500_over_sockets(world, api, ns) -> None:
         urllib.request.urlopen(f"http://{ip}:8080/", timeout=2)
 
 
-def test_requests_without_the_token_get_401(world) -> None:
+def test_requests_without_the_token_get_401(world, tmp_path) -> None:
     import ssl
-    import tempfile
 
-    with tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False) as f:
-        f.write(world.cluster.tls_cert)
-    ctx = ssl.create_default_context(cafile=f.name)
+    ca = tmp_path / "ca.crt"
+    ca.write_text(world.cluster.tls_cert)
+    ctx = ssl.create_default_context(cafile=str(ca))
     req = urllib.request.Request(world.cluster.server_url + "/api/v1/namespaces",
                                  headers={"Authorization": "Bearer wrong"})
     with pytest.raises(urllib.error.HTTPError) as err:
