@@ -331,6 +331,19 @@ def test_client_certificate_over_tls(tmp_path: Path) -> None:
         assert repr(kube) == f"KubeClient({stub.url})"
 
 
+def test_tls_server_name_is_used_for_verification(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    with StubApiServer(tls=pki.server_context()) as stub:
+        def client(server_name: str) -> KubeClient:
+            cluster = {"certificate-authority-data": b64(pki.ca_pem), "tls-server-name": server_name}
+            return KubeClient.from_kubeconfig(kubeconfig(stub.url, {"token": TOKEN}, cluster), clock=SimClock())
+
+        assert client("apiserver.internal").server_version() == "1.30.5"
+        with pytest.raises(PermanentRemoteError) as info:
+            client("elsewhere.internal").server_version()
+        assert info.value.code == "TLSError"
+
+
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_untrusted_server_certificate_is_permanent(tmp_path: Path) -> None:
     pki = make_pki(tmp_path)
