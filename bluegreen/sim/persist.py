@@ -58,7 +58,7 @@ def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
 
 def dump_state(directory: Path, state: dict[str, Any], *, fsync: bool = True) -> int:
     """Write the state; returns its size in bytes (for measurements)."""
-    data = json.dumps({"format": FORMAT, **state}, separators=(",", ":"), sort_keys=True).encode()
+    data = json.dumps({"format": FORMAT, **state}, separators=(",", ":")).encode()
     write_atomic(directory / STATE_FILE, data, fsync=fsync)
     return len(data)
 
