@@ -245,8 +245,13 @@ class World:
     # ----------------------------------------------------------------- ClusterHooks
     def cluster_created(self, cluster_id: str, name: str, kubernetes_version: str) -> None:
         with self._lock:
-            cluster = self._add_cluster(cluster_id, name, kubernetes_version, True, None)
-            if self._serving:
+            # Idempotent: a world saved mid-settle may hear about the same creation again after a crash,
+            # and must not trade the cluster's objects for an empty one.
+            known = self._clusters.get(cluster_id)
+            if known is not None:
+                self._meta[cluster_id]["running"] = True
+            cluster = known or self._add_cluster(cluster_id, name, kubernetes_version, True, None)
+            if self._serving and not cluster.running:
                 cluster.start()
             self._changed()
 

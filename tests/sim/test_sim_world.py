@@ -155,3 +155,13 @@ def test_unknown_cluster_name_lists_the_known_ones(tmp_path: Path):
     World.create(tmp_path / "w", make_spec(), CORPUS)
     with World.open(tmp_path / "w") as world, pytest.raises(PlaybookError, match="known: aks-blue"):
         world.stop_cluster("aks-green")
+
+
+def test_a_repeated_creation_notice_keeps_the_clusters_objects(tmp_path: Path):
+    World.create(tmp_path / "w", make_spec(CRON), CORPUS)
+    with World.open(tmp_path / "w") as world:
+        cluster_id = world.cluster_id("aks-blue")
+        before = world.show()["objects"]["aks-blue"]
+        world.cluster_created(cluster_id, "aks-blue", "1.29.9")
+        assert world.show()["objects"]["aks-blue"] == before
+        assert world.show()["clusters"][0]["server_url"]
