@@ -80,7 +80,8 @@ def _digest_content(objects: list[dict[str, Any]]) -> str:
 def _view(ctx: StepContext, info: ManagedClusterInfo | None) -> ClusterView:
     view = ClusterView(info=info)
     if info is None or not view.running or info.provisioning_state not in ("Succeeded", "Updating"):
-        view.unreachable_reason = "cluster absent" if info is None else f"cluster is {info.power_state}"
+        view.unreachable_reason = ("cluster absent" if info is None else
+                                   f"cluster is {info.power_state} ({info.provisioning_state})")
         return view
     try:
         kube = ctx.kube(info)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bluegreen.archive import write_archive
+from bluegreen.azure.aks import ManagedClusterInfo
 from bluegreen.context import StepContext
 from bluegreen.errors import GuardError
 from bluegreen.events import ACTION_FINISHED, ACTION_STARTED, WAITING
@@ -88,9 +89,11 @@ def plan_decommission(pb: Playbook, obs: Observed, drained: bool = False) -> Ste
                               target=f"pods in {', '.join(pb.workloads.namespaces)}",
                               summary="wait until no application pod is left on blue",
                               eta_seconds=60))
-    elif obs.blue.running:
+    elif drained:
+        pass  # resumed after the workloads were removed (e.g. killed while blue was stopping)
+    elif obs.blue.running and blue.provisioning_state == "Succeeded":
         checks.append(Check("blue reachable", False, f"cannot reach blue's API server: {obs.blue.unreachable_reason}"))
-    elif not drained:
+    else:
         checks.append(Check("blue's workloads removed", False,
                             f"blue is {blue.power_state} but bluegreen never removed its workloads: a restart "
                             "would bring them back. Start it (az aks start) and run decommission again"))
@@ -162,14 +165,31 @@ def run_decommission(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
                          "bluegreen-retired-why": f"replaced by {pb.green.name}; workloads removed"})
             ctx.aks.update_tags(pb.blue_rg, blue.name, tags)
         elif action.kind == "stop_cluster":
-            ctx.aks.stop(pb.blue_rg, blue.name)
+            current = _settled(ctx)
+            if current is not None and current.power_state != "Stopped":
+                ctx.aks.stop(pb.blue_rg, blue.name)
             ctx.forget_kube(blue)
         elif action.kind == "delete_cluster":
-            ctx.aks.delete(pb.blue_rg, blue.name)
+            if _settled(ctx) is not None:
+                ctx.aks.delete(pb.blue_rg, blue.name)
             ctx.forget_kube(blue)
         ctx.journal.actions[action.id] = ctx.clock.now().isoformat()
         ctx.save_journal()
         ctx.emit(ACTION_FINISHED, action.summary, "decommission", action=action.id)
+
+
+_TRANSITIONS = ("Stopping", "Starting", "Deleting", "Updating", "Creating")
+
+
+def _settled(ctx: StepContext) -> ManagedClusterInfo | None:
+    """Blue once no operation is in flight on it (a resumed run may find its own stop still running)."""
+    pb = ctx.pb
+    info = ctx.aks.get(pb.blue_rg, pb.blue.name)
+    while info is not None and info.provisioning_state in _TRANSITIONS:
+        ctx.emit(WAITING, f"blue is {info.provisioning_state}; waiting for that to finish", "decommission")
+        ctx.clock.sleep(ctx.rt.poll_interval * 3)
+        info = ctx.aks.get(pb.blue_rg, pb.blue.name)
+    return info
 
 
 def _wait_no_pods(ctx: StepContext, kube: KubeClient) -> None:
