@@ -140,7 +140,7 @@ def run_decommission(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     for action in plan.actions:
         if action.id in ctx.journal.actions:
             continue
-        ctx.emit(ACTION_STARTED, action.summary, "decommission", action=action.id)
+        ctx.emit(ACTION_STARTED, action.summary, "decommission", action=action.id, eta_seconds=action.eta_seconds)
         if action.kind == "archive":
             assert kube is not None
             info = write_archive(ctx.loaded.resolve(pb.decommission.archive_dir), blue.name, obs.blue.objects,

@@ -12,8 +12,8 @@ from rich.table import Table
 from bluegreen.events import Event
 from bluegreen.plan import Plan, StepPlan, format_eta
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _STYLE = {
     "step_started": "bold cyan",
@@ -22,6 +22,7 @@ _STYLE = {
     "step_skipped": "dim",
     "warning": "yellow",
     "waiting": "magenta",
+    "action_finished": "",
     "retry": "yellow",
 }
 
@@ -39,6 +40,13 @@ class EventRenderer:
             return
         if event.kind == "plan_ready":
             return
+        if event.kind == "action_started" and float(event.data.get("eta_seconds") or 0) < 10:
+            return  # quick actions show once, when they are done
+        if event.kind == "action_started":
+            event = Event(event.kind, f"{event.message} (about {format_eta(event.data['eta_seconds'])})...",
+                          event.step, event.time, event.data)
+        if event.kind == "action_finished":
+            event = Event(event.kind, f"ok  {event.message}", event.step, event.time, event.data)
         stamp = event.time.strftime("%H:%M:%S") if event.time else "--:--:--"
         style = _STYLE.get(event.kind, "")
         if event.kind == "check":

@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
-
 from bluegreen_cli.app import OPTIONS, app
+from typer.testing import CliRunner
 
 DEMO = Path(__file__).resolve().parents[2] / "bluegreen" / "demo"
 SECRET_VALUES = ("demo-pay-key-7f3a9c1e", "demo-hook-5b2d8e40")

@@ -122,7 +122,7 @@ class IngressServers:
                 if on_error is not None:
                     on_error(key, message)
                 continue
-            threading.Thread(target=server.serve_forever, name=f"lb-{ip}:{port}", daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"lb-{ip}:{port}", daemon=True).start()
             self.servers[key] = server
         return problems
 

@@ -56,7 +56,8 @@ class ApiServer:
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True,
                                                 do_handshake_on_connect=False)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name=f"kube-{cluster.name}", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                       name=f"kube-{cluster.name}", daemon=True)
         self.thread.start()
 
     @property

@@ -1,0 +1,43 @@
+"""Every example playbook validates and runs a whole cutover against the simulator."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from bluegreen_cli.app import OPTIONS, app
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yaml"))
+
+
+def _cli(*args: str) -> object:
+    OPTIONS.simulate = None
+    OPTIONS.state_dir = None
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_there_are_examples() -> None:
+    assert len(PLAYBOOKS) >= 2
+
+
+@pytest.mark.parametrize("source", PLAYBOOKS, ids=lambda p: p.stem)
+def test_example_playbook_runs_a_whole_cutover(source: Path, tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "playbooks", tmp_path / "playbooks")
+    shutil.copytree(ROOT / "bluegreen" / "demo" / "manifests", tmp_path / "bluegreen" / "demo" / "manifests")
+    playbook = tmp_path / "playbooks" / source.name
+    world = tmp_path / "world"
+    assert _cli("validate", str(playbook)).exit_code == 0  # type: ignore[attr-defined]
+    result = _cli("--simulate", str(world), "run", str(playbook), "--yes")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    show = json.loads(_cli("sim", "show", str(world), "--output", "json").stdout)  # type: ignore[attr-defined]
+    blue = next(c for c in show["clusters"] if "blue" in c["name"]) if any(
+        "blue" in c["name"] for c in show["clusters"]) else None
+    green = next(c for c in show["clusters"] if "green" in c["name"])
+    assert green["power_state"] == "Running"
+    assert blue is None or blue["power_state"] == "Stopped"
+    archives = list((playbook.parent / "archive").rglob("index.json"))
+    assert len(archives) == 1
