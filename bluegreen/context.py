@@ -7,6 +7,7 @@ through the run's Redactor on its way out.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -14,12 +15,13 @@ from bluegreen.azure.aks import AksClient, ManagedClusterInfo
 from bluegreen.azure.context import AzureContext
 from bluegreen.azure.credentials import aks_aad_token_provider
 from bluegreen.azure.dns import DnsRecords, PrivateDnsRecords, PublicDnsRecords
-from bluegreen.errors import PlaybookError, RemoteError
-from bluegreen.events import Event, EventSink
+from bluegreen.errors import PlaybookError
+from bluegreen.events import RETRY, Event, EventSink
 from bluegreen.journal import Journal, JournalStore
 from bluegreen.kube.client import KubeClient
 from bluegreen.playbook import LoadedPlaybook, Playbook
 from bluegreen.redact import Redactor
+from bluegreen.retry import RetryPolicy
 from bluegreen.runtime import Runtime
 
 
@@ -49,6 +51,15 @@ class StepContext:
     def save_journal(self) -> None:
         self.store.save(self.journal)
 
+    @cached_property
+    def retry(self) -> RetryPolicy:
+        """The runtime's policy, reporting each retry as an event."""
+
+        def report(attempt: int, error: BaseException, delay: float) -> None:
+            self.emit(RETRY, f"retrying in {delay:g}s after: {error}", None, attempt=attempt, delay=delay)
+
+        return replace(self.rt.retry, on_retry=report)
+
     # -- Azure ------------------------------------------------------------------------------------------
     @cached_property
     def subscription_id(self) -> str:
@@ -63,7 +74,7 @@ class StepContext:
             credential=self.rt.credential,
             subscription_id=self.subscription_id,
             clock=self.clock,
-            retry=self.rt.retry,
+            retry=self.retry,
             polling_interval=self.rt.polling_interval,
         )
 
@@ -83,14 +94,11 @@ class StepContext:
         key = cluster.id.lower()
         if key not in self._kube:
             kubeconfig = self.aks.user_kubeconfig(cluster.resource_group, cluster.name)
-            self.redactor.add(kubeconfig)
+            self.redactor.add_kubeconfig(kubeconfig)
             provider = aks_aad_token_provider(self.rt.credential, self.clock) if cluster.aad_enabled else None
-            try:
-                self._kube[key] = KubeClient.from_kubeconfig(
-                    kubeconfig, clock=self.clock, retry=self.rt.retry, token_provider=provider
-                )
-            except RemoteError:
-                raise
+            self._kube[key] = KubeClient.from_kubeconfig(
+                kubeconfig, clock=self.clock, retry=self.retry, token_provider=provider
+            )
         return self._kube[key]
 
     def forget_kube(self, cluster: ManagedClusterInfo) -> None:

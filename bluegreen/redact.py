@@ -12,6 +12,8 @@ import base64
 import contextlib
 from typing import Any
 
+import yaml
+
 MASK = "<redacted>"
 _MIN_LEN = 4  # shorter values would mask ordinary words
 
@@ -35,6 +37,17 @@ class Redactor:
                 self.add(base64.b64decode(encoded).decode("utf-8"))
         for plain in (obj.get("stringData") or {}).values():
             self.add(plain)
+
+    def add_kubeconfig(self, data: bytes) -> None:
+        """Register the credentials a kubeconfig carries (tokens, keys, passwords)."""
+        try:
+            doc = yaml.safe_load(data)
+        except yaml.YAMLError:
+            return
+        for user in (doc or {}).get("users") or []:
+            for key, value in ((user or {}).get("user") or {}).items():
+                if key in ("token", "client-key-data", "client-certificate-data", "password") and value:
+                    self.add(str(value))
 
     def scrub(self, value: Any) -> Any:
         if isinstance(value, str):

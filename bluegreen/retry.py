@@ -9,7 +9,7 @@ run instantly under the simulator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -20,11 +20,16 @@ from bluegreen.errors import TransientRemoteError
 T = TypeVar("T")
 
 
+RetryListener = Callable[[int, BaseException, float], None]
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 6
     base_delay: float = 1.0
     max_delay: float = 60.0
+    # Told (attempt, error, delay) before each wait, so the engine can report retries as events.
+    on_retry: RetryListener | None = field(default=None, compare=False, repr=False)
 
     def delay(self, attempt: int, error: BaseException | None) -> float:
         if isinstance(error, TransientRemoteError) and error.retry_after is not None:
@@ -36,10 +41,11 @@ def call_with_retry(
     fn: Callable[[], T],
     clock: Clock,
     policy: RetryPolicy | None = None,
-    on_retry: Callable[[int, BaseException, float], None] | None = None,
+    on_retry: RetryListener | None = None,
 ) -> T:
     """Run `fn`, retrying `TransientRemoteError` with backoff; anything else surfaces at once."""
     policy = policy or RetryPolicy()
+    on_retry = on_retry or policy.on_retry
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
