@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import responses
+import yaml
 
 from bluegreen.errors import BluegreenError, PlaybookError
 from bluegreen.sim import persist
 from bluegreen.sim.arm import FaultSpec
 from bluegreen.sim.arm.simulator import ArmSimulator
 from bluegreen.sim.clock import SimClock
-from bluegreen.sim.credential import SimulatedCredential
+from bluegreen.sim.credential import AKS_AAD_SCOPE, SimulatedCredential, token_for
 from bluegreen.sim.kube.cluster import ApiError, ClusterBehaviour, ClusterSimulator
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
 from bluegreen.sim.spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
@@ -251,6 +252,7 @@ class World:
             if known is not None:
                 self._meta[cluster_id]["running"] = True
             cluster = known or self._add_cluster(cluster_id, name, kubernetes_version, True, None)
+            self._sync_aad(cluster_id)
             if self._serving and not cluster.running:
                 cluster.start()
             self._changed()
@@ -277,7 +279,23 @@ class World:
 
     def kubeconfig(self, cluster_id: str, role: str) -> bytes:
         cluster = self._clusters[cluster_id]
-        return cluster.kubeconfig(user="clusterAdmin" if role == "admin" else "clusterUser")
+        data = cluster.kubeconfig(user="clusterAdmin" if role == "admin" else "clusterUser")
+        if role == "admin" or not self._aad(cluster_id):
+            return data
+        # An Entra ID cluster's user kubeconfig carries no credential, only the kubelogin exec plugin, as AKS's.
+        doc = yaml.safe_load(data)
+        doc["users"][0]["user"] = {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+            "args": ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SCOPE.split("/")[0]],
+            "interactiveMode": "IfAvailable", "provideClusterInfo": False}}
+        return yaml.safe_dump(doc, sort_keys=False).encode()
+
+    def _aad(self, cluster_id: str) -> bool:
+        arm_cluster = self.arm.aks.state["clusters"].get(cluster_id.lower()) or {}
+        return bool((arm_cluster.get("properties") or {}).get("aadProfile"))
+
+    def _sync_aad(self, cluster_id: str) -> None:
+        self._clusters[cluster_id].aad_token = token_for(AKS_AAD_SCOPE) if self._aad(cluster_id) else None
 
     # ----------------------------------------------------------------- operations
     def advance(self, seconds: float) -> None:
@@ -416,6 +434,7 @@ class World:
             mock.start()
             self._mock = mock
             for cid, meta in self._meta.items():
+                self._sync_aad(cid)
                 if meta["running"] and not self._clusters[cid].running:
                     self._clusters[cid].start()
 

@@ -173,3 +173,20 @@ def test_switch_dry_run_then_rollback(cutover: Cutover) -> None:
     blue_cj = next(o for o in show["objects"][BLUE] if o["kind"] == "CronJob")
     green_cj = next(o for o in show["objects"][GREEN] if o["kind"] == "CronJob")
     assert (blue_cj["suspend"], green_cj["suspend"]) == (False, True)
+
+
+def test_entra_id_cluster_is_reached_with_an_azure_identity_token(cutover: Cutover) -> None:
+    """AAD clusters hand out a kubelogin exec kubeconfig; bluegreen uses an azure-identity token instead."""
+    cutover.edit(lambda raw: raw["simulation"]["blue"].update(aad=True))
+    cutover.init()
+    import yaml
+
+    from bluegreen.azure import AksClient, AzureContext
+
+    with World.open(cutover.world) as world:
+        ctx = AzureContext(world.credential, world.subscription_id, world.clock, polling_interval=1)
+        kubeconfig = yaml.safe_load(AksClient(ctx).user_kubeconfig("rg-shop", BLUE))
+    assert "exec" in kubeconfig["users"][0]["user"] and "token" not in kubeconfig["users"][0]["user"]
+    result = cutover.cli("run", str(cutover.playbook), "--yes")
+    assert result.exit_code == 0, result.output
+    assert _cluster(cutover.show(), BLUE)["power_state"] == "Stopped"

@@ -61,6 +61,7 @@ class ClusterSimulator:
         self.tls_cert, self.tls_key = "", ""
         self.mutation_count = 0
         self.running = False
+        self.aad_token: str | None = None  # set by the world for AAD-integrated clusters
         self.was_running = False  # from restored state: the world decides whether to start()
         self._server: ApiServer | None = None
         self._url = ""
@@ -194,6 +195,12 @@ class ClusterSimulator:
                 self.store.remove(("", "Pod", meta["namespace"], meta["name"]))
         if server is not None:
             server.close()
+
+    def accepts(self, authorization: str) -> bool:
+        """The cluster's own (local account) token, or the Entra ID token of an AAD-integrated cluster."""
+        if authorization == f"Bearer {self.token}":
+            return True
+        return self.aad_token is not None and authorization == f"Bearer {self.aad_token}"
 
     def kubeconfig(self, user: str = "clusterUser") -> bytes:
         user_name = f"{user}_{self.name}"

@@ -144,7 +144,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 return
             body = self._body()
             try:
-                if self.headers.get("Authorization", "") != f"Bearer {cluster.token}":
+                if not cluster.accepts(self.headers.get("Authorization", "")):
                     raise _unauthorized()
                 url = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
