@@ -161,10 +161,12 @@ class World:
             ga.append(blue.version)
         for location, (versions, preview) in offered.items():
             self.arm.seed_kubernetes_versions(location, versions, preview=preview)
+        subnet_id = None
         if blue.subnet is not None:
             s = blue.subnet
-            self.arm.seed_subnet(sub, blue.resource_group, s.vnet, s.name, prefix=s.prefix, used_ips=s.used_ips)
-        pools = [p.model_dump() for p in blue.node_pools]
+            subnet_id = self.arm.seed_subnet(sub, blue.resource_group, s.vnet, s.name, prefix=s.prefix,
+                                             used_ips=s.used_ips)
+        pools = [_pool_wire(p, subnet_id) for p in blue.node_pools]
         cluster_id = self.arm.seed_cluster(
             sub,
             blue.resource_group,
@@ -490,6 +492,15 @@ class World:
                     self.persist()
                     os.kill(os.getpid(), signal.SIGKILL)
             self.persist()
+
+
+def _pool_wire(pool: Any, subnet_id: str | None) -> dict[str, Any]:
+    """A node pool of the spec in ARM's wire form (agentPoolProfiles[])."""
+    wire: dict[str, Any] = {"name": pool.name, "count": pool.count, "vmSize": pool.vm_size,
+                            "maxPods": pool.max_pods, "mode": pool.mode, "osType": "Linux"}
+    if subnet_id:
+        wire["vnetSubnetID"] = subnet_id
+    return wire
 
 
 def _check_target(directory: Path, replace: bool) -> None:

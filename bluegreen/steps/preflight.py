@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bluegreen.kube.apiversions import parse_version, removed_api_findings
+from bluegreen.kube.apiversions import removed_api_findings
 from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
@@ -70,7 +70,7 @@ def _api_checks(obs: Observed, target: str) -> list[Check]:
         out.append(Check("API versions", f.severity != "removed", message,
                          severity="error" if f.severity == "removed" else "warning"))
     if not findings:
-        out.append(Check("API versions", True, f"no manifest uses an API removed or deprecated by {parse_version(target)}"))
+        out.append(Check("API versions", True, f"no workload uses an API removed or deprecated by {target}"))
     return out
 
 

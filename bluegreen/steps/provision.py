@@ -10,7 +10,7 @@ from bluegreen.errors import GuardError, StepFailedError
 from bluegreen.events import ACTION_FINISHED, ACTION_STARTED, WAITING
 from bluegreen.observe import Observed
 from bluegreen.plan import Action, Check, StepPlan
-from bluegreen.playbook import Playbook
+from bluegreen.playbook import NodePoolOverride, Playbook
 from bluegreen.steps.kinds import MANAGED_BY_TAG
 from bluegreen.steps.preflight import resolve_target_version
 
@@ -21,12 +21,24 @@ def green_tags(pb: Playbook) -> dict[str, str]:
     return {MANAGED_BY_TAG: pb.name, "bluegreen-role": "green", "bluegreen-blue": pb.blue.name, **pb.green.tags}
 
 
+def pool_override_wire(override: NodePoolOverride) -> dict[str, Any]:
+    """The playbook's pool override in ARM's wire form (agentPoolProfiles[] field names)."""
+    wire: dict[str, Any] = {}
+    if override.count is not None:
+        wire["count"] = override.count
+    if override.vm_size:
+        wire["vmSize"] = override.vm_size
+    if override.max_pods:
+        wire["maxPods"] = override.max_pods
+    if override.max_surge:
+        wire["upgradeSettings"] = {"maxSurge": override.max_surge}
+    return wire
+
+
 def green_body(pb: Playbook, obs: Observed) -> dict[str, Any]:
     assert obs.blue.info is not None
     target = resolve_target_version(pb, obs) or pb.green.kubernetes_version
-    overrides = {
-        name: {k: v for k, v in o.model_dump().items() if v is not None} for name, o in pb.green.node_pools.items()
-    }
+    overrides = {name: pool_override_wire(o) for name, o in pb.green.node_pools.items()}
     return green_cluster_body(
         obs.blue.info.raw,
         name=pb.green.name,

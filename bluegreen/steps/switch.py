@@ -101,7 +101,11 @@ def plan_switch(pb: Playbook, obs: Observed) -> StepPlan:
         from bluegreen.steps.redeploy import prepare_for_green
 
         green_cronjobs = [prepare_for_green(o, pb.workloads.namespaces[0]) for o in green_cronjobs]
-    actions.extend(handoff_actions("switch", obs.blue.objects, green_cronjobs, "blue", "green"))
+    handoff = handoff_actions("switch", obs.blue.objects, green_cronjobs, "blue", "green")
+    actions.extend(handoff)
+    if any(a.kind == "restore_cronjob" for a in handoff):
+        notes.append("Kubernetes starts a resumed CronJob's most recent missed run at once unless "
+                     "startingDeadlineSeconds rules it out: check that blue did not already run it")
     return StepPlan(name="switch", actions=tuple(actions), checks=tuple(checks), notes=tuple(notes))
 
 

@@ -7,13 +7,17 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bluegreen.events import Event
 from bluegreen.plan import Plan, StepPlan, format_eta
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Without a terminal (CI logs, pipes) rich would assume 80 columns; plans read better wider.
+_WIDTH = None if sys.stdout.isatty() else 140
+console = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
 
 _STYLE = {
     "step_started": "bold cyan",
@@ -53,7 +57,7 @@ class EventRenderer:
             style = "green" if event.data.get("ok") else "red"
         prefix = f"[dim]{stamp}[/dim] "
         step = f"[bold]{event.step:<12}[/bold] " if event.step else " " * 13
-        message = event.message.replace("[", "\\[")
+        message = escape(event.message)
         console.print(f"{prefix}{step}[{style}]{message}[/{style}]" if style else f"{prefix}{step}{message}")
 
 
@@ -75,19 +79,19 @@ def render_step(step: StepPlan) -> None:
     for check in step.checks:
         mark = "[green]ok[/green]  " if check.ok else ("[yellow]warn[/yellow]" if check.severity == "warning"
                                                    else "[red]FAIL[/red]")
-        console.print(f"  {mark} {check.name}: {check.detail}".replace("[/", "[/").rstrip())
+        console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}")
     if step.actions:
         table = Table(show_header=True, header_style="dim", box=None, pad_edge=False, padding=(0, 1))
         table.add_column("action")
         table.add_column("before")
         table.add_column("after")
         for action in step.actions:
-            table.add_row(action.summary, _value(action.before), _value(action.after))
+            table.add_row(Text(action.summary), Text(_value(action.before)), Text(_value(action.after)))
         console.print(table)
     for wait in step.waits:
-        console.print(f"  [magenta]waits for[/magenta] {wait}")
+        console.print(f"  [magenta]waits for[/magenta] {escape(wait)}")
     for note in step.notes:
-        console.print(f"  [dim]note:[/dim] {note}")
+        console.print(f"  [dim]note:[/dim] {escape(note)}")
     console.print()
 
 
