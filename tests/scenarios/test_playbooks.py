@@ -41,3 +41,23 @@ def test_example_playbook_runs_a_whole_cutover(source: Path, tmp_path: Path) -> 
     assert blue is None or blue["power_state"] == "Stopped"
     archives = list((playbook.parent / "archive").rglob("index.json"))
     assert len(archives) == 1
+    _green_pools_follow_the_overrides(playbook, world)
+
+
+def _green_pools_follow_the_overrides(playbook: Path, world: Path) -> None:
+    from bluegreen.azure import AksClient, AzureContext
+    from bluegreen.playbook import load_playbook
+    from bluegreen.sim.world import World
+
+    pb = load_playbook(playbook).playbook
+    with World.open(world) as w:
+        ctx = AzureContext(w.credential, w.subscription_id, w.clock, polling_interval=1)
+        green = AksClient(ctx).get(pb.green_rg, pb.green.name)
+    assert green is not None
+    pools = {p.name: p for p in green.node_pools}
+    for name, override in pb.green.node_pools.items():
+        pool = pools[name]
+        assert override.count is None or pool.count == override.count
+        assert override.vm_size is None or pool.vm_size == override.vm_size
+        assert pool.max_surge == (override.max_surge or "33%")
+    assert all(p.max_surge for p in green.node_pools), "every green pool gets an explicit max surge"
