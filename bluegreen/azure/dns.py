@@ -97,19 +97,59 @@ def _check_type(type: str) -> RecordType:
     return type  # type: ignore[return-value]
 
 
-class _Writes:
-    """Shared conditional-write logic: translate, retry, and reconcile a retried write's own 412."""
+class _Records:
+    """What both zone kinds share: ids, lookups, and the conditional write that reconciles its own 412.
 
-    _ctx: AzureContext
+    Subclasses say only how their SDK reads a zone and a record set, parses one and writes one.
+    """
+
+    _provider: str  # the resource type in ids: privateDnsZones | dnsZones
+
+    def __init__(self, ctx: AzureContext) -> None:
+        self._ctx = ctx
+
+    def _zone_id(self, resource_group: str, zone: str) -> str:
+        return (
+            f"/subscriptions/{self._ctx.subscription_id}/resourceGroups/{resource_group}"
+            f"/providers/Microsoft.Network/{self._provider}/{zone}"
+        )
+
+    def zone_exists(self, resource_group: str, zone: str) -> bool:
+        try:
+            self._ctx.call(
+                lambda: self._get_zone(resource_group, zone),
+                resource=self._zone_id(resource_group, zone),
+                operation="get zone",
+            )
+        except NotFoundError:
+            return False
+        return True
 
     def get(self, resource_group: str, zone: str, name: str, type: RecordType) -> RecordSetInfo | None:
+        rtype = _check_type(type)
+        rid = f"{self._zone_id(resource_group, zone)}/{rtype}/{name}"
+        try:
+            model = self._ctx.call(
+                lambda: self._get_record(resource_group, zone, name, rtype), resource=rid, operation="get record"
+            )
+        except NotFoundError:
+            return None
+        return self._from_model(model, resource_group, zone, name, rtype)
+
+    def _get_zone(self, resource_group: str, zone: str) -> Any:
+        raise NotImplementedError
+
+    def _get_record(self, resource_group: str, zone: str, name: str, rtype: RecordType) -> Any:
+        raise NotImplementedError
+
+    def _from_model(self, model: Any, resource_group: str, zone: str, name: str, rtype: RecordType) -> RecordSetInfo:
         raise NotImplementedError
 
     def _put(self, record: RecordSetInfo, values: list[str], ttl: int) -> Any:
         raise NotImplementedError
 
     def _parse(self, model: Any, record: RecordSetInfo) -> RecordSetInfo:
-        raise NotImplementedError
+        return self._from_model(model, record.resource_group, record.zone, record.name, record.type)
 
     def set_values(
         self, record: RecordSetInfo, values: list[str], *, ttl: int | None = None
@@ -136,40 +176,18 @@ class _Writes:
         return self._parse(model, record)
 
 
-class PrivateDnsRecords(_Writes):
+class PrivateDnsRecords(_Records):
     """Record sets in Azure Private DNS zones (azure-mgmt-privatedns)."""
 
-    def __init__(self, ctx: AzureContext) -> None:
-        self._ctx = ctx
+    _provider = "privateDnsZones"
 
-    def _zone_id(self, resource_group: str, zone: str) -> str:
-        return (
-            f"/subscriptions/{self._ctx.subscription_id}/resourceGroups/{resource_group}"
-            f"/providers/Microsoft.Network/privateDnsZones/{zone}"
-        )
+    def _get_zone(self, resource_group: str, zone: str) -> Any:
+        return self._ctx.privatedns.private_zones.get(resource_group, zone)
 
-    def zone_exists(self, resource_group: str, zone: str) -> bool:
-        ops = self._ctx.privatedns.private_zones
-        try:
-            self._ctx.call(
-                lambda: ops.get(resource_group, zone),
-                resource=self._zone_id(resource_group, zone),
-                operation="get zone",
-            )
-        except NotFoundError:
-            return False
-        return True
+    def _get_record(self, resource_group: str, zone: str, name: str, rtype: RecordType) -> Any:
+        return self._ctx.privatedns.record_sets.get(resource_group, zone, rtype, name)
 
-    def get(self, resource_group: str, zone: str, name: str, type: RecordType) -> RecordSetInfo | None:
-        rtype = _check_type(type)
-        rid = f"{self._zone_id(resource_group, zone)}/{rtype}/{name}"
-        ops = self._ctx.privatedns.record_sets
-        try:
-            model = self._ctx.call(
-                lambda: ops.get(resource_group, zone, rtype, name), resource=rid, operation="get record"
-            )
-        except NotFoundError:
-            return None
+    def _from_model(self, model: Any, resource_group: str, zone: str, name: str, rtype: RecordType) -> RecordSetInfo:
         return self._from_wire(dict(model.as_dict()), resource_group, zone, name, rtype)
 
     def _from_wire(
@@ -214,47 +232,17 @@ class PrivateDnsRecords(_Writes):
             match_condition=MatchConditions.IfNotModified,
         )
 
-    def _parse(self, model: Any, record: RecordSetInfo) -> RecordSetInfo:
-        return self._from_wire(
-            dict(model.as_dict()), record.resource_group, record.zone, record.name, record.type
-        )
 
-
-class PublicDnsRecords(_Writes):
+class PublicDnsRecords(_Records):
     """Record sets in Azure (public) DNS zones (azure-mgmt-dns)."""
 
-    def __init__(self, ctx: AzureContext) -> None:
-        self._ctx = ctx
+    _provider = "dnsZones"
 
-    def _zone_id(self, resource_group: str, zone: str) -> str:
-        return (
-            f"/subscriptions/{self._ctx.subscription_id}/resourceGroups/{resource_group}"
-            f"/providers/Microsoft.Network/dnsZones/{zone}"
-        )
+    def _get_zone(self, resource_group: str, zone: str) -> Any:
+        return self._ctx.dns.zones.get(resource_group, zone)
 
-    def zone_exists(self, resource_group: str, zone: str) -> bool:
-        ops = self._ctx.dns.zones
-        try:
-            self._ctx.call(
-                lambda: ops.get(resource_group, zone),
-                resource=self._zone_id(resource_group, zone),
-                operation="get zone",
-            )
-        except NotFoundError:
-            return False
-        return True
-
-    def get(self, resource_group: str, zone: str, name: str, type: RecordType) -> RecordSetInfo | None:
-        rtype = _check_type(type)
-        rid = f"{self._zone_id(resource_group, zone)}/{rtype}/{name}"
-        ops = self._ctx.dns.record_sets
-        try:
-            model = self._ctx.call(
-                lambda: ops.get(resource_group, zone, name, rtype), resource=rid, operation="get record"
-            )
-        except NotFoundError:
-            return None
-        return self._from_model(model, resource_group, zone, name, rtype)
+    def _get_record(self, resource_group: str, zone: str, name: str, rtype: RecordType) -> Any:
+        return self._ctx.dns.record_sets.get(resource_group, zone, name, rtype)
 
     def _from_model(
         self, model: Any, resource_group: str, zone: str, name: str, rtype: RecordType
@@ -292,6 +280,3 @@ class PublicDnsRecords(_Writes):
         return self._ctx.dns.record_sets.create_or_update(
             record.resource_group, record.zone, record.name, record.type, params, if_match=record.etag
         )
-
-    def _parse(self, model: Any, record: RecordSetInfo) -> RecordSetInfo:
-        return self._from_model(model, record.resource_group, record.zone, record.name, record.type)
