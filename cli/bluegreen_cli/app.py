@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import Enum
 from importlib import resources
 from pathlib import Path
@@ -191,7 +191,7 @@ def _quiet(_: Any) -> None:
     return None
 
 
-def _confirm(the_plan: Plan | None, yes: bool, what: str) -> None:
+def _confirm(yes: bool, what: str) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
@@ -218,8 +218,10 @@ def run(
                 render_plan(engine.plan(loaded, rt, _quiet), output)
                 return
             if saved is None and not yes:
-                render_plan(engine.plan(loaded, rt, _quiet), output)
-            _confirm(saved, yes, "apply this plan")
+                # What the operator reviews is what gets applied: the shown plan's fingerprint is checked.
+                saved = engine.plan(loaded, rt, _quiet)
+                render_plan(saved, output)
+            _confirm(yes, "apply this plan")
             result = engine.run(loaded, rt, EventRenderer(output), saved_plan=saved,
                                 until=until.value if until else None)
         _summary(result.journal, output)
@@ -233,7 +235,7 @@ def _read_plan(path: Path) -> Plan:
 
 
 def _summary(journal: dict[str, Any], output: str) -> None:
-    if output == Output.json.value or output == Output.json:
+    if output == Output.json:
         return
     steps = journal.get("steps", {})
     console.print()
@@ -259,12 +261,12 @@ def _step_command(name: str) -> None:
                 step_plan = engine.plan(loaded, rt, _quiet, steps=[name]).steps[0]
                 if dry_run or (not yes and output == Output.text):
                     if output == Output.json:
-                        render_json(step_plan)
+                        render_json(asdict(step_plan))
                     else:
                         render_step(step_plan)
                 if dry_run:
                     return
-                _confirm(None, yes, f"run {name}")
+                _confirm(yes, f"run {name}")
                 result = engine.run(loaded, rt, EventRenderer(output), only=name)
             _summary(result.journal, output)
 
@@ -291,10 +293,10 @@ def rollback(playbook: PlaybookArg, yes: YesOpt = False, dry_run: DryRunOpt = Fa
         loaded = _load(playbook)
         with runtime_for(loaded) as rt:
             step_plan = engine.rollback(loaded, rt, _quiet, dry_run=True)
-            render_step(step_plan) if output == Output.text else render_json(step_plan)
+            render_step(step_plan) if output == Output.text else render_json(asdict(step_plan))
             if dry_run:
                 return
-            _confirm(None, yes, "roll back to blue")
+            _confirm(yes, "roll back to blue")
             engine.rollback(loaded, rt, EventRenderer(output))
 
 

@@ -162,6 +162,7 @@ def test_switch_dry_run_then_rollback(cutover: Cutover) -> None:
     dry = cutover.cli("switch", str(cutover.playbook), "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert before["values"][0] in dry.output and "300" in dry.output
+    assert before["etag"] in dry.output and "last_modified_by=terraform-sp@contoso.example" in dry.output
     assert _record(cutover.show()) == before
     assert cutover.cli("switch", str(cutover.playbook), "--yes").exit_code == 0
     switched = _record(cutover.show())

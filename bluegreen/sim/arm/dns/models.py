@@ -15,6 +15,11 @@ PRIVATE_API = "Microsoft.Network/privateDnsZones"
 PUBLIC_API = "Microsoft.Network/dnsZones"
 
 
+# Whom the simulated ARM names as the author of a write (it does not decode tokens).
+SIMULATED_PRINCIPAL = "operator@contoso.example"
+SEEDING_PRINCIPAL = "terraform-sp@contoso.example"
+
+
 def zone_id(private: bool, sub: str, rg: str, zone: str) -> str:
     kind = "privateDnsZones" if private else "dnsZones"
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/{kind}/{zone}"
@@ -70,7 +75,8 @@ class DnsBackend:
         fields = parse_properties(private, rtype, body.get("properties") or {}, partial=False)
         self._validate(parent, rtype, name, fields["values"])
         record = {"name": name, "type": rtype, "ttl": fields["ttl"], "values": fields["values"],
-                  "metadata": fields.get("metadata", {}), "etag": new_etag(self.state, f"{zone}/{rtype}/{name}")}
+                  "metadata": fields.get("metadata", {}), "etag": new_etag(self.state, f"{zone}/{rtype}/{name}"),
+                  "modified": self._modified(), "created": (current or {}).get("created") or self._modified()}
         parent["records"][f"{rtype}/{name}"] = record
         return current is None, parent, record
 
@@ -85,7 +91,12 @@ class DnsBackend:
             self._validate(parent, record["type"], record["name"], fields["values"])
         record.update(fields)
         record["etag"] = new_etag(self.state, f"{zone}/{rtype}/{name}")
+        record["modified"] = self._modified()
         return parent, record
+
+    def _modified(self, by: str = SIMULATED_PRINCIPAL) -> dict[str, str]:
+        """Who wrote a record set and when: Private DNS reports it as systemData."""
+        return {"by": by, "at": self.ctx.now_iso()}
 
     @staticmethod
     def _validate(zone: dict[str, Any], rtype: str, name: str, values: list[str]) -> None:
@@ -118,6 +129,7 @@ class DnsBackend:
         parent["records"][f"{rtype}/{name}"] = {
             "name": name, "type": rtype, "ttl": ttl, "values": list(values), "metadata": {},
             "etag": new_etag(self.state, f"{zone}/{rtype}/{name}"),
+            "modified": self._modified(SEEDING_PRINCIPAL), "created": self._modified(SEEDING_PRINCIPAL),
         }
         return f"{parent['id']}/{rtype}/{name}"
 

@@ -91,8 +91,16 @@ def record_to_wire(zone: dict[str, Any], record: dict[str, Any]) -> dict[str, An
     else:
         props["provisioningState"] = "Succeeded"
         rtype = "Microsoft.Network/dnsZones/" + record["type"]
-    return {"id": f"{zone['id']}/{record['type']}/{name}", "name": name, "type": rtype, "etag": record["etag"],
+    wire = {"id": f"{zone['id']}/{record['type']}/{name}", "name": name, "type": rtype, "etag": record["etag"],
             "properties": props}
+    if private and record.get("modified"):
+        created = record.get("created") or record["modified"]
+        wire["systemData"] = {
+            "createdBy": created["by"], "createdByType": "User", "createdAt": created["at"],
+            "lastModifiedBy": record["modified"]["by"], "lastModifiedByType": "User",
+            "lastModifiedAt": record["modified"]["at"],
+        }
+    return wire
 
 
 def zone_to_wire(zone: dict[str, Any]) -> dict[str, Any]:
