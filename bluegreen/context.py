@@ -15,6 +15,7 @@ from bluegreen.azure.aks import AksClient, ManagedClusterInfo
 from bluegreen.azure.context import AzureContext
 from bluegreen.azure.credentials import aks_aad_token_provider
 from bluegreen.azure.dns import DnsRecords, PrivateDnsRecords, PublicDnsRecords
+from bluegreen.azure.network import NetworkClient
 from bluegreen.errors import PlaybookError
 from bluegreen.events import RETRY, Event, EventSink
 from bluegreen.journal import Journal, JournalStore
@@ -81,6 +82,10 @@ class StepContext:
     @cached_property
     def aks(self) -> AksClient:
         return AksClient(self.azure)
+
+    @cached_property
+    def network(self) -> NetworkClient:
+        return NetworkClient(self.azure)
 
     @cached_property
     def dns(self) -> DnsRecords:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bluegreen.azure.aks import KubernetesVersionInfo, ManagedClusterInfo
 from bluegreen.azure.dns import RecordSetInfo
+from bluegreen.azure.network import SubnetInfo
 from bluegreen.context import StepContext
 from bluegreen.errors import RemoteError
 from bluegreen.kube.client import KubeClient
@@ -58,6 +59,7 @@ class Observed:
     source_kind: str  # "live" or "manifests"
     source_problems: list[str] = field(default_factory=list)
     source_origins: dict[str, str] = field(default_factory=dict)  # object key -> manifest location
+    subnets: dict[str, SubnetInfo] = field(default_factory=dict)  # green's node subnets, by lower-cased id
 
     @property
     def blue_value(self) -> str | None:
@@ -113,6 +115,10 @@ def observe(ctx: StepContext) -> Observed:
     zone_exists = ctx.dns.zone_exists(pb.zone_rg, pb.switch.zone)
     record = ctx.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) if zone_exists else None
     source, problems, origins = _source_objects(ctx, blue)
+    subnets = {}
+    if green_info is None and blue_info is not None:
+        ids = {pb.green.subnet_id} if pb.green.subnet_id else {p.vnet_subnet_id for p in blue_info.node_pools}
+        subnets = {sid.lower(): ctx.network.subnet(sid) for sid in sorted(i for i in ids if i)}
     return Observed(
         blue=blue,
         green=green,
@@ -123,6 +129,7 @@ def observe(ctx: StepContext) -> Observed:
         source_kind="manifests" if pb.workloads.manifests else "live",
         source_problems=problems,
         source_origins=origins,
+        subnets=subnets,
     )
 
 

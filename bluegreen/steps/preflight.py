@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bluegreen.azure.aks import NodePoolInfo
+from bluegreen.azure.network import addresses_needed
 from bluegreen.kube.apiversions import removed_api_findings
 from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
@@ -53,6 +55,7 @@ def plan_preflight(pb: Playbook, obs: Observed) -> StepPlan:
                       f"blue runs {blue.kubernetes_version}, green would run {target}")
             )
             checks.extend(_api_checks(obs, target))
+            checks.extend(subnet_checks(pb, obs))
     checks.extend(_record_checks(pb, obs))
     for problem in obs.source_problems:
         checks.append(Check("workloads readable", False, problem))
@@ -95,4 +98,26 @@ def _record_checks(pb: Playbook, obs: Observed) -> list[Check]:
             Check("DNS record points at blue", values == [blue_value],
                   f"record holds {', '.join(values)}; blue's ingress is {blue_value}")
         )
+    return checks
+
+
+def subnet_checks(pb: Playbook, obs: Observed) -> list[Check]:
+    """Green's nodes (at full size, plus surge) must fit the free addresses of their subnets (field notes §6)."""
+    from bluegreen.steps.provision import green_body  # provision imports preflight
+
+    if not obs.subnets or obs.blue.info is None:
+        return []
+    body = green_body(pb, obs)
+    network = body["properties"].get("networkProfile") or {}
+    pools = [NodePoolInfo.from_arm(p) for p in body["properties"]["agentPoolProfiles"]]
+    checks = []
+    for subnet_id, subnet in sorted(obs.subnets.items()):
+        on_subnet = [p for p in pools if (p.vnet_subnet_id or "").lower() == subnet_id]
+        if not on_subnet:
+            continue
+        needed = addresses_needed(on_subnet, network.get("networkPlugin"), network.get("networkPluginMode"))
+        name = subnet_id.rsplit("/", 1)[-1]
+        detail = (f"green needs {needed} addresses in subnet {name} (pools {', '.join(p.name for p in on_subnet)} "
+                  f"at full size plus surge); {subnet.free} of {subnet.total} are free")
+        checks.append(Check("subnet has room", needed <= subnet.free, detail))
     return checks

@@ -191,3 +191,23 @@ def test_entra_id_cluster_is_reached_with_an_azure_identity_token(cutover: Cutov
     result = cutover.cli("run", str(cutover.playbook), "--yes")
     assert result.exit_code == 0, result.output
     assert _cluster(cutover.show(), BLUE)["power_state"] == "Stopped"
+
+
+def test_preflight_refuses_a_subnet_without_room_for_green(cutover: Cutover) -> None:
+    """Azure CNI on the node subnet: each node reserves maxPods + 1 addresses, surge nodes included."""
+    def small_subnet(raw: dict[str, Any]) -> None:
+        blue = raw["simulation"]["blue"]
+        blue.update(network_plugin="azure", network_plugin_mode=None,
+                    subnet={"vnet": "vnet-shop", "name": "snet-aks", "prefix": "10.240.0.0/24", "used_ips": 20})
+        raw["green"]["node_pools"]["system"]["count"] = 5
+
+    cutover.edit(small_subnet)
+    plan = cutover.cli("plan", str(cutover.playbook))
+    assert "green needs 217 addresses in subnet snet-aks" in plan.output, plan.output
+    result = cutover.cli("run", str(cutover.playbook), "--yes")
+    assert result.exit_code == 1
+    assert "subnet has room" in result.output
+    assert [c["name"] for c in cutover.show()["clusters"]] == [BLUE]
+    cutover.edit(lambda raw: raw["green"]["node_pools"]["system"].update(count=3))
+    plan = cutover.cli("plan", str(cutover.playbook))
+    assert "ok   subnet has room: green needs 124 addresses" in plan.output, plan.output
