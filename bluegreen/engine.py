@@ -94,7 +94,6 @@ def _projected(step: StepPlan, earlier_pending: set[str]) -> StepPlan:
 class RunResult:
     completed: list[str]
     skipped: list[str]
-    stopped_at: str | None
     journal: dict[str, Any]
 
 
@@ -143,7 +142,7 @@ def _check_saved_plan(ctx: StepContext, saved: Plan, obs: Observed) -> None:
         raise StalePlanError("the plan is stale, the live state moved on: " + "; ".join(drift))
 
 
-def _skip_reason(ctx: StepContext, name: str, selected: list[str]) -> str | None:
+def _skip_reason(ctx: StepContext, name: str) -> str | None:
     status = ctx.journal.status(name)
     if status == DONE and name not in READ_ONLY_STEPS:
         return "already done"
@@ -178,7 +177,7 @@ def run(
             ctx.journal.plan_id = saved_plan.id
             ctx.save_journal()
         for name in selected:
-            reason = _skip_reason(ctx, name, selected)
+            reason = _skip_reason(ctx, name)
             if reason:
                 ctx.emit(STEP_SKIPPED, f"{name}: skipped ({reason})", name)
                 skipped.append(name)
@@ -198,8 +197,10 @@ def run(
                     )
                 RUNNERS[name](ctx, obs, step_plan)
             except Exception as exc:
+                # Errors leave the library through the redactor too (a server may echo what it was sent).
+                exc.args = tuple(ctx.redactor.scrub(a) if isinstance(a, str) else a for a in exc.args)
                 ctx.journal.steps[name] = {"status": FAILED, "started": started.isoformat(),
-                                           "error": ctx.redactor.scrub(str(exc))}
+                                           "error": str(exc)}
                 ctx.save_journal()
                 ctx.emit(STEP_FAILED, f"{name} failed: {exc}", name, error=type(exc).__name__)
                 raise
@@ -212,7 +213,7 @@ def run(
             completed.append(name)
             obs = None  # the next step observes what this one changed
         ctx.emit(RUN_FINISHED, "run finished", None, completed=completed, skipped=skipped)
-        return RunResult(completed, skipped, None, ctx.journal.to_dict())
+        return RunResult(completed, skipped, ctx.journal.to_dict())
 
 
 def _require_previous(ctx: StepContext, name: str) -> None:

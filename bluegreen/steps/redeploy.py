@@ -62,9 +62,19 @@ def _after(obj: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": obj.get("apiVersion")}
 
 
+def _one_off_jobs(obs: Observed) -> list[dict[str, Any]]:
+    """Standalone Jobs seen on blue: they already ran there; copying them would run them again on green."""
+    if obs.source_kind != "live":
+        return []
+    return [o for o in obs.source_objects if o.get("kind") == "Job"]
+
+
 def planned_objects(pb: Playbook, obs: Observed) -> list[dict[str, Any]]:
     default_ns = pb.workloads.namespaces[0]
-    return order_for_apply([prepare_for_green(o, default_ns) for o in obs.source_objects])
+    skipped = {object_key(o) for o in _one_off_jobs(obs)}
+    return order_for_apply(
+        [prepare_for_green(o, default_ns) for o in obs.source_objects if object_key(o) not in skipped]
+    )
 
 
 def plan_redeploy(pb: Playbook, obs: Observed) -> StepPlan:
@@ -92,8 +102,10 @@ def plan_redeploy(pb: Playbook, obs: Observed) -> StepPlan:
             params={"key": key},
         ))
     waits = (f"LoadBalancer IP of {pb.ingress.namespace}/{pb.ingress.service} on green",)
-    notes = (f"{len(objects)} objects from {obs.source_kind} ({', '.join(pb.workloads.namespaces)}); "
+    notes: tuple[str, ...] = (f"{len(objects)} objects from {obs.source_kind} ({', '.join(pb.workloads.namespaces)}); "
              "CronJobs stay suspended on green until the switch",)
+    notes += tuple(f"Job {namespace_of(j)}/{name_of(j)} is not copied: it already ran on blue; "
+                   "apply it to green yourself if green needs it" for j in _one_off_jobs(obs))
     return StepPlan(name="redeploy", actions=tuple(actions), checks=tuple(checks), notes=notes, waits=waits)
 
 
