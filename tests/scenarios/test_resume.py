@@ -9,7 +9,11 @@ redeploy and of decommission.
 
 from __future__ import annotations
 
+import json
+import os
 import signal
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -31,6 +35,10 @@ def _end_state(show: dict[str, Any]) -> dict[str, Any]:
         for name, objs in show["objects"].items()
     }
     return {"record_is_green": record["values"] != [], "clusters": clusters, "objects": objects}
+
+
+def _mutations(show: dict[str, Any]) -> int:
+    return int(show["mutations"]["total"])
 
 
 def _reference(tmp_cutover: Cutover) -> tuple[dict[str, Any], list[int]]:
@@ -84,4 +92,35 @@ def test_killed_run_resumes_to_the_same_end_state(
     assert first.returncode == -signal.SIGKILL, (first.returncode, first.stdout[-2000:], first.stderr[-2000:])
     second = cutover.subprocess("run", str(cutover.playbook), "--yes")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert _end_state(cutover.show()) == expected
+    show = cutover.show()
+    assert _end_state(show) == expected
+    # Nothing done twice: at most the one request in flight when the process died is sent again.
+    assert _mutations(show) - totals[-1] <= 1, (_mutations(show), totals)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["preflight", "smoke"])
+def test_kill_at_a_read_only_step_boundary(
+    cutover: Cutover, reference: tuple[dict[str, Any], list[int]], step: str
+) -> None:
+    """The steps that send no mutation: kill -9 from outside as soon as the step reports it is done."""
+    expected, totals = reference
+    cutover.init()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bluegreen_cli.app", "--simulate", str(cutover.world), "run",
+         str(cutover.playbook), "--yes", "--output", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        event = json.loads(line)
+        if event["kind"] == "step_finished" and event["step"] == step:
+            process.kill()
+            break
+    assert process.wait(60) == -signal.SIGKILL
+    second = cutover.subprocess("run", str(cutover.playbook), "--yes")
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    show = cutover.show()
+    assert _end_state(show) == expected
+    assert _mutations(show) - totals[-1] <= 1
