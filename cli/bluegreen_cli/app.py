@@ -29,7 +29,15 @@ from bluegreen.plan import STEPS, Plan
 from bluegreen.playbook import LoadedPlaybook, json_schema, load_playbook, validation_problems
 from bluegreen.runtime import Runtime
 from bluegreen_cli import sim_cmd
-from bluegreen_cli.render import EventRenderer, console, err_console, render_json, render_plan, render_step
+from bluegreen_cli.render import (
+    EventRenderer,
+    console,
+    err_console,
+    render_json,
+    render_plan,
+    render_step,
+    render_summary,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REFUSED = 0, 1, 2, 3
 
@@ -222,8 +230,8 @@ def run(
                 saved = engine.plan(loaded, rt, _quiet)
                 render_plan(saved, output)
             _confirm(yes, "apply this plan")
-            result = engine.run(loaded, rt, EventRenderer(output), saved_plan=saved,
-                                until=until.value if until else None)
+            with EventRenderer(output) as sink:
+                result = engine.run(loaded, rt, sink, saved_plan=saved, until=until.value if until else None)
         _summary(result.journal, output)
 
 
@@ -235,17 +243,8 @@ def _read_plan(path: Path) -> Plan:
 
 
 def _summary(journal: dict[str, Any], output: str) -> None:
-    if output == Output.json:
-        return
-    steps = journal.get("steps", {})
-    console.print()
-    for name in STEPS:
-        status = steps.get(name, {}).get("status", "pending")
-        color = {"done": "green", "failed": "red", "running": "yellow"}.get(status, "dim")
-        console.print(f"  [{color}]{status:<11}[/{color}] {name}")
-    facts = journal.get("facts", {})
-    if facts.get("archive"):
-        console.print(f"  archive: {facts['archive']}")
+    if output != Output.json:
+        render_summary(journal, STEPS)
 
 
 def _step_command(name: str) -> None:
@@ -267,7 +266,8 @@ def _step_command(name: str) -> None:
                 if dry_run:
                     return
                 _confirm(yes, f"run {name}")
-                result = engine.run(loaded, rt, EventRenderer(output), only=name)
+                with EventRenderer(output) as sink:
+                    result = engine.run(loaded, rt, sink, only=name)
             _summary(result.journal, output)
 
     command.__doc__ = {
@@ -297,7 +297,8 @@ def rollback(playbook: PlaybookArg, yes: YesOpt = False, dry_run: DryRunOpt = Fa
             if dry_run:
                 return
             _confirm(yes, "roll back to blue")
-            engine.rollback(loaded, rt, EventRenderer(output))
+            with EventRenderer(output) as sink:
+                engine.rollback(loaded, rt, sink)
 
 
 @app.command()
@@ -348,7 +349,8 @@ def demo(
         with runtime_for(loaded) as rt:
             if output == Output.text:
                 render_plan(engine.plan(loaded, rt, _quiet), "text")
-            result = engine.run(loaded, rt, EventRenderer(output))
+            with EventRenderer(output) as sink:
+                result = engine.run(loaded, rt, sink)
         _summary(result.journal, output)
     if output == Output.text:
         console.print(f"\n  world:   {OPTIONS.simulate}   (bluegreen sim show {OPTIONS.simulate})")

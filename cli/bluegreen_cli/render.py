@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
@@ -36,12 +38,34 @@ class EventRenderer:
 
     def __init__(self, output: str) -> None:
         self.output = output
+        self._spinner: Status | None = None
 
     def __call__(self, event: Event) -> None:
         if self.output == "json":
             sys.stdout.write(json.dumps(event.to_json(), default=str) + "\n")
             sys.stdout.flush()
             return
+        self._stop_spinner()
+        self._print(event)
+        waits = event.kind == "waiting" or (
+            event.kind == "action_started" and float(event.data.get("eta_seconds") or 0) >= 10)
+        if waits and console.is_terminal:
+            # Something slow is under way (an LRO, a rollout, a drain): keep the terminal visibly alive.
+            self._spinner = console.status(escape(event.message), spinner="dots")
+            self._spinner.start()
+
+    def __enter__(self) -> EventRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_spinner()
+
+    def _stop_spinner(self) -> None:
+        if self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
+
+    def _print(self, event: Event) -> None:
         if event.kind == "plan_ready":
             return
         if event.kind == "action_started" and float(event.data.get("eta_seconds") or 0) < 10:
@@ -110,3 +134,25 @@ def render_plan(plan: Plan, output: str) -> None:
 
 def render_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def render_summary(journal: dict[str, Any], steps: tuple[str, ...]) -> None:
+    """The end of a run: each step's status and how long it took (on the run's clock)."""
+    table = Table(title="cutover", title_justify="left", box=None, padding=(0, 2), header_style="dim")
+    table.add_column("step")
+    table.add_column("status")
+    table.add_column("took", justify="right")
+    for name in steps:
+        entry = journal.get("steps", {}).get(name, {})
+        status = entry.get("status", "pending")
+        color = {"done": "green", "failed": "red", "running": "yellow"}.get(status, "dim")
+        took = "-"
+        if entry.get("started") and entry.get("finished"):
+            seconds = (datetime.fromisoformat(entry["finished"]) - datetime.fromisoformat(entry["started"]))
+            took = format_eta(seconds.total_seconds())
+        table.add_row(name, Text(status, style=color), took)
+    console.print()
+    console.print(table)
+    facts = journal.get("facts", {})
+    if facts.get("archive"):
+        console.print(f"  archive: {escape(str(facts['archive']))} ({facts.get('archived_objects', '?')} objects)")
