@@ -8,7 +8,7 @@ stopped cluster that somebody restarts comes back empty.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from bluegreen.archive import write_archive
 from bluegreen.azure.aks import ManagedClusterInfo
@@ -115,17 +115,39 @@ def plan_decommission(pb: Playbook, obs: Observed, drained: bool = False) -> Ste
     return StepPlan(name="decommission", actions=tuple(actions), checks=tuple(checks), waits=waits)
 
 
-def _wait_ttl(ctx: StepContext) -> None:
-    switched = ctx.journal.facts.get("switched_at")
-    ttl = ctx.journal.facts.get("record_ttl")
-    if not ctx.pb.decommission.wait_for_ttl or not switched or not ttl:
+def _wait_ttl(ctx: StepContext, obs: Observed) -> None:
+    """Clients may cache the record's old value for one TTL: blue keeps serving until that has passed."""
+    if not ctx.pb.decommission.wait_for_ttl:
         return
-    until = datetime.fromisoformat(switched) + timedelta(seconds=int(ttl))
-    remaining = (until - ctx.clock.now()).total_seconds()
+    switched = ctx.journal.facts.get("switched_at")
+    ttl = ctx.journal.facts.get("record_ttl") or (obs.record.ttl if obs.record else None)
+    if not ttl:
+        return
+    # Without a journaled switch time (switched by hand, or a lost journal write), count from now.
+    start = datetime.fromisoformat(switched) if switched else ctx.clock.now()
+    remaining = (start + timedelta(seconds=int(ttl)) - ctx.clock.now()).total_seconds()
     if remaining > 0:
         ctx.emit(WAITING, f"waiting {remaining:.0f}s for the record's TTL to pass since the switch",
                  "decommission", seconds=remaining)
         ctx.clock.sleep(remaining)
+
+
+def _guard_traffic_left_blue(ctx: StepContext, blue_value: str | None, green_value: str | None) -> None:
+    """Read the record again right before touching blue: somebody may have pointed it back meanwhile."""
+    pb = ctx.pb
+    record = ctx.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type)
+    if record is None:
+        raise GuardError(f"{record_label(pb)} is gone; not touching blue while that is unexplained")
+    values = list(record.values)
+    if blue_value and blue_value in values:
+        raise GuardError(f"{record_label(pb)} points at blue ({blue_value}) again; not touching blue")
+    if green_value and values != [green_value]:
+        raise GuardError(f"{record_label(pb)} holds {', '.join(values)}, not green's {green_value}; "
+                         "not touching blue")
+
+
+_DESTRUCTIVE = ("suspend_cronjob", "delete", "tag_cluster", "stop_cluster", "delete_cluster")
+BEGUN = "decommission/begun"
 
 
 def run_decommission(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
@@ -135,18 +157,23 @@ def run_decommission(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     blue = obs.blue.info
     if blue is None:
         return
-    _wait_ttl(ctx)
+    blue_value = pb.switch.blue_value or obs.blue_value
+    green_value = pb.switch.green_value or obs.green_value
+    _wait_ttl(ctx, obs)
     kube = ctx.kube(blue) if obs.blue.reachable else None
+    guarded_at_last = False
     for action in plan.actions:
         if action.id in ctx.journal.actions:
             continue
+        if action.kind in _DESTRUCTIVE and (not guarded_at_last or action.kind.endswith("_cluster")):
+            _guard_traffic_left_blue(ctx, blue_value, green_value)
+            guarded_at_last = True
+            if BEGUN not in ctx.journal.actions:  # from here on, rollback is refused
+                ctx.journal.actions[BEGUN] = ctx.clock.now().isoformat()
+                ctx.save_journal()
         ctx.emit(ACTION_STARTED, action.summary, "decommission", action=action.id, eta_seconds=action.eta_seconds)
         if action.kind == "archive":
-            assert kube is not None
-            info = write_archive(ctx.loaded.resolve(pb.decommission.archive_dir), blue.name, obs.blue.objects,
-                                 clock=ctx.clock)
-            ctx.journal.facts["archive"] = str(info.path)
-            ctx.journal.facts["archived_objects"] = info.objects
+            _archive(ctx, blue, obs)
         elif action.kind == "suspend_cronjob":
             assert kube is not None
             kube.patch_merge("batch/v1", "CronJob", action.params["namespace"], action.params["name"],
@@ -158,6 +185,7 @@ def run_decommission(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
         elif action.kind == "wait_no_pods":
             assert kube is not None
             _wait_no_pods(ctx, kube)
+            guarded_at_last = False  # the drain took time: look at the record again before the cluster goes
         elif action.kind == "tag_cluster":
             tags = dict(blue.tags)
             tags.update({"bluegreen-retired-at": ctx.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -178,18 +206,57 @@ def run_decommission(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
         ctx.emit(ACTION_FINISHED, action.summary, "decommission", action=action.id)
 
 
+class _At:
+    """A clock frozen at one instant, so the archive's path is known before it is written."""
+
+    def __init__(self, moment: datetime) -> None:
+        self._moment = moment
+
+    def now(self) -> datetime:
+        return self._moment
+
+    def sleep(self, seconds: float) -> None:
+        raise AssertionError("the archive does not wait")
+
+
+def _archive(ctx: StepContext, blue: ManagedClusterInfo, obs: Observed) -> None:
+    """Write the archive once: its path is journaled first, so a run killed mid-write adopts or redoes it."""
+    directory = ctx.loaded.resolve(ctx.pb.decommission.archive_dir)
+    facts = ctx.journal.facts
+    if facts.get("archive_started"):
+        moment = datetime.fromisoformat(facts["archive_started"])
+        previous = directory / f"{blue.name}-{moment.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+        if (previous / "index.json").exists():
+            facts["archive"] = str(previous)
+            return
+        if previous.exists():  # half-written before a crash: blue still has every object, so write anew
+            previous.rename(previous.with_name(previous.name + f".partial-{ctx.clock.now():%H%M%S%f}"))
+    moment = ctx.clock.now()
+    facts["archive_started"] = moment.isoformat()
+    ctx.save_journal()
+    info = write_archive(directory, blue.name, obs.blue.objects, clock=_At(moment))
+    facts["archive"] = str(info.path)
+    facts["archived_objects"] = info.objects
+
+
 _TRANSITIONS = ("Stopping", "Starting", "Deleting", "Updating", "Creating")
+OPERATION_TIMEOUT = 3600.0
 
 
 def _settled(ctx: StepContext) -> ManagedClusterInfo | None:
     """Blue once no operation is in flight on it (a resumed run may find its own stop still running)."""
     pb = ctx.pb
-    info = ctx.aks.get(pb.blue_rg, pb.blue.name)
-    while info is not None and info.provisioning_state in _TRANSITIONS:
-        ctx.emit(WAITING, f"blue is {info.provisioning_state}; waiting for that to finish", "decommission")
-        ctx.clock.sleep(ctx.rt.poll_interval * 3)
+    absent = object()
+
+    def settled() -> object:
         info = ctx.aks.get(pb.blue_rg, pb.blue.name)
-    return info
+        if info is not None and info.provisioning_state in _TRANSITIONS:
+            raise NotYet(f"blue is {info.provisioning_state}")
+        return absent if info is None else info
+
+    result = wait_until(settled, clock=ctx.clock, timeout=OPERATION_TIMEOUT, interval=ctx.rt.poll_interval * 3,
+                        describe="the operation in flight on blue")
+    return None if result is absent else result  # type: ignore[return-value]
 
 
 def _wait_no_pods(ctx: StepContext, kube: KubeClient) -> None:

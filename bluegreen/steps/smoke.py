@@ -14,10 +14,11 @@ from bluegreen.events import CHECK, WAITING
 from bluegreen.http_checks import HttpCheck, run_check
 from bluegreen.kube.readiness import pod_problems, workload_status
 from bluegreen.kube.wait import NotYet, wait_until
-from bluegreen.observe import Observed
+from bluegreen.observe import Observed, object_key
 from bluegreen.plan import Action, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.steps.kinds import WORKLOAD_KINDS
+from bluegreen.steps.redeploy import planned_objects
 
 
 def http_checks(pb: Playbook) -> list[HttpCheck]:
@@ -57,7 +58,14 @@ def run_smoke(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     kube = ctx.kube(obs.green.info)
     ctx.emit(WAITING, "waiting for green's workloads to become available", "smoke")
 
+    workload_kinds = {k for _, k in WORKLOAD_KINDS}
+    expected = {object_key(o) for o in planned_objects(pb, obs) if o.get("kind") in workload_kinds}
+
     def all_ready() -> bool:
+        found = {object_key(o) for ns in pb.workloads.namespaces for v, k in WORKLOAD_KINDS for o in kube.list(v, k, ns)}
+        missing = sorted(expected - found)
+        if missing:
+            raise NotYet(f"missing on green: {', '.join(m.replace('/', ' ', 1) for m in missing[:5])}")
         pending = []
         for namespace in pb.workloads.namespaces:
             for api_version, kind in WORKLOAD_KINDS:
@@ -78,9 +86,10 @@ def run_smoke(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     wait_until(all_ready, clock=ctx.clock, timeout=pb.smoke.ready_timeout, interval=ctx.rt.poll_interval,
                describe="green's workloads")
     ctx.emit(CHECK, "all workloads on green are available", "smoke", ok=True)
-    address = ctx.journal.facts.get("green_ingress_ip") or obs.green_value
+    address = pb.switch.green_value if pb.switch.record_type == "A" and pb.switch.green_value else obs.green_value
     if pb.smoke.http and not address:
         raise StepFailedError("green has no ingress address to send HTTP checks to", "smoke")
+    ctx.journal.facts["smoked_address"] = address  # the switch refuses to send traffic anywhere else
     failures = []
     for check in http_checks(pb):
         result = run_check(check, str(address), clock=ctx.clock)

@@ -94,6 +94,10 @@ def plan_switch(pb: Playbook, obs: Observed) -> StepPlan:
         ))
         notes.append(f"TTL {record.ttl}s: resolvers may keep sending clients to blue for up to {record.ttl}s "
                      "after the switch")
+    if obs.blue.exists and not obs.blue.reachable:
+        checks.append(Check("blue reachable", False,
+                            f"cannot read blue's CronJobs ({obs.blue.unreachable_reason}); they must be suspended "
+                            "before green's are resumed, so the switch waits until blue answers"))
     green_cronjobs = obs.green.objects if obs.green.reachable else [
         o for o in obs.source_objects if o.get("kind") == "CronJob"
     ]
@@ -150,6 +154,10 @@ def run_switch(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     assert obs.green.info is not None and obs.blue.info is not None
     green_value = pb.switch.green_value or obs.green_value
     blue_value = pb.switch.blue_value or obs.blue_value
+    smoked = ctx.journal.facts.get("smoked_address")
+    if not pb.switch.green_value and smoked and green_value != smoked:
+        raise GuardError(f"green's ingress is {green_value} now but smoke checked {smoked}; run smoke again")
+    ctx.journal.facts.update(switched_from=blue_value, switched_to=green_value)
     for action in plan.actions:
         if action.kind != "set_record" or action.id in ctx.journal.actions:
             continue
@@ -163,5 +171,10 @@ def run_switch(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
         ctx.save_journal()
         ctx.emit(ACTION_FINISHED, f"{record_label(pb)} now {', '.join(after.values)} (TTL {after.ttl}s)",
                  "switch", action=action.id)
+    if "switched_at" not in ctx.journal.facts and obs.record is not None:
+        # The record already held green's value (a run killed right after writing it): the TTL counts from now.
+        ctx.journal.facts["switched_at"] = ctx.clock.now().isoformat()
+        ctx.journal.facts["record_ttl"] = obs.record.ttl
+        ctx.save_journal()
     clusters = {"blue": ctx.kube(obs.blue.info), "green": ctx.kube(obs.green.info)}
     run_handoff(ctx, "switch", list(plan.actions), clusters)
