@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bluegreen.context import StepContext
-from bluegreen.errors import GuardError, StalePlanError, StepFailedError
+from bluegreen.errors import GuardError, PlaybookError, StalePlanError, StepFailedError
 from bluegreen.events import (
     PLAN_READY,
     RUN_FINISHED,
@@ -27,23 +27,17 @@ from bluegreen.events import (
     EventSink,
 )
 from bluegreen.journal import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING
-from bluegreen.observe import Observed, fingerprint, observe
-from bluegreen.plan import READ_ONLY_STEPS, STEPS, Action, Check, Plan, StepPlan, fingerprint_drift
+from bluegreen.observe import Observed, fingerprint, observe, source_digest
+from bluegreen.plan import READ_ONLY_STEPS, STEPS, Plan, StepPlan, fingerprint_drift
 from bluegreen.playbook import LoadedPlaybook
 from bluegreen.runtime import Runtime
 from bluegreen.steps.decommission import plan_decommission, run_decommission
 from bluegreen.steps.preflight import plan_preflight
 from bluegreen.steps.provision import plan_provision, run_provision
 from bluegreen.steps.redeploy import plan_redeploy, run_redeploy
+from bluegreen.steps.rollback import may_roll_back, plan_rollback, run_rollback
 from bluegreen.steps.smoke import plan_smoke, run_smoke
-from bluegreen.steps.switch import (
-    handoff_actions,
-    plan_switch,
-    record_label,
-    run_handoff,
-    run_switch,
-    set_record,
-)
+from bluegreen.steps.switch import plan_switch, record_label, run_switch
 
 Runner = Callable[[StepContext, Observed, StepPlan], None]
 
@@ -178,6 +172,10 @@ def run(
             ctx.save_journal()
         for name in selected:
             reason = _skip_reason(ctx, name)
+            if name == "redeploy" and reason:
+                obs = obs or observe(ctx)
+                if _redeploy_again(ctx, obs, explicit=only == name):
+                    reason = None
             if reason:
                 ctx.emit(STEP_SKIPPED, f"{name}: skipped ({reason})", name)
                 skipped.append(name)
@@ -190,6 +188,10 @@ def run(
             ctx.emit(STEP_STARTED, f"{name}: {len(step_plan.actions)} actions", name,
                      eta_seconds=step_plan.eta_seconds)
             try:
+                bad_input = [c for c in step_plan.blocking if c.field]
+                if bad_input:
+                    raise PlaybookError("; ".join(f"{c.field}: {c.detail}" for c in bad_input),
+                                        problems=[(c.field or "", c.detail) for c in bad_input])
                 if step_plan.blocking and name in ("preflight",):
                     raise StepFailedError(
                         "preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in step_plan.blocking),
@@ -216,6 +218,22 @@ def run(
         return RunResult(completed, skipped, ctx.journal.to_dict())
 
 
+def _redeploy_again(ctx: StepContext, obs: Observed, *, explicit: bool) -> bool:
+    """A done redeploy runs again (asked for, or its source changed) as long as the switch has not begun.
+
+    After the switch, re-applying would suspend green's CronJobs again; before it, server-side apply of the
+    same objects is harmless and a fix shipped to blue or the manifests must reach green before smoke.
+    """
+    if any(key.startswith("switch/") for key in ctx.journal.actions):
+        return False
+    changed = ctx.journal.facts.get("redeploy_source") != source_digest(obs)
+    if not (explicit or changed):
+        return False
+    ctx.journal.actions = {k: v for k, v in ctx.journal.actions.items() if not k.startswith("redeploy/")}
+    ctx.emit(WARNING, "redeploy runs again: " + ("asked for" if explicit else "its source changed since"), "redeploy")
+    return True
+
+
 def _require_previous(ctx: StepContext, name: str) -> None:
     index = STEPS.index(name)
     if index == 0:
@@ -227,47 +245,27 @@ def _require_previous(ctx: StepContext, name: str) -> None:
 
 
 def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_run: bool = False) -> StepPlan:
-    """Flip the record and the CronJob handoff back to blue; allowed after switch, before decommission."""
+    """Traffic and CronJobs back to blue; allowed after the switch moved something, before decommission."""
     ctx = StepContext(loaded, runtime, sink)
     with ctx.store.locked(ctx.clock.now()):
         ctx.journal = ctx.store.load()
-        if ctx.journal.status("switch") not in (DONE, RUNNING, FAILED):
-            raise GuardError("nothing to roll back: the switch has not run")
-        if ctx.journal.status("decommission") != PENDING:
-            raise GuardError("rollback is refused once decommission has started: blue's workloads are going away")
+        refusal = may_roll_back(ctx.journal.actions)
+        if refusal:
+            raise GuardError(refusal)
         obs = observe(ctx)
-        pb = ctx.pb
-        blue_value = pb.switch.blue_value or obs.blue_value
-        green_value = pb.switch.green_value or obs.green_value
-        checks = []
-        if obs.blue.info is None or not obs.blue.reachable:
-            checks.append(Check("blue reachable", False, f"blue cannot take traffic: {obs.blue.unreachable_reason}"))
-        actions = []
-        if obs.record is not None and blue_value and list(obs.record.values) != [blue_value]:
-            actions.append(Action(id="rollback/record", kind="set_record", target=record_label(pb),
-                                  summary=f"point {record_label(pb)} back at blue: "
-                                          f"{', '.join(obs.record.values)} -> {blue_value}",
-                                  before={"values": list(obs.record.values), "etag": obs.record.etag},
-                                  after={"values": [blue_value]}))
-        actions.extend(handoff_actions("rollback", obs.green.objects, obs.blue.objects, "green", "blue"))
-        step = StepPlan(name="rollback", actions=tuple(actions), checks=tuple(checks))
+        step = plan_rollback(ctx.pb, obs, ctx.journal.facts)
         if dry_run:
             return step
-        if step.blocking:
-            raise GuardError("; ".join(c.detail for c in step.blocking))
-        assert obs.blue.info is not None and obs.green.info is not None
-        for action in step.actions:
-            if action.kind == "set_record" and green_value and blue_value:
-                ctx.emit(STEP_STARTED, action.summary, "rollback")
-                set_record(ctx, "rollback", list(obs.record.values)[0] if obs.record else green_value, blue_value)
-        run_handoff(ctx, "rollback", list(step.actions),
-                    {"blue": ctx.kube(obs.blue.info), "green": ctx.kube(obs.green.info)})
+        run_rollback(ctx, obs, step)
         # The switch (and the smoke check before it) must run again before traffic moves to green.
         ctx.journal.steps["switch"] = {"status": ROLLED_BACK, "at": ctx.clock.now().isoformat()}
         ctx.journal.steps["smoke"] = {"status": PENDING}
+        ctx.journal.steps["decommission"] = {"status": PENDING}
         ctx.journal.actions = {k: v for k, v in ctx.journal.actions.items()
-                               if not k.startswith(("switch/", "rollback/"))}
-        ctx.journal.facts.pop("switched_at", None)
+                               if not k.startswith(("switch/", "rollback/", "decommission/"))}
+        for fact in ("switched_at", "switched_to", "switched_from", "smoked_address", "record_ttl",
+                     "archive", "archive_started", "archived_objects"):
+            ctx.journal.facts.pop(fact, None)
         ctx.save_journal()
         ctx.emit(STEP_FINISHED, "rolled back to blue", "rollback")
         return step

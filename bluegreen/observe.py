@@ -156,6 +156,11 @@ def _source_objects(
     return objects, problems, origins
 
 
+def source_digest(obs: Observed) -> str:
+    """What redeploy would apply, as content: changes when blue's objects or the manifests change."""
+    return _digest_content(obs.source_objects)
+
+
 def fingerprint(ctx: StepContext, obs: Observed) -> dict[str, FingerprintEntry]:
     """What the plan relies on, each tagged with the step that will change it."""
     pb = ctx.pb

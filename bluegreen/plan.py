@@ -24,6 +24,7 @@ class Check:
     ok: bool
     detail: str
     severity: str = "error"  # "error" blocks the run, "warning" is reported only
+    field: str | None = None  # the playbook field at fault, when the problem is bad input
 
 
 @dataclass(frozen=True)

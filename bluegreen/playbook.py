@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bluegreen.errors import PlaybookError
 from bluegreen.sim.spec import SimulationSpec
@@ -84,15 +84,6 @@ class Workloads(_Model):
         default_factory=list, description="Files or folders (relative to the playbook) to apply on green."
     )
 
-    @model_validator(mode="after")
-    def _something(self) -> Workloads:
-        if not self.namespaces:
-            raise ValueError("list at least one application namespace in workloads.namespaces")
-        for ns in self.namespaces:
-            if ns in {"kube-system", "kube-public", "kube-node-lease"}:
-                raise ValueError(f"{ns} is a system namespace; bluegreen never copies or empties it")
-        return self
-
 
 class HttpCheckSpec(_Model):
     name: str
@@ -137,12 +128,6 @@ class SwitchSpec(_Model):
     blue_value: str | None = Field(None, description="Expected current value; default: blue's ingress IP (A).")
     green_value: str | None = Field(None, description="New value; default: green's ingress IP (A).")
 
-    @model_validator(mode="after")
-    def _cname_values(self) -> SwitchSpec:
-        if self.record_type == "CNAME" and not (self.blue_value and self.green_value):
-            raise ValueError("a CNAME switch needs blue_value and green_value (host names)")
-        return self
-
 
 class DecommissionSpec(_Model):
     mode: Literal["stop", "delete"] = Field("delete", description="delete is safest: a stopped cluster can be restarted.")
@@ -181,16 +166,6 @@ class Playbook(_Model):
             raise ValueError("use letters, digits, '-' and '_' (max 63)")
         return v
 
-    @model_validator(mode="after")
-    def _distinct(self) -> Playbook:
-        blue_rg = self.blue.resource_group or self.resource_group
-        green_rg = self.green.resource_group or self.resource_group
-        if (self.blue.name, blue_rg) == (self.green.name, green_rg):
-            raise ValueError("green.name must differ from blue.name")
-        if self.ingress.namespace not in self.workloads.namespaces:
-            raise ValueError("ingress.namespace must be one of workloads.namespaces")
-        return self
-
     @property
     def blue_rg(self) -> str:
         return self.blue.resource_group or self.resource_group
@@ -222,15 +197,53 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(playbook)"
 
 
+_SYSTEM_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease"}
+
+
+def _get(raw: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(raw, dict):
+            return None
+        raw = raw.get(key)
+    return raw
+
+
+def cross_field_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rules that tie fields together, checked on the raw document so they are reported with every other problem."""
+    problems: list[tuple[str, str]] = []
+    namespaces = _get(raw, "workloads", "namespaces")
+    if isinstance(namespaces, list):
+        if not namespaces:
+            problems.append(("workloads.namespaces", "list at least one application namespace"))
+        for i, ns in enumerate(namespaces):
+            if ns in _SYSTEM_NAMESPACES:
+                problems.append((f"workloads.namespaces.{i}",
+                                 f"{ns} is a system namespace; bluegreen never copies or empties it"))
+        ingress_ns = _get(raw, "ingress", "namespace")
+        if isinstance(ingress_ns, str) and namespaces and ingress_ns not in namespaces:
+            problems.append(("ingress.namespace", f"{ingress_ns!r} must be one of workloads.namespaces"))
+    rg = raw.get("resource_group")
+    blue = (_get(raw, "blue", "name"), _get(raw, "blue", "resource_group") or rg)
+    green = (_get(raw, "green", "name"), _get(raw, "green", "resource_group") or rg)
+    if blue[0] and blue == green:
+        problems.append(("green.name", "green.name must differ from blue.name"))
+    if _get(raw, "switch", "record_type") == "CNAME":
+        for side in ("blue_value", "green_value"):
+            if not _get(raw, "switch", side):
+                problems.append((f"switch.{side}", "a CNAME switch needs blue_value and green_value (host names)"))
+    return problems
+
+
 def validation_problems(raw: Any) -> list[tuple[str, str]]:
     """Every problem in a playbook document as (field path, message); empty when valid."""
     if not isinstance(raw, dict):
         return [("(playbook)", "the document must be a mapping")]
+    problems: list[tuple[str, str]] = []
     try:
         Playbook.model_validate(raw)
     except ValidationError as exc:
-        return [(_field_path(e["loc"]), e["msg"]) for e in exc.errors()]
-    return []
+        problems = [(_field_path(e["loc"]), e["msg"]) for e in exc.errors()]
+    return problems + [p for p in cross_field_problems(raw) if p not in problems]
 
 
 def load_playbook(path: str | Path) -> LoadedPlaybook:

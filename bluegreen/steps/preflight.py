@@ -40,6 +40,12 @@ def plan_preflight(pb: Playbook, obs: Observed) -> StepPlan:
         checks.append(
             Check("blue is running", running, f"power {blue.power_state}, provisioning {blue.provisioning_state}")
         )
+        blue_pools = sorted(p.name for p in blue.node_pools)
+        for name in pb.green.node_pools:
+            if name not in blue_pools:
+                checks.append(Check("node pool override", False,
+                                    f"blue has no node pool {name!r} (it has {', '.join(blue_pools)})",
+                                    field=f"green.node_pools.{name}"))
         target = resolve_target_version(pb, obs)
         offered = ", ".join(v.version for v in obs.versions if not v.is_preview) or "none"
         if target is None:
@@ -55,7 +61,8 @@ def plan_preflight(pb: Playbook, obs: Observed) -> StepPlan:
                       f"blue runs {blue.kubernetes_version}, green would run {target}")
             )
             checks.extend(_api_checks(obs, target))
-            checks.extend(subnet_checks(pb, obs))
+            if not any(c.field for c in checks):
+                checks.extend(subnet_checks(pb, obs))
     checks.extend(_record_checks(pb, obs))
     for problem in obs.source_problems:
         checks.append(Check("workloads readable", False, problem))

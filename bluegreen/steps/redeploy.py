@@ -17,7 +17,7 @@ from bluegreen.events import ACTION_FINISHED, ACTION_STARTED, WAITING
 from bluegreen.kube.manifests import order_for_apply
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.wait import NotYet, wait_until
-from bluegreen.observe import Observed, object_key
+from bluegreen.observe import Observed, object_key, source_digest
 from bluegreen.plan import Action, Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.steps.kinds import ORIGINAL_SUSPEND
@@ -36,8 +36,8 @@ def prepare_for_green(obj: dict[str, Any], default_namespace: str) -> dict[str, 
         spec = out.setdefault("spec", {})
         annotations = meta.setdefault("annotations", {}) or {}
         meta["annotations"] = annotations
-        original = annotations.get(ORIGINAL_SUSPEND) or ("true" if spec.get("suspend") else "false")
-        annotations[ORIGINAL_SUSPEND] = original
+        # The source's own spec is the truth: an annotation left by an earlier cutover may be stale.
+        annotations[ORIGINAL_SUSPEND] = "true" if spec.get("suspend") else "false"
         spec["suspend"] = True
     return out
 
@@ -138,3 +138,4 @@ def run_redeploy(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     ip = wait_until(ingress_ip, clock=ctx.clock, timeout=600, interval=ctx.rt.poll_interval,
                     describe=f"green's ingress {ns}/{svc}")
     ctx.journal.facts["green_ingress_ip"] = ip
+    ctx.journal.facts["redeploy_source"] = source_digest(obs)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from bluegreen import engine
 from bluegreen.clock import SystemClock
@@ -110,9 +111,9 @@ def handled() -> Iterator[None]:
         problems = getattr(exc, "problems", None)
         if isinstance(exc, PlaybookError) and problems and len(problems) > 1:
             for field, message in problems:
-                err_console.print(f"[red]error:[/red] {field}: {message}".replace("[/red]", "[/red]"))
+                err_console.print(f"[red]error:[/red] {escape(field)}: {escape(message)}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        raise fail(str(exc).replace("[", "\\["), exit_code_for(exc)) from None
+        raise fail(escape(str(exc)), exit_code_for(exc)) from None
     except KeyboardInterrupt:
         raise fail("interrupted; run the same command again to resume", 130) from None
 
@@ -166,7 +167,7 @@ def validate(playbook: PlaybookArg, output: OutputOpt = Output.text) -> None:
     elif not problems:
         console.print(f"[green]ok[/green] {playbook}")
     for field, message in problems if output == Output.text else []:
-        err_console.print(f"[red]error:[/red] {field}: {message}")
+        err_console.print(f"[red]error:[/red] {escape(field)}: {escape(message)}")
     if problems:
         raise typer.Exit(EXIT_BAD_INPUT)
 

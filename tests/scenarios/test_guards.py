@@ -1,0 +1,130 @@
+"""Guards that keep blue safe when the world does not stand still.
+
+Covers: decommission re-reading the record after its TTL wait (somebody
+pointed it back at blue meanwhile); rollback refusing a record somebody else
+changed and refusing when the switch changed nothing; a done redeploy running
+again when blue changed before the switch; smoke failing when a workload is
+missing on green; validate reporting every cross-field problem with its path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bluegreen import engine
+from bluegreen.azure import AzureContext, PrivateDnsRecords
+from bluegreen.errors import GuardError
+from bluegreen.events import EventLog
+from bluegreen.kube.client import KubeClient
+from bluegreen.playbook import load_playbook
+from bluegreen.runtime import Runtime
+from bluegreen.sim.world import World
+from tests.scenarios.conftest import Cutover
+
+BLUE, GREEN = "aks-shop-blue", "aks-shop-green"
+
+
+def _record(show: dict[str, Any]) -> list[str]:
+    return next(r for r in show["records"] if r["name"] == "shop")["values"]
+
+
+def _set_record(world: World, value: str) -> None:
+    ctx = AzureContext(world.credential, world.subscription_id, world.clock, polling_interval=1)
+    dns = PrivateDnsRecords(ctx)
+    record = dns.get("rg-shop", "contoso.internal", "shop", "A")
+    assert record is not None
+    dns.set_values(record, [value])
+
+
+def _kube(world: World, name: str) -> KubeClient:
+    return KubeClient.from_kubeconfig(world.cluster(name).kubeconfig(), clock=world.clock)
+
+
+def test_decommission_rereads_the_record_after_the_ttl_wait(cutover: Cutover) -> None:
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "switch").exit_code == 0
+    blue_ip = cutover.show()["records"]
+    loaded = load_playbook(cutover.playbook)
+    with World.open(cutover.world) as world:
+        blue_value = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())[
+            "facts"]["switched_from"]
+        edited = []
+
+        def point_back(old: Any, new: Any) -> None:  # an operator reverts the record during the TTL wait
+            if not edited:
+                edited.append(new)
+                _set_record(world, blue_value)
+
+        world.clock.subscribe(point_back)
+        runtime = Runtime(credential=world.credential, clock=world.clock, state_dir=cutover.world / "state",
+                          subscription_id=world.subscription_id)
+        with pytest.raises(GuardError, match="points at blue"):
+            engine.run(loaded, runtime, EventLog(), only="decommission")
+    show = cutover.show()
+    assert _record(show) == [blue_value] and blue_ip
+    assert next(c for c in show["clusters"] if c["name"] == BLUE)["power_state"] == "Running"
+    assert any(o["kind"] == "Deployment" for o in show["objects"][BLUE])
+    # Decommission had not begun: rollback is still possible.
+    result = cutover.cli("rollback", str(cutover.playbook), "--dry-run")
+    assert result.exit_code == 0, result.output
+
+
+def test_rollback_refuses_a_record_somebody_else_changed(cutover: Cutover) -> None:
+    result = cutover.cli("rollback", str(cutover.playbook), "--yes")
+    assert result.exit_code == 3 and "changed nothing" in result.output
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "switch").exit_code == 0
+    with World.open(cutover.world) as world:
+        _set_record(world, "10.9.9.9")
+    result = cutover.cli("rollback", str(cutover.playbook), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "not touching a record somebody else changed" in result.output
+    assert _record(cutover.show()) == ["10.9.9.9"]
+
+
+def test_a_changed_blue_is_redeployed_before_smoke(cutover: Cutover) -> None:
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "redeploy").exit_code == 0
+    with World.open(cutover.world) as world:
+        _kube(world, BLUE).patch_merge("v1", "ConfigMap", "shop", "storefront-config",
+                                       {"data": {"CURRENCY": "CHF"}})
+    result = cutover.cli("run", str(cutover.playbook), "--yes", "--until", "smoke")
+    assert result.exit_code == 0, result.output
+    assert "redeploy runs again" in result.output
+    with World.open(cutover.world) as world:
+        green_cm = _kube(world, GREEN).get("v1", "ConfigMap", "shop", "storefront-config")
+    assert green_cm is not None and green_cm["data"]["CURRENCY"] == "CHF"
+
+
+def test_smoke_fails_when_a_workload_is_missing_on_green(cutover: Cutover) -> None:
+    cutover.edit(lambda raw: raw["smoke"].update(ready_timeout="2m"))
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "redeploy").exit_code == 0
+    with World.open(cutover.world) as world:
+        _kube(world, GREEN).delete("apps/v1", "Deployment", "shop", "cart")
+    result = cutover.cli("smoke", str(cutover.playbook), "--yes")
+    assert result.exit_code == 1, result.output
+    assert "missing on green: shop Deployment/cart" in result.output
+
+
+def test_validate_reports_cross_field_problems_with_their_paths(cutover: Cutover) -> None:
+    def breaks(raw: dict[str, Any]) -> None:
+        raw["green"]["name"] = raw["blue"]["name"]
+        raw["ingress"]["namespace"] = "else[/x]where"  # rich markup in a value must not crash the CLI
+        raw["switch"]["record_type"] = "CNAME"
+        raw["smoke"]["http"][0]["url"] = "not a url"
+
+    cutover.edit(breaks)
+    result = cutover.cli("validate", str(cutover.playbook), "--output", "json")
+    assert result.exit_code == 2
+    fields = {p["field"] for p in json.loads(result.stdout)["problems"]}
+    assert fields == {"green.name", "ingress.namespace", "switch.blue_value", "switch.green_value", "smoke.http.0.url"}
+    text = cutover.cli("validate", str(cutover.playbook))
+    assert text.exit_code == 2 and "else[/x]where" in text.output
+
+
+def test_unknown_node_pool_override_is_bad_input(cutover: Cutover) -> None:
+    cutover.edit(lambda raw: raw["green"]["node_pools"].update(sytem={"count": 2}))
+    result = cutover.cli("run", str(cutover.playbook), "--yes")
+    assert result.exit_code == 2, result.output
+    assert "green.node_pools.sytem" in result.output
+    assert [c["name"] for c in cutover.show()["clusters"]] == [BLUE]
