@@ -43,9 +43,7 @@ Runner = Callable[[StepContext, Observed, StepPlan], None]
 
 
 def _run_preflight(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
-    for check in plan.checks:
-        if check.severity == "warning" and not check.ok:
-            ctx.emit(WARNING, f"{check.name}: {check.detail}", "preflight")
+    """Preflight acts only through its checks, which the engine enforces."""
 
 
 RUNNERS: dict[str, Runner] = {
@@ -187,6 +185,9 @@ def run(
             ctx.save_journal()
             ctx.emit(STEP_STARTED, f"{name}: {len(step_plan.actions)} actions", name,
                      eta_seconds=step_plan.eta_seconds)
+            for check in step_plan.checks:
+                if check.severity == "warning" and not check.ok:
+                    ctx.emit(WARNING, f"{check.name}: {check.detail}", name)
             try:
                 bad_input = [c for c in step_plan.blocking if c.field]
                 if bad_input:

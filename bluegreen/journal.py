@@ -52,7 +52,6 @@ class Journal:
     actions: dict[str, str] = field(default_factory=dict)  # action id -> finished at (iso)
     facts: dict[str, Any] = field(default_factory=dict)
     plan_id: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
 
     def status(self, step: str) -> str:
         return str(self.steps.get(step, {}).get("status", PENDING))
@@ -64,7 +63,6 @@ class Journal:
             "steps": self.steps,
             "actions": self.actions,
             "facts": self.facts,
-            "history": self.history,
         }
 
 
@@ -87,7 +85,6 @@ class JournalStore:
             actions=data.get("actions", {}),
             facts=data.get("facts", {}),
             plan_id=data.get("plan_id"),
-            history=data.get("history", []),
         )
 
     def save(self, journal: Journal) -> None:

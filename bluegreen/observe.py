@@ -17,7 +17,6 @@ from bluegreen.azure.dns import RecordSetInfo
 from bluegreen.azure.network import SubnetInfo
 from bluegreen.context import StepContext
 from bluegreen.errors import RemoteError
-from bluegreen.kube.client import KubeClient
 from bluegreen.kube.manifests import load_manifests
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.sanitize import should_copy, strip_server_fields
@@ -35,6 +34,7 @@ class ClusterView:
     ingress_ip: str | None = None
     unreachable_reason: str | None = None
     served: set[str] = field(default_factory=set)
+    other_cronjobs: list[str] = field(default_factory=list)  # "ns/name" outside the playbook's namespaces
 
     @property
     def exists(self) -> bool:
@@ -43,9 +43,6 @@ class ClusterView:
     @property
     def running(self) -> bool:
         return self.info is not None and (self.info.power_state or "Running") == "Running"
-
-    def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [o for o in self.objects if o.get("kind") == kind]
 
 
 @dataclass
@@ -92,6 +89,10 @@ def _view(ctx: StepContext, info: ManagedClusterInfo | None) -> ClusterView:
             kinds = [(v, k) for v, k in APP_KINDS if v in view.served]
             view.objects.extend(kube.list_namespaced_all(namespace, kinds))
         view.ingress_ip = kube.load_balancer_ip(ctx.pb.ingress.namespace, ctx.pb.ingress.service)
+        view.other_cronjobs = sorted(
+            f"{namespace_of(cj)}/{name_of(cj)}" for cj in kube.list("batch/v1", "CronJob")
+            if namespace_of(cj) not in ctx.pb.workloads.namespaces
+        )
         view.reachable = True
     except RemoteError as exc:
         view.unreachable_reason = str(exc)
@@ -99,11 +100,6 @@ def _view(ctx: StepContext, info: ManagedClusterInfo | None) -> ClusterView:
         if obj.get("kind") == "Secret":
             ctx.redactor.add_secret_object(obj)
     return view
-
-
-def green_kube(ctx: StepContext, obs: Observed) -> KubeClient:
-    assert obs.green.info is not None
-    return ctx.kube(obs.green.info)
 
 
 def observe(ctx: StepContext) -> Observed:
@@ -152,7 +148,7 @@ def _source_objects(
     if not blue.reachable:
         problems.append(f"cannot read blue's objects: {blue.unreachable_reason}")
         return [], problems, origins
-    objects = [strip_server_fields(o) for o in blue.objects if should_copy(o)]
+    objects = [strip_server_fields(o) for o in blue.objects if o.get("kind") != "Pod" and should_copy(o)]
     return objects, problems, origins
 
 
@@ -173,10 +169,16 @@ def fingerprint(ctx: StepContext, obs: Observed) -> dict[str, FingerprintEntry]:
     }
     if obs.blue.reachable:
         # Content without server fields: status churn on blue must not make every plan stale.
-        content = [strip_server_fields(o) for o in obs.blue.objects if should_copy(o)]
+        content = [_without_autoscaled_replicas(strip_server_fields(o), obs.blue.objects)
+                   for o in obs.blue.objects if o.get("kind") != "Pod" and should_copy(o)]
         fp[f"kube/{pb.blue.name}/objects"] = FingerprintEntry(_digest_content(content), "switch")
     if obs.source_kind == "manifests":
         fp["manifests"] = FingerprintEntry(_digest_content(obs.source_objects), "redeploy")
+    # What the plan showed it would write: the version green gets and the address the record gets.
+    offered = sorted(f"{v.version}:{','.join(sorted(v.patch_versions))}" for v in obs.versions if not v.is_preview)
+    fp["azure/kubernetes-versions"] = FingerprintEntry(hashlib.sha256(" ".join(offered).encode()).hexdigest()[:16],
+                                                       "provision")
+    fp[f"kube/{pb.green.name}/ingress"] = FingerprintEntry(obs.green.ingress_ip or "(none)", "redeploy")
     return fp
 
 
@@ -184,3 +186,14 @@ def _cluster_version(info: ManagedClusterInfo | None) -> str:
     if info is None:
         return "(absent)"
     return f"{info.etag or '-'} {info.provisioning_state} {info.power_state}"
+
+
+def _without_autoscaled_replicas(obj: dict[str, Any], objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """An HPA moves spec.replicas all day; that must not make every plan stale."""
+    targets = {
+        ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("name")
+        for h in objects if h.get("kind") == "HorizontalPodAutoscaler" and namespace_of(h) == namespace_of(obj)
+    }
+    if name_of(obj) in targets and isinstance(obj.get("spec"), dict):
+        obj = {**obj, "spec": {k: v for k, v in obj["spec"].items() if k != "replicas"}}
+    return obj

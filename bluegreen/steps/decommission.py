@@ -28,9 +28,15 @@ from bluegreen.steps.switch import record_label
 STOP_ETA, DELETE_ETA = 180.0, 300.0
 
 
+def archived_objects(obs: Observed) -> list[dict]:
+    """Every object of blue's namespaces except Pods that a controller owns (their owners are archived)."""
+    return [o for o in obs.blue.objects
+            if not (o.get("kind") == "Pod" and (o.get("metadata") or {}).get("ownerReferences"))]
+
+
 def _runnable(obs: Observed) -> list[dict]:
     kinds = {k for _, k in RUNNABLE_KINDS}
-    owned_by_runnable = {"ReplicaSet", "Job"}
+    owned_by_runnable = {"ReplicaSet", "Job", "Pod"}
     out = []
     for obj in obs.blue.objects:
         if obj.get("kind") not in kinds:
@@ -63,10 +69,10 @@ def plan_decommission(pb: Playbook, obs: Observed, drained: bool = False) -> Ste
         return StepPlan(name="decommission", checks=tuple(checks), notes=("blue is already gone",))
     if obs.blue.reachable:
         actions.append(Action(
-            id="decommission/archive", kind="archive", target=f"{len(obs.blue.objects)} objects on blue",
-            summary=f"archive {len(obs.blue.objects)} objects of {', '.join(pb.workloads.namespaces)} "
+            id="decommission/archive", kind="archive", target=f"{len(archived_objects(obs))} objects on blue",
+            summary=f"archive {len(archived_objects(obs))} objects of {', '.join(pb.workloads.namespaces)} "
                     f"to {pb.decommission.archive_dir}/ (mode 0600)",
-            after={"objects": len(obs.blue.objects),
+            after={"objects": len(archived_objects(obs)),
                    "secrets": sum(1 for o in obs.blue.objects if o.get("kind") == "Secret")},
             eta_seconds=2,
         ))
@@ -109,6 +115,16 @@ def plan_decommission(pb: Playbook, obs: Observed, drained: bool = False) -> Ste
             summary=f"{mode} blue cluster {blue.name}", before={"powerState": blue.power_state},
             after={"powerState": final_state}, eta_seconds=STOP_ETA if mode == "stop" else DELETE_ETA,
         ))
+    if obs.blue.other_cronjobs:
+        others = ", ".join(obs.blue.other_cronjobs)
+        if pb.decommission.mode == "stop":
+            checks.append(Check("timers outside the playbook", False,
+                                f"blue also runs CronJobs bluegreen does not manage ({others}); a stopped blue that "
+                                "is started again runs them: prefer mode delete, or remove them first",
+                                severity="warning"))
+        else:
+            checks.append(Check("timers outside the playbook", True,
+                                f"CronJobs outside the playbook's namespaces ({others}) go with the cluster"))
     waits: tuple[str, ...] = ()
     if pb.decommission.wait_for_ttl and obs.record is not None:
         waits = (f"one record TTL ({obs.record.ttl}s) after the switch before touching blue",)
@@ -234,7 +250,7 @@ def _archive(ctx: StepContext, blue: ManagedClusterInfo, obs: Observed) -> None:
     moment = ctx.clock.now()
     facts["archive_started"] = moment.isoformat()
     ctx.save_journal()
-    info = write_archive(directory, blue.name, obs.blue.objects, clock=_At(moment))
+    info = write_archive(directory, blue.name, archived_objects(obs), clock=_At(moment))
     facts["archive"] = str(info.path)
     facts["archived_objects"] = info.objects
 

@@ -21,6 +21,7 @@ APP_KINDS: tuple[tuple[str, str], ...] = (
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("rbac.authorization.k8s.io/v1", "Role"),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("v1", "Pod"),  # bare Pods are archived and deleted at decommission, never copied
 )
 WORKLOAD_KINDS: tuple[tuple[str, str], ...] = (
     ("apps/v1", "Deployment"),
@@ -35,6 +36,7 @@ RUNNABLE_KINDS: tuple[tuple[str, str], ...] = (
     ("apps/v1", "StatefulSet"),
     ("apps/v1", "DaemonSet"),
     ("apps/v1", "ReplicaSet"),
+    ("v1", "Pod"),
 )
 ORIGINAL_SUSPEND = "bluegreen.io/original-suspend"
 MANAGED_BY_TAG = "bluegreen-playbook"

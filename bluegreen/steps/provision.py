@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bluegreen.azure.aks import ManagedClusterInfo
 from bluegreen.azure.aks_clone import clone_warnings, green_cluster_body
 from bluegreen.context import StepContext
 from bluegreen.errors import GuardError, StepFailedError
 from bluegreen.events import ACTION_FINISHED, ACTION_STARTED, WAITING
+from bluegreen.kube.wait import NotYet, wait_until
 from bluegreen.observe import Observed
 from bluegreen.plan import Action, Check, StepPlan
 from bluegreen.playbook import NodePoolOverride, Playbook
@@ -15,6 +17,7 @@ from bluegreen.steps.kinds import MANAGED_BY_TAG
 from bluegreen.steps.preflight import resolve_target_version
 
 CREATE_ETA = 600.0
+CREATE_TIMEOUT = 3600.0
 
 
 def green_tags(pb: Playbook) -> dict[str, str]:
@@ -114,9 +117,17 @@ def run_provision(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     green = obs.green.info
     if green is not None and green.provisioning_state in ("Creating", "Updating"):
         ctx.emit(WAITING, f"green {green.name} is {green.provisioning_state}; waiting", "provision")
-        while green is not None and green.provisioning_state in ("Creating", "Updating"):
-            ctx.clock.sleep(ctx.rt.poll_interval * 3)
-            green = ctx.aks.get(pb.green_rg, pb.green.name)
+
+        def settled() -> ManagedClusterInfo:
+            info = ctx.aks.get(pb.green_rg, pb.green.name)
+            if info is None:
+                raise StepFailedError(f"green {pb.green.name} disappeared while it was being created", "provision")
+            if info.provisioning_state in ("Creating", "Updating"):
+                raise NotYet(f"green is {info.provisioning_state}")
+            return info
+
+        green = wait_until(settled, clock=ctx.clock, timeout=CREATE_TIMEOUT, interval=ctx.rt.poll_interval * 3,
+                           describe=f"the operation in flight on green {pb.green.name}")
     for action in plan.actions:
         ctx.emit(ACTION_STARTED, action.summary, "provision", action=action.id, eta_seconds=action.eta_seconds)
         body = green_body(pb, obs)

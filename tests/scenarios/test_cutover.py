@@ -30,7 +30,7 @@ def _record(show: dict[str, Any]) -> dict[str, Any]:
 
 
 def _workloads(show: dict[str, Any], cluster: str) -> list[dict[str, Any]]:
-    kinds = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
+    kinds = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}  # `sim show` lists no Pods
     return [o for o in show["objects"].get(cluster, []) if o["kind"] in kinds
             and o["namespace"] in ("shop", "jobs")]
 
@@ -79,6 +79,11 @@ def test_full_cutover_end_state(cutover: Cutover) -> None:
                     and datetime.fromisoformat(e["time"]) > datetime.fromisoformat(stopped_at)]
     assert blue_firings == []
     assert _workloads(later, BLUE) == []
+    with World.open(cutover.world) as world:
+        from bluegreen.kube.client import KubeClient
+
+        restarted_blue = KubeClient.from_kubeconfig(world.cluster(BLUE).kubeconfig(), clock=world.clock)
+        assert restarted_blue.list("v1", "Pod") == []
     assert any(e["cluster"] == GREEN and e["event"] == "fired" for e in later["executions"])
     # Never active on both clusters at once.
     intervals = _active_intervals(later["executions"])

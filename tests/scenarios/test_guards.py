@@ -10,6 +10,7 @@ missing on green; validate reporting every cross-field problem with its path.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,3 +129,22 @@ def test_unknown_node_pool_override_is_bad_input(cutover: Cutover) -> None:
     assert result.exit_code == 2, result.output
     assert "green.node_pools.sytem" in result.output
     assert [c["name"] for c in cutover.show()["clusters"]] == [BLUE]
+
+
+def test_bare_pods_go_and_timers_outside_the_playbook_are_called_out(cutover: Cutover) -> None:
+    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "manifests"
+    cutover.edit(lambda raw: raw["simulation"]["blue"]["manifests"].append(str(corpus / "descheduler-cronjob.yaml")))
+    cutover.init()
+    with World.open(cutover.world) as world:
+        _kube(world, BLUE).apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "shop"},
+                                  "spec": {"containers": [{"name": "sh", "image": "busybox:1.36"}]}})
+    result = cutover.cli("run", str(cutover.playbook), "--yes", "--output", "json")
+    assert result.exit_code == 0, result.output
+    warnings = [json.loads(line) for line in result.stdout.splitlines() if '"warning"' in line]
+    assert any("kube-system/descheduler-cronjob" in w["message"] for w in warnings)
+    journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
+    assert "decommission/delete/shop/Pod/debug" in journal["actions"]  # deleted before blue was stopped
+    archive = Path(journal["facts"]["archive"])
+    assert "name: debug" in (archive / "shop.yaml").read_text()  # ...and archived first
+    with World.open(cutover.world) as world:
+        assert _kube(world, GREEN).get("v1", "Pod", "shop", "debug") is None  # bare Pods are never copied

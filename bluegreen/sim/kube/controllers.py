@@ -187,6 +187,8 @@ class Controllers:
 
     def refresh_pods(self) -> None:
         for pod in self.store.select("", "Pod"):
+            if "status" not in pod:  # a bare Pod created through the API: the kubelet gives it an IP
+                pod = {**pod, "status": {"phase": "Pending", "podIP": self.pod_ip(), "qosClass": "BestEffort"}}
             if pod["status"].get("phase") in ("Succeeded", "Failed"):
                 continue
             self._set_status("", pod, self.pod_status(pod))
