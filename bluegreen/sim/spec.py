@@ -42,6 +42,10 @@ class ClusterBehaviourSpec(_Model):
         "an image matches when it equals or starts with an entry (so 'repo/app:' matches every tag).",
     )
     node_count: int | None = Field(default=None, ge=0, description="Nodes the cluster reports (default 3).")
+    lb_provision_seconds: float | None = Field(
+        default=None, ge=0,
+        description="Simulated seconds until a LoadBalancer Service gets its address (default 45).",
+    )
 
 
 class VersionsSpec(_Model):

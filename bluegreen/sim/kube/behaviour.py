@@ -11,6 +11,7 @@ class ClusterBehaviour:
     job_seconds: float = 30.0
     broken_images: list[str] = field(default_factory=list)  # exact image or prefix match
     node_count: int = 3
+    lb_provision_seconds: float = 0.0  # how long Azure takes to give a LoadBalancer Service its address
 
     def is_broken(self, image: str) -> bool:
         return any(image == b or image.startswith(b) for b in self.broken_images)

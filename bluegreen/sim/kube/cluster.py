@@ -118,9 +118,17 @@ class ClusterSimulator:
             "spec": {"providerID": f"azure:///subscriptions/sim/{name}"},
             "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                                        "lastTransitionTime": now}],
-                       "nodeInfo": {"kubeletVersion": kubelet, "osImage": "Ubuntu 22.04.4 LTS",
-                                    "containerRuntimeVersion": "containerd://1.7.15"},
-                       "addresses": [{"type": "Hostname", "address": name}]}}
+                       "nodeInfo": {"kubeletVersion": kubelet, "kubeProxyVersion": kubelet,
+                                    "osImage": "Ubuntu 22.04.4 LTS", "operatingSystem": "linux",
+                                    "architecture": "amd64", "kernelVersion": "5.15.0-1064-azure",
+                                    "containerRuntimeVersion": "containerd://1.7.15",
+                                    "machineID": hashlib.md5(name.encode()).hexdigest(),
+                                    "systemUUID": str(uuid.uuid5(uuid.NAMESPACE_DNS, name)),
+                                    "bootID": str(uuid.uuid5(uuid.NAMESPACE_URL, name))},
+                       "capacity": {"cpu": "4", "memory": "16393244Ki", "pods": "30"},
+                       "allocatable": {"cpu": "3860m", "memory": "12880412Ki", "pods": "30"},
+                       "addresses": [{"type": "Hostname", "address": name},
+                                     {"type": "InternalIP", "address": f"10.224.0.{4 + int(name[-2:])}"}]}}
 
     def _service_accounts(self) -> None:
         """Every namespace gets its `default` ServiceAccount, as the token controller does."""
@@ -260,8 +268,9 @@ class ClusterSimulator:
                 ns = (meta.get("namespace") or "default") if res.namespaced else None
                 self.api.apply(res, ns, meta.get("name", ""), obj, SEED_MANAGER, force=True)
             self._service_accounts()
-            # Controllers run at seeding too, so LoadBalancer IPs exist before the world resolves
+            # Seeded objects have existed for a while: their LoadBalancer IPs exist before the world resolves
             # records that point at them; sockets open only while the cluster serves.
+            self.controllers.load_balancers(immediately=True)
             self.controllers.reconcile()
             if self.running:
                 problems = self.ingress.sync(self._lb_event)

@@ -502,11 +502,16 @@ class Controllers:
                    for c in (job.get("status") or {}).get("conditions") or [])
 
     # --- services ---------------------------------------------------------------------------
-    def load_balancers(self) -> None:
+    def load_balancers(self, *, immediately: bool = False) -> None:
+        """Azure's cloud provider gives a LoadBalancer Service its address after a while (<pending> meanwhile)."""
+        now = self.clock.now()
         for svc in self.store.select("", "Service"):
             if (svc.get("spec") or {}).get("type") != "LoadBalancer":
                 continue
             if ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+                continue
+            age = (now - parse_time(svc["metadata"]["creationTimestamp"])).total_seconds()
+            if not immediately and age < self.behaviour.lb_provision_seconds:
                 continue
             status = copy.deepcopy(svc.get("status") or {})
             status["loadBalancer"] = {"ingress": [{"ip": self.ip_allocator(), "ipMode": "VIP"}]}

@@ -27,7 +27,6 @@ from .store import Store
 _SEQ_LOCK = threading.Lock()
 _SEQ = itertools.count(1)
 _SEQ_FLOOR = 0
-_MAX_MISSED_SCAN = 1000
 
 
 def next_seq() -> int:
@@ -78,17 +77,17 @@ class CronController:
             meta = obj["metadata"]
             self._emit(meta.get("namespace", ""), meta["name"], "activated" if now else "deactivated", None)
 
-    def schedule_times(self, cj: dict, after: datetime, until: datetime) -> list[datetime]:
+    def most_recent_schedule(self, cj: dict, after: datetime, until: datetime) -> datetime | None:
+        """The latest schedule time in (after, until], as the v2 controller's mostRecentScheduleTime finds it.
+
+        However long the cluster was stopped, at most this one missed run is started.
+        """
         spec = cj["spec"]
         tz = zoneinfo.ZoneInfo(spec["timeZone"]) if spec.get("timeZone") else timezone.utc
-        it = croniter(spec["schedule"], after.astimezone(tz))
-        out: list[datetime] = []
-        for _ in range(_MAX_MISSED_SCAN):
-            t = it.get_next(datetime)
-            if t > until:
-                break
-            out.append(t.astimezone(timezone.utc))
-        return out
+        # get_prev is strictly before its start: start a second later so a schedule at `until` counts.
+        latest = croniter(spec["schedule"], (until + timedelta(seconds=1)).astimezone(tz)).get_prev(datetime)
+        latest = latest.astimezone(timezone.utc)
+        return latest if latest > after else None
 
     def run(self) -> None:
         """Start the Jobs that are due now."""
@@ -98,10 +97,9 @@ class CronController:
                 continue
             status = cj.get("status") or {}
             base = parse_time(status.get("lastScheduleTime") or cj["metadata"]["creationTimestamp"])
-            due = self.schedule_times(cj, base, now)
-            if not due:
+            scheduled = self.most_recent_schedule(cj, base, now)
+            if scheduled is None:
                 continue
-            scheduled = due[-1]
             deadline = cj["spec"].get("startingDeadlineSeconds")
             ns, name = cj["metadata"]["namespace"], cj["metadata"]["name"]
             jobs = [j for j in self.store.select("batch", "Job", ns) if owned_by(j, cj)]
@@ -120,7 +118,7 @@ class CronController:
             new_status = copy.deepcopy(status)
             new_status["lastScheduleTime"] = scheduled.strftime("%Y-%m-%dT%H:%M:%SZ")
             if fire and self.store.peek(("batch", "Job", ns, job_name)) is None:
-                self._create_job(cj, job_name)
+                self._create_job(cj, job_name, scheduled)
                 self._emit(ns, name, "fired", job_name)
                 active.append({"metadata": {"name": job_name}})
             new_status["active"] = [{"kind": "Job", "namespace": ns, "name": j["metadata"]["name"],
@@ -134,13 +132,14 @@ class CronController:
                 self.store.put("batch", updated)
             self._prune(cj)
 
-    def _create_job(self, cj: dict, job_name: str) -> None:
+    def _create_job(self, cj: dict, job_name: str, scheduled: datetime) -> None:
         template = copy.deepcopy(cj["spec"].get("jobTemplate") or {})
         ns = cj["metadata"]["namespace"]
         meta = copy.deepcopy(template.get("metadata") or {})
         meta.update({"name": job_name, "namespace": ns, "uid": str(uuid.uuid4()), "creationTimestamp": iso(self.clock),
                      "generation": 1, "ownerReferences": [owner_ref(cj)]})
-        meta.setdefault("annotations", {})["batch.kubernetes.io/cronjob-scheduled-timestamp"] = iso(self.clock)
+        meta.setdefault("annotations", {})["batch.kubernetes.io/cronjob-scheduled-timestamp"] = (
+            scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"))
         spec = template.get("spec") or {}
         spec.setdefault("template", {}).setdefault("metadata", {}).setdefault("labels", {})["job-name"] = job_name
         self.store.put("batch", {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec})

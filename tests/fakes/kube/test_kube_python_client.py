@@ -58,6 +58,16 @@ def test_typed_core_apps_batch(world: World, api: client.ApiClient) -> None:
     assert err.value.status == 404
     core.delete_namespace("shop")
     assert not apps.list_deployment_for_all_namespaces(field_selector="metadata.namespace=shop").items
+    # Every kind the cluster serves deserialises into the typed models (Nodes carry full nodeInfo).
+    nodes = core.list_node().items
+    assert nodes and all(n.status.node_info.architecture == "amd64" for n in nodes)
+    for lister in (core.list_namespace, core.list_service_for_all_namespaces, core.list_pod_for_all_namespaces,
+                   core.list_config_map_for_all_namespaces, core.list_secret_for_all_namespaces,
+                   core.list_service_account_for_all_namespaces, core.list_endpoints_for_all_namespaces,
+                   apps.list_replica_set_for_all_namespaces, apps.list_stateful_set_for_all_namespaces,
+                   apps.list_daemon_set_for_all_namespaces, batch.list_job_for_all_namespaces,
+                   batch.list_cron_job_for_all_namespaces):
+        lister()
 
 
 def test_dynamic_client_applies_corpus_and_lists(world: World, api: client.ApiClient) -> None:

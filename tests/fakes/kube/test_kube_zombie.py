@@ -87,3 +87,21 @@ def test_suspend_is_logged_as_deactivation(suspend_first: bool) -> None:
         assert [e["event"] for e in world.log] == ["activated", "deactivated"]
     finally:
         world.close()
+
+
+def test_a_long_stop_starts_only_the_most_recent_missed_run() -> None:
+    """The v2 CronJob controller starts one Job for the latest missed schedule, however many were missed."""
+    world = _cronjob_world()
+    try:
+        world.clock.advance(120)
+        world.cluster.stop()
+        world.clock.advance(30 * 24 * 3600)  # 21,600 missed */2 schedules
+        before = len(fired(world))
+        world.cluster.start()
+        world.clock.advance(59)  # less than one schedule period: only the catch-up run may start
+        catch_up = fired(world)[before:]
+        assert len(catch_up) == 1, catch_up
+        world.clock.advance(240)  # then the normal cadence: two more over four minutes
+        assert len(fired(world)[before:]) == 3
+    finally:
+        world.close()
