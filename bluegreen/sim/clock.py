@@ -15,10 +15,12 @@ Listener = Callable[[datetime, datetime], None]
 
 
 class SimClock:
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, start: datetime | None = None, lock: threading.RLock | None = None) -> None:
         self._now = start or datetime(2026, 1, 1, tzinfo=timezone.utc)
         self._listeners: list[Listener] = []
-        self._lock = threading.RLock()
+        # Share the world's lock when there is one: listeners take it anyway, and one lock cannot be
+        # taken in two orders (an LRO poller thread advancing time vs. a request handler sleeping).
+        self._lock = lock or threading.RLock()
 
     def now(self) -> datetime:
         return self._now

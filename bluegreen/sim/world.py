@@ -52,8 +52,8 @@ class WorldError(BluegreenError):
 class _WorldClock(SimClock):
     """SimClock that tells the world when a whole `advance` is done, so it persists once per wait."""
 
-    def __init__(self, start: datetime, after_advance: Callable[[], None]) -> None:
-        super().__init__(start)
+    def __init__(self, start: datetime, after_advance: Callable[[], None], lock: threading.RLock) -> None:
+        super().__init__(start, lock)
         self._after_advance = after_advance
 
     def advance(self, seconds: float) -> None:
@@ -90,7 +90,7 @@ class World:
         self._quiet = seeding  # seeding is not traffic: no counting, no persisting
         self.subscription_id: str = state["subscription_id"]
         self.credential = SimulatedCredential()
-        self.clock: SimClock = _WorldClock(_parse_time(state["clock"]), self._advanced)
+        self.clock: SimClock = _WorldClock(_parse_time(state["clock"]), self._advanced, self._lock)
         self._ip: dict[str, Any] = dict(state["ip"])
         self._behaviour: dict[str, Any] = state["behaviour"]
         self._log: list[dict[str, Any]] = list(state.get("log", []))
