@@ -16,7 +16,7 @@ from bluegreen.azure.aks import KubernetesVersionInfo, ManagedClusterInfo
 from bluegreen.azure.dns import RecordSetInfo
 from bluegreen.azure.network import SubnetInfo
 from bluegreen.context import StepContext
-from bluegreen.errors import RemoteError
+from bluegreen.errors import NotFoundError, RemoteError
 from bluegreen.kube.manifests import load_manifests
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.sanitize import should_copy, strip_server_fields
@@ -57,6 +57,7 @@ class Observed:
     source_problems: list[str] = field(default_factory=list)
     source_origins: dict[str, str] = field(default_factory=dict)  # object key -> manifest location
     subnets: dict[str, SubnetInfo] = field(default_factory=dict)  # green's node subnets, by lower-cased id
+    green_rg_exists: bool = True
 
     @property
     def blue_value(self) -> str | None:
@@ -105,7 +106,13 @@ def _view(ctx: StepContext, info: ManagedClusterInfo | None) -> ClusterView:
 def observe(ctx: StepContext) -> Observed:
     pb = ctx.pb
     blue_info = ctx.aks.get(pb.blue_rg, pb.blue.name)
-    green_info = ctx.aks.get(pb.green_rg, pb.green.name)
+    green_rg_exists = True
+    try:
+        green_info = ctx.aks.get(pb.green_rg, pb.green.name)
+    except NotFoundError as exc:
+        if exc.code != "ResourceGroupNotFound":
+            raise
+        green_info, green_rg_exists = None, False
     blue, green = _view(ctx, blue_info), _view(ctx, green_info)
     versions = ctx.aks.kubernetes_versions(blue_info.location) if blue_info else []
     zone_exists = ctx.dns.zone_exists(pb.zone_rg, pb.switch.zone)
@@ -126,6 +133,7 @@ def observe(ctx: StepContext) -> Observed:
         source_problems=problems,
         source_origins=origins,
         subnets=subnets,
+        green_rg_exists=green_rg_exists,
     )
 
 

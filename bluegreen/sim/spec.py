@@ -228,6 +228,11 @@ class SimulationSpec(_Model):
         default_factory=dict,
         description="Per-cluster-name overrides, also for clusters created later (e.g. green crash-looping an image).",
     )
+    resource_groups: list[str] = Field(
+        default_factory=list,
+        description="Resource groups that exist besides those of blue, the zones and the profiles (e.g. one "
+        "for green); anything else answers 404 ResourceGroupNotFound, as ARM does.",
+    )
     blue: BlueSpec = Field(description="The running cluster the cutover starts from.")
     dns_zones: list[ZoneSpec] = Field(default_factory=list, description="DNS zones and their records.")
     traffic_managers: list[TrafficManagerSpec] = Field(default_factory=list, description="Traffic Manager profiles.")

@@ -162,6 +162,12 @@ class World:
             ga.append(blue.version)
         for location, (versions, preview) in offered.items():
             self.arm.seed_kubernetes_versions(location, versions, preview=preview)
+        groups = [blue.resource_group, *spec.resource_groups]
+        groups += [z.resource_group for z in spec.dns_zones if z.resource_group]
+        groups += [t.resource_group for t in spec.traffic_managers if t.resource_group]
+        groups += [f.resource_group for f in spec.front_doors if f.resource_group]
+        for group in groups:
+            self.arm.seed_resource_group(sub, group)
         subnet_id = None
         if blue.subnet is not None:
             s = blue.subnet

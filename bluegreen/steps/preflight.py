@@ -63,6 +63,10 @@ def plan_preflight(pb: Playbook, obs: Observed) -> StepPlan:
             checks.extend(_api_checks(obs, target))
             if not any(c.field for c in checks):
                 checks.extend(subnet_checks(pb, obs))
+    if not obs.green_rg_exists:
+        checks.append(Check("green's resource group exists", False,
+                            f"resource group {pb.green_rg} does not exist; create it (az group create) or fix "
+                            "green.resource_group", field="green.resource_group"))
     checks.extend(_record_checks(pb, obs))
     for problem in obs.source_problems:
         checks.append(Check("workloads readable", False, problem))

@@ -10,6 +10,7 @@ missing on green; validate reporting every cross-field problem with its path.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,16 @@ def test_bare_pods_go_and_timers_outside_the_playbook_are_called_out(cutover: Cu
     assert "name: debug" in (archive / "shop.yaml").read_text()  # ...and archived first
     with World.open(cutover.world) as world:
         assert _kube(world, GREEN).get("v1", "Pod", "shop", "debug") is None  # bare Pods are never copied
+
+
+def test_a_missing_resource_group_for_green_is_named(cutover: Cutover) -> None:
+    cutover.edit(lambda raw: raw["green"].update(resource_group="rg-shop-green"))
+    result = cutover.cli("run", str(cutover.playbook), "--yes")
+    assert result.exit_code == 2, result.output
+    assert "green.resource_group" in result.output and "rg-shop-green does not exist" in result.output
+    cutover.edit(lambda raw: raw["simulation"].update(resource_groups=["rg-shop-green"]))
+    shutil.rmtree(cutover.world)
+    result = cutover.cli("run", str(cutover.playbook), "--yes", "--until", "provision")
+    assert result.exit_code == 0, result.output
+    green = next(c for c in cutover.show()["clusters"] if c["name"] == GREEN)
+    assert green["resource_group"] == "rg-shop-green"

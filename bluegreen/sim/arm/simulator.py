@@ -136,6 +136,7 @@ class ArmSimulator:
                 raise self._no_route(req)
             route, params = found
             req.params = params
+            self._check_resource_group(params)
             early = self._apply_faults(req, route.api, route.operation, route.lro)
             if early is not None:
                 return early
@@ -207,7 +208,26 @@ class ArmSimulator:
                            fault.message or "Encountered internal server error.")
         return err.to_response()
 
+    def _check_resource_group(self, params: dict[str, str]) -> None:
+        """ARM answers 404 ResourceGroupNotFound for anything under a group that does not exist.
+
+        Enforced once the world declares its groups (seed_resource_group); bare fakes in unit tests accept any.
+        """
+        groups = self._state.get("resourceGroups")
+        rg = params.get("resourceGroupName")
+        if groups is None or rg is None:
+            return
+        if f"{params.get('subscriptionId', '')}/{rg}".lower() not in groups:
+            raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+
     # ---- seeding (no HTTP, no mutation counting) -------------------------------------------------
+    def seed_resource_group(self, subscription: str, resource_group: str) -> None:
+        """Declare a resource group; from the first declaration on, requests to undeclared groups get 404."""
+        groups = self._state.setdefault("resourceGroups", [])
+        key = f"{subscription}/{resource_group}".lower()
+        if key not in groups:
+            groups.append(key)
+
     def seed_kubernetes_versions(self, location: str, versions: list[str],
                                  preview: list[str] | tuple[str, ...] = ()) -> None:
         self.aks.seed_versions(location, versions, preview)
