@@ -38,7 +38,7 @@ def _nodes(api: k8s.ApiClient) -> list[dict]:
 
 
 def test_ten_minute_aks_create_runs_on_the_simulated_clock(tmp_path: Path):
-    spec = make_spec(CRON, cluster_behaviour={"aks-green": {"node_count": 5}})
+    spec = make_spec(CRON, cluster_behaviour={"aks-green": {"node_count": 5}}, resource_groups=["rg-green"])
     World.create(tmp_path / "w", spec, CORPUS)
     with World.open(tmp_path / "w") as world:
         aks = ContainerServiceClient(world.credential, world.subscription_id, retry_total=0)
