@@ -71,6 +71,12 @@ def test_full_cutover_end_state(cutover: Cutover) -> None:
     green_cronjob = next(o for o in show["objects"][GREEN] if o["kind"] == "CronJob")
     assert green_cronjob["suspend"] is False
     stopped_at = show["time"]
+    # The drain really waited for blue's pods to terminate (30 s grace) before the cluster was stopped.
+    actions = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())["actions"]
+    deleted = max(datetime.fromisoformat(t) for k, t in actions.items() if k.startswith("decommission/delete/"))
+    drained = datetime.fromisoformat(actions["decommission/drain"])
+    assert (drained - deleted).total_seconds() >= 30
+    assert datetime.fromisoformat(actions["decommission/stop"]) >= drained
     # Somebody starts the stopped blue months later: nothing comes back to life.
     assert cutover.cli("sim", "start-cluster", str(cutover.world), BLUE).exit_code == 0
     assert cutover.cli("sim", "advance", str(cutover.world), "2h").exit_code == 0

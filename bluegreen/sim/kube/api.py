@@ -12,6 +12,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import yaml
@@ -59,6 +60,29 @@ def not_found(res: Resource, name: str) -> ApiError:
 
 def iso(clock: Clock) -> str:
     return clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def terminating(pod: dict) -> bool:
+    return bool(pod["metadata"].get("deletionTimestamp"))
+
+
+def mark_terminating(pod: dict, clock: Clock) -> dict | None:
+    """A deleted Pod lingers for its grace period (Terminating), as the kubelet shuts it down.
+
+    Returns the Terminating pod to store, or None when it goes at once (grace 0, or never started).
+    """
+    grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+    phase = (pod.get("status") or {}).get("phase")
+    if not grace or phase in ("Succeeded", "Failed", "Pending") or terminating(pod):
+        return None if not terminating(pod) else pod
+    out = copy.deepcopy(pod)
+    out["metadata"]["deletionTimestamp"] = (clock.now() + timedelta(seconds=grace)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out["metadata"]["deletionGracePeriodSeconds"] = grace
+    status = out.setdefault("status", {})
+    for condition in status.get("conditions") or []:
+        if condition.get("type") in ("Ready", "ContainersReady"):
+            condition["status"] = "False"
+    return out
 
 
 def rand_suffix(n: int = 5) -> str:
@@ -416,6 +440,12 @@ class ApiCore:
                 self.store.put(dep_key[0], kept)
             elif len(refs) == 1 or all(self._owner_gone(r, uid) for r in refs):
                 self.delete_key(dep_key, "Background")
+        if key[:2] == ("", "Pod"):
+            lingering = mark_terminating(obj, self.clock)
+            if lingering is not None:
+                if lingering is not obj:
+                    self.store.put("", lingering)
+                return lingering
         gone = self.store.remove(key)
         if key[1] == "CustomResourceDefinition":
             spec = obj.get("spec", {})

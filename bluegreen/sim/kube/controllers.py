@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bluegreen.clock import Clock
 
-from .api import iso, rand_suffix
+from .api import iso, mark_terminating, rand_suffix, terminating
 from .behaviour import ClusterBehaviour
 from .selectors import match_label_selector_object
 from .store import Key, Store
@@ -92,7 +92,16 @@ class Controllers:
             self.store.put(group, new)
 
     def _pods(self, namespace: str) -> list[dict]:
-        return self.store.select("", "Pod", namespace)
+        """Pods that count for their controllers: Terminating ones are on their way out."""
+        return [p for p in self.store.select("", "Pod", namespace) if not terminating(p)]
+
+    def _terminate(self, pod: dict) -> None:
+        lingering = mark_terminating(pod, self.clock)
+        meta = pod["metadata"]
+        if lingering is None:
+            self.store.remove(("", "Pod", meta["namespace"], meta["name"]))
+        elif lingering is not pod:
+            self.store.put("", lingering)
 
     def nodes(self) -> list[str]:
         return [n["metadata"]["name"] for n in self.store.select("", "Node")]
@@ -186,7 +195,12 @@ class Controllers:
                    for cs in (pod.get("status") or {}).get("containerStatuses") or [])
 
     def refresh_pods(self) -> None:
+        now = self.clock.now()
         for pod in self.store.select("", "Pod"):
+            if terminating(pod):
+                if now >= parse_time(pod["metadata"]["deletionTimestamp"]):
+                    self.store.remove(("", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"]))
+                continue
             if "status" not in pod:  # a bare Pod created through the API: the kubelet gives it an IP
                 pod = {**pod, "status": {"phase": "Pending", "podIP": self.pod_ip(), "qosClass": "BestEffort"}}
             if pod["status"].get("phase") in ("Succeeded", "Failed"):
@@ -208,7 +222,7 @@ class Controllers:
             elif len(pods) > desired:
                 doomed = sorted(pods, key=lambda p: (self.pod_ready(p), p["metadata"]["creationTimestamp"]))
                 for p in doomed[: len(pods) - desired]:
-                    self.store.remove(("", "Pod", ns, p["metadata"]["name"]))
+                    self._terminate(p)
             rs = self.store.peek(("apps", "ReplicaSet", ns, rs["metadata"]["name"])) or rs
             pods = [p for p in self._pods(ns) if owned_by(p, rs)]
             ready = sum(1 for p in pods if self.pod_ready(p))
@@ -350,7 +364,7 @@ class Controllers:
         for pod_name, _p in sorted(pods.items(), reverse=True):
             idx = int(pod_name.rsplit("-", 1)[1])
             if idx >= desired:
-                self.store.remove(("", "Pod", ns, pod_name))
+                self._terminate(pods[pod_name])
                 del pods[pod_name]
         strategy = spec.get("updateStrategy") or {}
         partition = (strategy.get("rollingUpdate") or {}).get("partition", 0)
@@ -359,7 +373,7 @@ class Controllers:
                      and int(n.rsplit("-", 1)[1]) >= partition]
             if stale:
                 victim = max(stale, key=lambda n: int(n.rsplit("-", 1)[1]))
-                self.store.remove(("", "Pod", ns, victim))
+                self.store.remove(("", "Pod", ns, victim))  # the same name comes back at once: no grace here
                 del pods[victim]
         s = self.store.peek(("apps", "StatefulSet", ns, name)) or s
         pods = {p["metadata"]["name"]: p for p in self._pods(ns) if owned_by(p, s)}
@@ -434,7 +448,7 @@ class Controllers:
             for p in pods:
                 stale = p["metadata"]["labels"].get("controller-revision-hash") != revision
                 if p["spec"].get("nodeName") not in nodes or stale:
-                    self.store.remove(("", "Pod", ns, p["metadata"]["name"]))
+                    self._terminate(p)
             have = {p["spec"].get("nodeName") for p in self._pods(ns) if owned_by(p, ds)}
             for node in nodes:
                 if node not in have:

@@ -93,6 +93,8 @@ def _columns(res: Resource, obj: dict) -> list[tuple[str, str, object]]:
                 reason = waiting.get("reason", reason)
             if (c.get("state") or {}).get("terminated") and reason == "Succeeded":
                 reason = "Completed"
+        if (obj.get("metadata") or {}).get("deletionTimestamp"):
+            reason = "Terminating"  # as kubectl's printer says it
         return [("Ready", "string", f"{ready}/{len(cs)}"), ("Status", "string", reason),
                 ("Restarts", "integer", sum(c.get("restartCount", 0) for c in cs))]
     if res.kind == "Service":

@@ -45,8 +45,8 @@ class IngressServers:
                 return 503, f"service {namespace}/{name} is gone on cluster {self.cluster}\n"
             selector = (svc.get("spec") or {}).get("selector") or {}
             pods = [p for p in self.store.select("", "Pod", namespace)
-                    if selector and match_label_selector_object({"matchLabels": selector},
-                                                                p["metadata"].get("labels") or {})]
+                    if selector and not p["metadata"].get("deletionTimestamp")
+                    and match_label_selector_object({"matchLabels": selector}, p["metadata"].get("labels") or {})]
             ready = [p for p in pods if Controllers.pod_ready(p)]
             crashing = [p for p in pods if Controllers.pod_crashing(p)]
         where = f"service {namespace}/{name} on cluster {self.cluster}, path {path}, host {host}"

@@ -48,6 +48,8 @@ def test_microservices_demo_applies_rolls_out_and_deletes(world: World) -> None:
     out = world.kubectl("delete", "-f", str(MANIFESTS / "microservices-demo-kubernetes-manifests.yaml"),
                         "--timeout=30s").stdout
     assert 'deployment.apps "frontend" deleted' in out
+    assert "Terminating" in world.kubectl("get", "pods").stdout  # for their grace period, as on a real cluster
+    world.clock.advance(30)
     assert "No resources found" in world.kubectl("get", "pods").stdout + world.kubectl("get", "pods").stderr
 
 
