@@ -162,3 +162,20 @@ def test_a_missing_resource_group_for_green_is_named(cutover: Cutover) -> None:
     assert result.exit_code == 0, result.output
     green = next(c for c in cutover.show()["clusters"] if c["name"] == GREEN)
     assert green["resource_group"] == "rg-shop-green"
+
+
+def test_an_app_that_only_runs_because_it_started_long_ago_is_found_on_green(cutover: Cutover) -> None:
+    """Field notes §3: blue's pods run although their Secret was deleted since; green's cannot start."""
+    cutover.edit(lambda raw: raw["smoke"].update(ready_timeout="3m"))
+    cutover.init()
+    with World.open(cutover.world) as world:
+        _kube(world, BLUE).delete("v1", "Secret", "shop", "payment-gateway")
+        world.advance(60)
+    show = cutover.show()
+    assert next(o for o in show["objects"][BLUE] if o["name"] == "cart" and o["kind"] == "Deployment")["ready"] == 2
+    result = cutover.cli("run", str(cutover.playbook), "--yes")
+    assert result.exit_code == 1, result.output
+    assert "Deployment shop/cart" in result.output
+    assert 'CreateContainerConfigError' in result.output and 'secret "payment-gateway" not found' in result.output
+    assert _record(cutover.show()) != [] and "switch" not in json.loads(
+        (cutover.world / "state" / "shop-1-31" / "journal.json").read_text())["actions"]

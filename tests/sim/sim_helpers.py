@@ -16,6 +16,8 @@ from bluegreen.sim.spec import SimulationSpec
 CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "manifests").resolve()
 BOUTIQUE = "microservices-demo-kubernetes-manifests.yaml"
 CRON = "descheduler-cronjob.yaml"
+# The ConfigMap and ServiceAccount that CronJob's pods need (not in the corpus file); an absolute path.
+CRON_DEPS = str(Path(__file__).resolve().parents[1] / "data" / "descheduler-companions.yaml")
 
 
 def spec_dict(*manifests: str, **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bluegreen.sim.world import World
 
-from .sim_helpers import CORPUS, CRON, fired, kube_api, make_spec, refuses_connections
+from .sim_helpers import CORPUS, CRON, CRON_DEPS, fired, kube_api, make_spec, refuses_connections
 
 runner = CliRunner()
 
@@ -27,7 +27,7 @@ def _delete_cronjob(world: World) -> None:
 
 @pytest.mark.parametrize("delete_first", [False, True])
 def test_zombie_through_the_world_api(tmp_path: Path, delete_first: bool):
-    World.create(tmp_path / "w", make_spec(CRON), CORPUS)
+    World.create(tmp_path / "w", make_spec(CRON, CRON_DEPS), CORPUS)
     with World.open(tmp_path / "w") as world:
         if delete_first:
             _delete_cronjob(world)
@@ -62,7 +62,8 @@ def test_zombie_through_the_cli(tmp_path: Path, delete_first: bool):
     manifest = os.path.relpath(CORPUS / CRON, tmp_path)  # relative to the playbook, read from the corpus
     book.write_text(
         "name: shop\nsimulation:\n  start: '2026-03-01T08:00:00Z'\n"
-        f"  blue: {{name: aks-blue, resource_group: rg-shop, version: 1.29.9, manifests: ['{manifest}']}}\n"
+        f"  blue: {{name: aks-blue, resource_group: rg-shop, version: 1.29.9, manifests: ['{manifest}', "
+        f"'{CRON_DEPS}']}}\n"
     )
     world = str(tmp_path / "world")
 
@@ -106,7 +107,7 @@ def test_serve_writes_a_kubeconfig_that_reaches_every_running_cluster(tmp_path: 
     import subprocess
     import sys
 
-    World.create(tmp_path / "w", make_spec(CRON), CORPUS)
+    World.create(tmp_path / "w", make_spec(CRON, CRON_DEPS), CORPUS)
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'cli'}"}
     server = subprocess.Popen(

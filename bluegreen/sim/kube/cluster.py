@@ -14,7 +14,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import yaml
 
@@ -272,10 +272,22 @@ class ClusterSimulator:
             # records that point at them; sockets open only while the cluster serves.
             self.controllers.load_balancers(immediately=True)
             self.controllers.reconcile()
+            self._age_seeded_pods()
             if self.running:
                 problems = self.ingress.sync(self._lb_event)
                 if problems:
                     raise IngressBindError("; ".join(problems))
+
+    def _age_seeded_pods(self) -> None:
+        """Seeded workloads have been running for a while: their pods start out Running and Ready."""
+        born = (self.clock.now() - timedelta(seconds=self.behaviour.pod_ready_seconds + 1)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+        for pod in self.store.select("", "Pod"):
+            if pod["metadata"].get("creationTimestamp", "") > born:
+                aged = copy.deepcopy(pod)
+                aged["metadata"]["creationTimestamp"] = born
+                self.store.put("", aged)
+        self.controllers.reconcile()
 
     # --- inspection -----------------------------------------------------------------------
     def objects(self) -> list[dict]:

@@ -171,6 +171,17 @@ class Controllers:
                 cstatuses.append({"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": False,
                                   "started": False, "restartCount": 0,
                                   "state": {"waiting": {"reason": "ContainerCreating"}}})
+        # Checked when containers start: running ones keep running if a ConfigMap or Secret goes away later.
+        missing = self.missing_references(pod) if started and not broken and old.get("phase") != "Running" else []
+        if missing:
+            # The kubelet cannot start containers whose env or volumes name what does not exist.
+            phase, ready = "Pending", False
+            env_problem = [m for m in missing if m.startswith("env:")]
+            reason = "CreateContainerConfigError" if env_problem else "ContainerCreating"
+            message = "; ".join(m.split(":", 1)[1].strip() for m in missing)
+            cstatuses = [{"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": False,
+                          "started": False, "restartCount": 0,
+                          "state": {"waiting": {"reason": reason, "message": message}}} for c in containers]
         status["phase"] = phase
         flag = "True" if ready else "False"
         status["conditions"] = [
@@ -183,6 +194,43 @@ class Controllers:
         if phase == "Pending":
             status.pop("startTime")
         return status
+
+    def missing_references(self, pod: dict) -> list[str]:
+        """ConfigMaps, Secrets and keys a pod's env and volumes name that are not there ("env: ..."/"volume: ...")."""
+        ns = pod["metadata"]["namespace"]
+        spec = pod.get("spec") or {}
+
+        def data(kind: str, name: str) -> dict | None:
+            obj = self.store.peek(("", kind, ns, name))
+            if obj is None:
+                return None
+            return {**(obj.get("data") or {}), **(obj.get("binaryData") or {}), **(obj.get("stringData") or {})}
+
+        out: list[str] = []
+        for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+            for src in c.get("envFrom") or []:
+                for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                    ref = src.get(key)
+                    if ref and not ref.get("optional") and data(kind, ref.get("name", "")) is None:
+                        out.append(f'env: {kind.lower()} "{ref.get("name")}" not found')
+            for env in c.get("env") or []:
+                source = env.get("valueFrom") or {}
+                for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                    ref = source.get(key)
+                    if not ref or ref.get("optional"):
+                        continue
+                    values = data(kind, ref.get("name", ""))
+                    if values is None:
+                        out.append(f'env: {kind.lower()} "{ref.get("name")}" not found')
+                    elif ref.get("key") not in values:
+                        out.append(f'env: couldn\'t find key {ref.get("key")} in {kind} {ns}/{ref.get("name")}')
+        for volume in spec.get("volumes") or []:
+            for key, kind, field in (("configMap", "ConfigMap", "name"), ("secret", "Secret", "secretName")):
+                ref = volume.get(key)
+                if ref and not ref.get("optional") and data(kind, ref.get(field, "")) is None:
+                    out.append(f'volume: MountVolume.SetUp failed for volume "{volume.get("name")}": '
+                               f'{kind.lower()} "{ref.get(field)}" not found')
+        return sorted(set(out))
 
     @staticmethod
     def pod_ready(pod: dict) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from kube_helpers import World, load_manifests
 from kubernetes import client
 
@@ -14,7 +16,9 @@ from bluegreen.sim.kube.cluster import ClusterBehaviour
 
 def _cronjob_world() -> World:
     world = World(behaviour=ClusterBehaviour(pod_ready_seconds=5, job_seconds=30))
-    world.cluster.load_objects(load_manifests("descheduler-cronjob.yaml"))
+    companions = Path(__file__).resolve().parents[2] / "data" / "descheduler-companions.yaml"
+    world.cluster.load_objects([*load_manifests("descheduler-cronjob.yaml"),
+                                *[d for d in yaml.safe_load_all(companions.read_text()) if d]])
     return world
 
 
