@@ -24,7 +24,7 @@ from .apis import ApiTable, Resource
 from .defaults import apply_defaults
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .store import Key, Store
-from .validation import validate, validate_name
+from .validation import immutable_changes, validate, validate_name
 
 # Kinds whose status only the server (controllers, /status) writes.
 _STATUS_OWNED_BY_SERVER = {
@@ -220,6 +220,10 @@ class ApiCore:
             elif old is None:
                 obj.pop("status", None)
         apply_defaults(obj, self.allocate)
+        if old is not None:
+            fixed = immutable_changes(res.kind, old, obj)
+            if fixed:
+                raise self._invalid(res, name, fixed)
         now = iso(self.clock)
         if old is None:
             meta["uid"] = str(uuid.uuid4())

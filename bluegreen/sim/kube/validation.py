@@ -196,3 +196,37 @@ def _crd(obj: dict) -> list[Cause]:
         causes.append(_invalid("metadata.name", obj.get("metadata", {}).get("name"),
                                f"must be spec.names.plural+\".\"+spec.group ({expected})"))
     return causes
+
+
+# What an update may not change, per kind (the API server's ValidateXUpdate functions).
+_STATEFULSET_MUTABLE = {"replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
+                        "minReadySeconds", "ordinals", "revisionHistoryLimit"}
+
+
+def immutable_changes(kind: str, old: dict, new: dict) -> list[dict]:
+    """Causes for a 422 when an update touches a field the real server keeps fixed after creation."""
+    before, after = old.get("spec") or {}, new.get("spec") or {}
+    causes: list[dict] = []
+
+    def fixed(path: str, a: object, b: object, message: str = "field is immutable") -> None:
+        if a != b:
+            causes.append({"reason": "FieldValueInvalid", "message": message, "field": path})
+
+    if kind in ("Deployment", "ReplicaSet", "DaemonSet"):
+        fixed("spec.selector", before.get("selector"), after.get("selector"))
+    elif kind == "StatefulSet":
+        frozen = sorted((set(before) | set(after)) - _STATEFULSET_MUTABLE)
+        if any(before.get(k) != after.get(k) for k in frozen):
+            fixed("spec", 0, 1, "Forbidden: updates to statefulset spec for fields other than 'replicas', "
+                  "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
+                  "'minReadySeconds' are forbidden")
+    elif kind == "Job":
+        fixed("spec.selector", before.get("selector"), after.get("selector"))
+        fixed("spec.template", before.get("template"), after.get("template"))
+    elif kind == "PersistentVolumeClaim":
+        keep = {k: v for k, v in before.items() if k not in ("resources", "volumeName")}
+        now = {k: v for k, v in after.items() if k not in ("resources", "volumeName")}
+        fixed("spec", keep, now, "Forbidden: spec is immutable after creation except resources.requests")
+    elif kind == "Service" and before.get("clusterIP") and after.get("clusterIP"):
+        fixed("spec.clusterIP", before.get("clusterIP"), after.get("clusterIP"))
+    return causes
