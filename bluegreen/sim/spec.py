@@ -46,6 +46,10 @@ class ClusterBehaviourSpec(_Model):
         default=None, ge=0,
         description="Simulated seconds until a LoadBalancer Service gets its address (default 45).",
     )
+    throttle_writes: int | None = Field(
+        default=None, ge=0,
+        description="The first N writes to the API server answer 429 with Retry-After: 1 (default 0).",
+    )
 
 
 class VersionsSpec(_Model):

@@ -40,6 +40,7 @@ _DEFAULT_BEHAVIOUR: dict[str, Any] = {
     "pod_ready_seconds": 20.0,
     "job_seconds": 30.0,
     "lb_provision_seconds": 45.0,
+    "throttle_writes": 0,
     "broken_images": [],
     "node_count": 3,
 }

@@ -106,3 +106,12 @@ def test_step_needs_the_one_before(cutover: Cutover) -> None:
     assert "needs smoke" in result.output
 
 
+
+
+def test_throttled_kubernetes_writes_are_retried_and_reported(cutover: Cutover) -> None:
+    cutover.edit(lambda raw: raw["simulation"].update(cluster_behaviour={"aks-shop-green": {"throttle_writes": 3}}))
+    result = cutover.cli("run", str(cutover.playbook), "--yes", "--until", "redeploy", "--output", "json")
+    assert result.exit_code == 0, result.output
+    retries = [json.loads(line) for line in result.stdout.splitlines() if '"retry"' in line]
+    assert len(retries) == 3
+    assert all(r["data"]["delay"] == 1 and "429" in r["message"] for r in retries)

@@ -12,6 +12,7 @@ class ClusterBehaviour:
     broken_images: list[str] = field(default_factory=list)  # exact image or prefix match
     node_count: int = 3
     lb_provision_seconds: float = 0.0  # how long Azure takes to give a LoadBalancer Service its address
+    throttle_writes: int = 0  # the first N writes answer 429 + Retry-After, as API Priority and Fairness does
 
     def is_broken(self, image: str) -> bool:
         return any(image == b or image.startswith(b) for b in self.broken_images)

@@ -62,6 +62,7 @@ class ClusterSimulator:
         self.mutation_count = 0
         self.running = False
         self.aad_token: str | None = None  # set by the world for AAD-integrated clusters
+        self.throttles_left = self.behaviour.throttle_writes
         self.was_running = False  # from restored state: the world decides whether to start()
         self._server: ApiServer | None = None
         self._url = ""
@@ -145,7 +146,8 @@ class ClusterSimulator:
                     "tls_cert": self.tls_cert, "tls_key": self.tls_key, "rv": self.store.rv,
                     "objects": self.objects(), "counters": dict(self._counters),
                     "mutation_count": self.mutation_count, "running": self.running,
-                    "last_seq": self.cron.last_seq, "behaviour": self.behaviour.to_dict()}
+                    "last_seq": self.cron.last_seq, "behaviour": self.behaviour.to_dict(),
+                    "throttles_left": self.throttles_left}
 
     def _restore(self, state: dict) -> None:
         self.token = state["token"]
@@ -159,6 +161,7 @@ class ClusterSimulator:
         self.mutation_count = state.get("mutation_count", 0)
         self.was_running = bool(state.get("running"))
         self.cron.last_seq = state.get("last_seq", 0)
+        self.throttles_left = state.get("throttles_left", self.throttles_left)
         raise_seq_floor(self.cron.last_seq)
         self.api.refresh_crds()
 
@@ -203,6 +206,14 @@ class ClusterSimulator:
                 self.store.remove(("", "Pod", meta["namespace"], meta["name"]))
         if server is not None:
             server.close()
+
+    def take_throttle(self) -> bool:
+        """Whether this write is turned away with 429 (one of the configured throttled writes)."""
+        with self.lock:
+            if self.throttles_left <= 0:
+                return False
+            self.throttles_left -= 1
+            return True
 
     def accepts(self, authorization: str) -> bool:
         """The cluster's own (local account) token, or the Entra ID token of an AAD-integrated cluster."""

@@ -138,6 +138,17 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(data)
 
+        def _throttled(self) -> None:
+            doc = ApiError(429, "TooManyRequests", "Too many requests, please try again later.",
+                           {"causes": [{"reason": "TooManyRequests"}], "retryAfterSeconds": 1}).status()
+            data = json.dumps(doc).encode()
+            self.send_response(429)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _dispatch(self) -> None:
             if self.server.closing:
                 self.close_connection = True
@@ -146,6 +157,9 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             try:
                 if not cluster.accepts(self.headers.get("Authorization", "")):
                     raise _unauthorized()
+                if self.command in ("POST", "PUT", "PATCH", "DELETE") and cluster.take_throttle():
+                    self._throttled()
+                    return
                 url = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
                 result = self._route(url.path, query, body)
