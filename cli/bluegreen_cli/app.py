@@ -231,9 +231,14 @@ def run(
                 saved = engine.plan(loaded, rt, _quiet)
                 render_plan(saved, output)
             _confirm(yes, "apply this plan")
-            with EventRenderer(output) as sink:
-                result = engine.run(loaded, rt, sink, saved_plan=saved, until=until.value if until else None)
+            result = _execute(loaded, rt, output, saved_plan=saved, until=until.value if until else None)
         _summary(result.journal, output)
+
+
+def _execute(loaded: LoadedPlaybook, rt: Runtime, output: Output, **how: Any) -> engine.RunResult:
+    """Run with events rendered as they come; `how` is engine.run's saved_plan/until/only."""
+    with EventRenderer(output) as sink:
+        return engine.run(loaded, rt, sink, **how)
 
 
 def _read_plan(path: Path) -> Plan:
@@ -258,7 +263,8 @@ def _step_command(name: str) -> None:
         with handled():
             loaded = _load(playbook)
             with runtime_for(loaded) as rt:
-                step_plan = engine.plan(loaded, rt, _quiet, steps=[name]).steps[0]
+                shown = engine.plan(loaded, rt, _quiet, steps=[name])
+                step_plan = shown.steps[0]
                 if dry_run or (not yes and output == Output.text):
                     if output == Output.json:
                         render_json(asdict(step_plan))
@@ -267,8 +273,8 @@ def _step_command(name: str) -> None:
                 if dry_run:
                     return
                 _confirm(yes, f"run {name}")
-                with EventRenderer(output) as sink:
-                    result = engine.run(loaded, rt, sink, only=name)
+                # What was shown is what runs: its fingerprint is checked before the step starts.
+                result = _execute(loaded, rt, output, only=name, saved_plan=shown)
             _summary(result.journal, output)
 
     command.__doc__ = {
