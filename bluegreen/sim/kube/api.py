@@ -6,6 +6,7 @@ Callers hold the cluster lock. Errors are `ApiError`s carrying the exact
 
 from __future__ import annotations
 
+import base64
 import builtins
 import copy
 import json
@@ -162,11 +163,23 @@ class ApiCore:
         return match
 
     def list(self, res: Resource, namespace: str | None, label_selector: str | None = None,
-             field_selector: str | None = None) -> dict:
+             field_selector: str | None = None, limit: int | None = None, continue_token: str | None = None) -> dict:
+        """A list, in pages of `limit` when asked (metadata.continue names where the next page starts)."""
         match = self.matcher(res, namespace, label_selector, field_selector)
-        items = [self.view(res, o) for k, o in sorted(self.store.objects.items()) if match(k, o)]
-        return {"kind": f"{res.kind}List", "apiVersion": res.group_version,
-                "metadata": {"resourceVersion": str(self.store.rv)}, "items": items}
+        keys = [k for k, o in sorted(self.store.objects.items()) if match(k, o)]
+        if continue_token:
+            try:
+                after = tuple(json.loads(base64.urlsafe_b64decode(continue_token.encode())))
+            except ValueError as exc:
+                raise ApiError(400, "BadRequest", "invalid continue token") from exc
+            keys = [k for k in keys if k > after]
+        meta: dict = {"resourceVersion": str(self.store.rv)}
+        if limit and len(keys) > limit:
+            meta["continue"] = base64.urlsafe_b64encode(json.dumps(list(keys[limit - 1])).encode()).decode()
+            meta["remainingItemCount"] = len(keys) - limit
+            keys = keys[:limit]
+        items = [self.view(res, self.store.objects[k]) for k in keys]
+        return {"kind": f"{res.kind}List", "apiVersion": res.group_version, "metadata": meta, "items": items}
 
     # --- writes ---------------------------------------------------------------------------
     def _prepare_new(self, res: Resource, namespace: str | None, body: dict) -> dict:

@@ -139,6 +139,16 @@ class ClusterSimulator:
                 self.store.put("", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
                     "name": "default", "namespace": name, "uid": str(uuid.uuid4()),
                     "creationTimestamp": iso(self.clock)}})
+            if self.store.peek(("", "ConfigMap", name, "kube-root-ca.crt")) is None:
+                # The root CA publisher puts the cluster's CA in every namespace (this cluster's own).
+                self.store.put("", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+                    "name": "kube-root-ca.crt", "namespace": name, "uid": str(uuid.uuid4()),
+                    "creationTimestamp": iso(self.clock),
+                    "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify "
+                                    "the kube-apiserver when using internal endpoints such as the internal "
+                                    "service IP or kubernetes.default.svc. No other usage is guaranteed across "
+                                    "distributions of Kubernetes clusters."}},
+                    "data": {"ca.crt": self.tls_cert}})
 
     def to_state(self) -> dict:
         with self.lock:

@@ -252,7 +252,9 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                     if wants_table:
                         return 200, discovery.table(res, [obj], cluster.clock.now(), obj["metadata"]["resourceVersion"])
                     return 200, obj
-                listing = api.list(res, ns, query.get("labelSelector"), query.get("fieldSelector"))
+                limit = int(query["limit"]) if query.get("limit", "").isdigit() else None
+                listing = api.list(res, ns, query.get("labelSelector"), query.get("fieldSelector"),
+                                   limit=limit, continue_token=query.get("continue"))
                 if wants_table:
                     return 200, discovery.table(res, listing["items"], cluster.clock.now(),
                                                 listing["metadata"]["resourceVersion"])

@@ -1,4 +1,4 @@
-"""Updates the real API server refuses: immutable selectors, StatefulSet specs, Job templates, PVC specs."""
+"""Updates the real API server refuses (immutable selectors, StatefulSet specs), and paged lists."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import yaml
+from kubernetes import client, config
 
 from bluegreen.errors import PermanentRemoteError
 from bluegreen.kube.client import KubeClient
@@ -14,16 +16,27 @@ from bluegreen.sim.kube.cluster import ClusterSimulator
 
 
 @pytest.fixture(scope="module")
-def kube() -> Iterator[KubeClient]:
+def cluster() -> Iterator[ClusterSimulator]:
     clock = SimClock()
     addresses = iter(f"127.77.0.{i}" for i in range(1, 250))
-    cluster = ClusterSimulator("immutable", "1.30.5", clock, lock=threading.RLock(),
-                               ip_allocator=lambda: next(addresses))
-    cluster.start()
-    client = KubeClient.from_kubeconfig(cluster.kubeconfig(), clock=clock)
-    client.ensure_namespace("app")
-    yield client
-    cluster.stop()
+    simulated = ClusterSimulator("immutable", "1.30.5", clock, lock=threading.RLock(),
+                                 ip_allocator=lambda: next(addresses))
+    simulated.start()
+    yield simulated
+    simulated.stop()
+
+
+@pytest.fixture(scope="module")
+def kube(cluster: ClusterSimulator) -> KubeClient:
+    kube = KubeClient.from_kubeconfig(cluster.kubeconfig(), clock=cluster.clock)
+    kube.ensure_namespace("app")
+    kube.ensure_namespace("paged")
+    return kube
+
+
+@pytest.fixture(scope="module")
+def cluster_api(cluster: ClusterSimulator) -> client.CoreV1Api:
+    return client.CoreV1Api(config.new_client_from_config_dict(yaml.safe_load(cluster.kubeconfig())))
 
 
 def _deployment(selector: str, replicas: int = 1) -> dict:
@@ -54,3 +67,20 @@ def test_statefulset_claim_templates_are_immutable(kube: KubeClient) -> None:
     assert kube.apply(_statefulset("1Gi", replicas=2))["spec"]["replicas"] == 2
     with pytest.raises(PermanentRemoteError, match="updates to statefulset spec"):
         kube.apply(_statefulset("5Gi", replicas=2))
+
+
+def test_lists_come_in_pages_when_asked(kube: KubeClient, cluster_api: client.CoreV1Api) -> None:
+    """limit/continue as the real server pages (the library's client pages through big lists)."""
+    for i in range(7):
+        kube.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"page-{i}", "namespace": "paged"},
+                    "data": {"i": str(i)}})
+    names, token, pages = [], None, 0
+    while True:
+        page = cluster_api.list_namespaced_config_map("paged", limit=3, _continue=token)
+        pages += 1
+        names += [c.metadata.name for c in page.items]
+        token = page.metadata._continue
+        if not token:
+            break
+    assert pages == 3
+    assert [n for n in names if n.startswith("page-")] == [f"page-{i}" for i in range(7)]
