@@ -97,7 +97,7 @@ def _steps_between(until: str | None, only: str | None) -> list[str]:
     return list(STEPS)
 
 
-def make_plan(ctx: StepContext, steps: Sequence[str] | None = None, obs: Observed | None = None) -> Plan:
+def _plan_steps(ctx: StepContext, steps: Sequence[str] | None = None, obs: Observed | None = None) -> Plan:
     """Observe once and plan every step (or the named ones). Makes no mutating request."""
     obs = obs or observe(ctx)
     names = list(steps) if steps else list(STEPS)
@@ -120,8 +120,11 @@ def make_plan(ctx: StepContext, steps: Sequence[str] | None = None, obs: Observe
     return plan
 
 
-def plan(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, steps: Sequence[str] | None = None) -> Plan:
-    return make_plan(StepContext(loaded, runtime, sink), steps)
+def make_plan(
+    loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, steps: Sequence[str] | None = None
+) -> Plan:
+    """The plan of the whole cutover (or of the named steps): data to print, save, review and apply."""
+    return _plan_steps(StepContext(loaded, runtime, sink), steps)
 
 
 def _check_saved_plan(ctx: StepContext, saved: Plan, obs: Observed) -> None:

@@ -65,3 +65,38 @@ def test_only_the_simulator_imports_the_simulator() -> None:
 
 def test_no_top_level_cli_module_is_installed() -> None:
     assert not (ROOT / "cli" / "__init__.py").exists()
+
+
+# Layers, top to bottom: cli -> engine -> steps -> (observe, context) -> clients (azure, kube) -> models.
+_LOWER_MAY_NOT_IMPORT = {
+    "bluegreen/azure": ("bluegreen.engine", "bluegreen.steps", "bluegreen.observe", "bluegreen.context",
+                        "bluegreen.kube"),
+    "bluegreen/kube": ("bluegreen.engine", "bluegreen.steps", "bluegreen.observe", "bluegreen.context",
+                       "bluegreen.azure"),
+    "bluegreen/steps": ("bluegreen.engine",),
+    "bluegreen/plan.py": ("bluegreen.engine", "bluegreen.steps", "bluegreen.azure", "bluegreen.kube"),
+    "bluegreen/playbook.py": ("bluegreen.engine", "bluegreen.steps", "bluegreen.azure", "bluegreen.kube"),
+}
+
+
+def test_layers_only_point_down() -> None:
+    offenders = []
+    for where, forbidden in _LOWER_MAY_NOT_IMPORT.items():
+        base = ROOT / where
+        files = [base] if base.suffix == ".py" else list(base.rglob("*.py"))
+        for path in files:
+            for name in _imports(path):
+                if name.startswith(forbidden) or name == "bluegreen" and path.name != "__init__.py":
+                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_public_surface_is_curated() -> None:
+    """What `bluegreen` exposes is exactly its __all__ (submodules aside), so the API cannot drift silently."""
+    import inspect
+
+    import bluegreen
+
+    public = {name for name, value in vars(bluegreen).items()
+              if not name.startswith("_") and not inspect.ismodule(value)}
+    assert public == set(bluegreen.__all__)

@@ -188,7 +188,7 @@ def plan(
     with handled():
         loaded = _load(playbook)
         with runtime_for(loaded) as rt:
-            the_plan = engine.plan(loaded, rt, EventRenderer(output) if output == Output.json else _quiet)
+            the_plan = engine.make_plan(loaded, rt, EventRenderer(output) if output == Output.json else _quiet)
         render_plan(the_plan, output)
         if out:
             out.write_text(the_plan.to_json() + "\n")
@@ -224,11 +224,11 @@ def run(
         saved = _read_plan(plan_file) if plan_file else None
         with runtime_for(loaded) as rt:
             if dry_run:
-                render_plan(engine.plan(loaded, rt, _quiet), output)
+                render_plan(engine.make_plan(loaded, rt, _quiet), output)
                 return
             if saved is None and not yes:
                 # What the operator reviews is what gets applied: the shown plan's fingerprint is checked.
-                saved = engine.plan(loaded, rt, _quiet)
+                saved = engine.make_plan(loaded, rt, _quiet)
                 render_plan(saved, output)
             _confirm(yes, "apply this plan")
             result = _execute(loaded, rt, output, saved_plan=saved, until=until.value if until else None)
@@ -263,7 +263,7 @@ def _step_command(name: str) -> None:
         with handled():
             loaded = _load(playbook)
             with runtime_for(loaded) as rt:
-                shown = engine.plan(loaded, rt, _quiet, steps=[name])
+                shown = engine.make_plan(loaded, rt, _quiet, steps=[name])
                 step_plan = shown.steps[0]
                 if dry_run or (not yes and output == Output.text):
                     if output == Output.json:
@@ -355,7 +355,7 @@ def demo(
         loaded = _load(playbook)
         with runtime_for(loaded) as rt:
             if output == Output.text:
-                render_plan(engine.plan(loaded, rt, _quiet), "text")
+                render_plan(engine.make_plan(loaded, rt, _quiet), "text")
             with EventRenderer(output) as sink:
                 result = engine.run(loaded, rt, sink)
         _summary(result.journal, output)
