@@ -224,3 +224,20 @@ def test_preflight_refuses_a_subnet_without_room_for_green(cutover: Cutover) -> 
     cutover.edit(lambda raw: raw["green"]["node_pools"]["system"].update(count=3))
     plan = cutover.cli("plan", str(cutover.playbook))
     assert "ok   subnet has room: green needs 124 addresses" in plan.output, plan.output
+
+
+def test_cname_switch(cutover: Cutover) -> None:
+    """A CNAME record moves from blue's ingress host name to green's; smoke still goes to green's address."""
+    def cname(raw: dict[str, Any]) -> None:
+        raw["switch"].update(record_type="CNAME", blue_value="blue-ingress.contoso.internal",
+                             green_value="green-ingress.contoso.internal")
+        raw["simulation"]["dns_zones"][0]["records"] = [
+            {"name": "shop", "type": "CNAME", "ttl": 60, "values": ["blue-ingress.contoso.internal"]}]
+
+    cutover.edit(cname)
+    result = cutover.cli("run", str(cutover.playbook), "--yes")
+    assert result.exit_code == 0, result.output
+    show = cutover.show()
+    record = _record(show)
+    assert (record["type"], record["values"]) == ("CNAME", ["green-ingress.contoso.internal"])
+    assert _cluster(show, BLUE)["power_state"] == "Stopped"
