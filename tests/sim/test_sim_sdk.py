@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -37,21 +36,19 @@ def _nodes(api: k8s.ApiClient) -> list[dict]:
     return json.loads(k8s.CoreV1Api(api).list_node(_preload_content=False).data)["items"]
 
 
-def test_ten_minute_aks_create_runs_on_the_simulated_clock(tmp_path: Path):
+def test_ten_minute_aks_create_runs_on_the_simulated_clock(tmp_path: Path, no_real_sleep: list[float]):
     spec = make_spec(CRON, cluster_behaviour={"aks-green": {"node_count": 5}}, resource_groups=["rg-green"])
     World.create(tmp_path / "w", spec, CORPUS)
     with World.open(tmp_path / "w") as world:
         aks = ContainerServiceClient(world.credential, world.subscription_id, retry_total=0)
-        start_sim, start_real = world.clock.now(), time.perf_counter()
+        start_sim = world.clock.now()
         poller = aks.managed_clusters.begin_create_or_update(
             "rg-green", "aks-green", _green_body(), polling=ClockPolling(world.clock, 30.0)
         )
         cluster = poller.result()
-        real = time.perf_counter() - start_real
         simulated = (world.clock.now() - start_sim).total_seconds()
         assert cluster.provisioning_state == "Succeeded"
         assert simulated >= 600
-        assert real < 1.0, f"{real:.2f}s of real time"
 
         creds = aks.managed_clusters.list_cluster_user_credentials("rg-green", "aks-green")
         kubeconfig = creds.kubeconfigs[0].value

@@ -7,8 +7,6 @@ API error), permanent errors surfacing at once, the final check happening at the
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bluegreen.errors import NotFoundError, StepFailedError, TransientRemoteError
@@ -23,7 +21,7 @@ def test_returns_first_value() -> None:
     assert clock.now() == start
 
 
-def test_polls_on_the_injected_clock() -> None:
+def test_polls_on_the_injected_clock(no_real_sleep: list[float]) -> None:
     clock = SimClock()
     start = clock.now()
     seen: list[float] = []
@@ -33,9 +31,7 @@ def test_polls_on_the_injected_clock() -> None:
         seen.append(elapsed)
         return 42 if elapsed >= 600 else None
 
-    began = time.monotonic()
     assert wait_until(check, clock=clock, timeout=900, interval=30, describe="rollout") == 42
-    assert time.monotonic() - began < 1.0
     assert seen[:3] == [0, 30, 60] and seen[-1] == 600
 
 
