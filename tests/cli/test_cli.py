@@ -115,3 +115,18 @@ def test_throttled_kubernetes_writes_are_retried_and_reported(cutover: Cutover) 
     retries = [json.loads(line) for line in result.stdout.splitlines() if '"retry"' in line]
     assert len(retries) == 3
     assert all(r["data"]["delay"] == 1 and "429" in r["message"] for r in retries)
+
+
+def test_a_record_write_that_landed_but_answered_500_is_not_written_twice(cutover: Cutover) -> None:
+    """ARM can time out on a write that happened: the retry meets its own ETag (412) and must not fail."""
+    cutover.edit(lambda raw: raw["simulation"].update(faults=[
+        {"effect": "server_error", "operation": "RecordSets_CreateOrUpdate", "api": "Microsoft.Network/privateDnsZones",
+         "after_commit": True, "times": 1}]))
+    result = cutover.cli("run", str(cutover.playbook), "--yes", "--until", "switch", "--output", "json")
+    assert result.exit_code == 0, result.output
+    assert any('"retry"' in line and "500" in line for line in result.stdout.splitlines())
+    show = cutover.show()
+    record = next(r for r in show["records"] if r["name"] == "shop")
+    journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
+    assert record["values"] == [journal["facts"]["green_ingress_ip"]]
+    assert show["mutations"]["by_api"]["Microsoft.Network/privateDnsZones"] == 1  # landed once, not twice

@@ -146,9 +146,12 @@ class ArmSimulator:
             return err.to_response()
         if route.mutating and response.status < 400:
             self.mutation_counts[route.api] = self.mutation_counts.get(route.api, 0) + 1
+            late = self._apply_faults(req, route.api, route.operation, route.lro, after_commit=True)
             self._state["faults"] = [f.to_dict() for f in self._faults]
             if self.on_mutation is not None:
                 self.on_mutation(route.api)
+            if late is not None:
+                return late
         return response
 
     @staticmethod
@@ -177,9 +180,10 @@ class ArmSimulator:
         return ArmError(404, "InvalidResourceType",
                         f"The resource type could not be found for path '{req.path}' (not simulated).")
 
-    def _apply_faults(self, req: ArmRequest, api: str, operation: str, lro: bool) -> ArmResponse | None:
+    def _apply_faults(self, req: ArmRequest, api: str, operation: str, lro: bool,
+                      after_commit: bool = False) -> ArmResponse | None:
         for fault in self._faults:
-            if not fault.matches(req.method, req.path, api, operation, lro):
+            if fault.after_commit != after_commit or not fault.matches(req.method, req.path, api, operation, lro):
                 continue
             fault.fired += 1
             if fault.effect == "latency":

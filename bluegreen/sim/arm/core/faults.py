@@ -6,6 +6,8 @@ A fault matches on method, a path regex, the API name and/or the spec operationI
 - "server_error": 500 InternalServerError; "unavailable": 503 ServiceUnavailable with Retry-After
 - "latency": the request takes `latency_seconds` of simulated time, then proceeds
 - "fail_lro": the long-running operation the request starts ends Failed with `code`/`message`
+With `after_commit: true`, a 500/503 is sent *after* the request was applied (ARM timed out on a write
+that landed): the client sees an error for a change that happened, and its retry must cope.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _KEYS = {
     "latency": "latency_seconds",
     "code": "code",
     "message": "message",
+    "after_commit": "after_commit",
+    "aftercommit": "after_commit",
 }
 
 
@@ -47,6 +51,7 @@ class FaultSpec:
     latency_seconds: float = 0.0
     code: str | None = None
     message: str | None = None
+    after_commit: bool = False
     fired: int = field(default=0)
 
     def __post_init__(self) -> None:
@@ -61,6 +66,8 @@ class FaultSpec:
                 re.compile(self.path)
             except re.error as exc:
                 raise PlaybookError(f"not a regular expression: {exc}", "path") from exc
+        if self.after_commit and self.effect not in ("server_error", "unavailable"):
+            raise PlaybookError("after_commit goes with server_error or unavailable", "after_commit")
         if self.effect == "latency" and self.latency_seconds <= 0:
             raise PlaybookError("a latency fault needs latency_seconds > 0", "latency_seconds")
 
