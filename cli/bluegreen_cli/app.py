@@ -360,11 +360,23 @@ def demo(
                 result = engine.run(loaded, rt, sink)
         _summary(result.journal, output)
     if output == Output.text:
-        console.print(f"\n  world:   {OPTIONS.simulate}   (bluegreen sim show {OPTIONS.simulate})")
+        me = _how_i_was_called()
+        console.print(f"\n  world:   {OPTIONS.simulate}   ({me} sim show {OPTIONS.simulate})")
         console.print(f"  journal: {OPTIONS.state_dir}")
-        console.print(f"  try:     bluegreen sim start-cluster {OPTIONS.simulate} "
-                      f"{loaded.playbook.blue.name} && bluegreen sim advance {OPTIONS.simulate} 2h "
-                      f"&& bluegreen sim show {OPTIONS.simulate}")
+        console.print(f"  try:     {me} sim start-cluster {OPTIONS.simulate} "
+                      f"{loaded.playbook.blue.name} && {me} sim advance {OPTIONS.simulate} 2h "
+                      f"&& {me} sim show {OPTIONS.simulate}   (the zombie test: nothing fires)")
+
+
+def _how_i_was_called() -> str:
+    """The command as the user can type it again: `.venv/bin/bluegreen` when run from a venv, say."""
+    invoked = Path(sys.argv[0])
+    if shutil.which(invoked.name) == str(invoked.resolve()) or not invoked.is_absolute():
+        return invoked.name if shutil.which(invoked.name) else str(invoked)
+    try:
+        return str(invoked.relative_to(Path.cwd()))
+    except ValueError:
+        return str(invoked)
 
 
 def main() -> None:
