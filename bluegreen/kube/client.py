@@ -298,14 +298,22 @@ class KubeClient:
         )
 
     def patch_merge(
-        self, api_version: str, kind: str, namespace: str | None, name: str, patch: Mapping[str, Any]
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        patch: Mapping[str, Any],
+        *,
+        subresource: str | None = None,
     ) -> dict[str, Any]:
-        """JSON merge patch (RFC 7386) of an existing object."""
+        """JSON merge patch (RFC 7386) of an existing object, or of its `subresource` (e.g. "status")."""
         res = self.resource(api_version, kind)
         namespace = self._namespace_for(res, namespace)
+        path = self._path(res, namespace, name) + (f"/{subresource}" if subresource else "")
         return self._call(
             "PATCH",
-            self._path(res, namespace, name),
+            path,
             body=dict(patch),
             content_type="application/merge-patch+json",
             what=describe(kind, namespace, name),

@@ -108,8 +108,8 @@ def plan_switch(pb: Playbook, obs: Observed) -> StepPlan:
     handoff = handoff_actions("switch", obs.blue.objects, green_cronjobs, "blue", "green")
     actions.extend(handoff)
     if any(a.kind == "restore_cronjob" for a in handoff):
-        notes.append("Kubernetes starts a resumed CronJob's most recent missed run at once unless "
-                     "startingDeadlineSeconds rules it out: check that blue did not already run it")
+        notes.append("each resumed CronJob first gets blue's status.lastScheduleTime, so the run blue already "
+                     "made is not started again on green")
     return StepPlan(name="switch", actions=tuple(actions), checks=tuple(checks), notes=tuple(notes))
 
 
@@ -131,17 +131,35 @@ def set_record(ctx: StepContext, step: str, expected: str, new_value: str) -> Re
     return after
 
 
+def _carry_last_schedule(clusters: dict[str, KubeClient], target: str, namespace: str, name: str) -> None:
+    """Tell the resuming CronJob when the other cluster last ran it.
+
+    A resumed CronJob starts its most recent missed run at once, counted from its own
+    status.lastScheduleTime; on the cluster that never ran it, that run is one the other cluster
+    already made. Copying the other side's lastScheduleTime first means nothing runs twice.
+    """
+    source = next(c for label, c in clusters.items() if label != target)
+    other = source.get("batch/v1", "CronJob", namespace, name)
+    last = ((other or {}).get("status") or {}).get("lastScheduleTime")
+    if last:
+        clusters[target].patch_merge("batch/v1", "CronJob", namespace, name,
+                                     {"status": {"lastScheduleTime": last}}, subresource="status")
+
+
 def run_handoff(ctx: StepContext, step: str, actions: list[Action], clusters: dict[str, KubeClient]) -> None:
     for action in actions:
         if action.kind not in ("suspend_cronjob", "restore_cronjob") or action.id in ctx.journal.actions:
             continue
         kube = clusters[action.params["cluster"]]
         ctx.emit(ACTION_STARTED, action.summary, step, action=action.id)
+        ns, name = action.params["namespace"], action.params["name"]
         if action.kind == "suspend_cronjob":
             patch = {"metadata": {"annotations": {ORIGINAL_SUSPEND: "false"}}, "spec": {"suspend": True}}
         else:
+            if not action.params["suspend"]:
+                _carry_last_schedule(clusters, action.params["cluster"], ns, name)
             patch = {"spec": {"suspend": action.params["suspend"]}}
-        kube.patch_merge("batch/v1", "CronJob", action.params["namespace"], action.params["name"], patch)
+        kube.patch_merge("batch/v1", "CronJob", ns, name, patch)
         ctx.journal.actions[action.id] = ctx.clock.now().isoformat()
         ctx.save_journal()
         ctx.emit(ACTION_FINISHED, action.summary, step, action=action.id)

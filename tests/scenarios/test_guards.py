@@ -179,3 +179,16 @@ def test_an_app_that_only_runs_because_it_started_long_ago_is_found_on_green(cut
     assert 'CreateContainerConfigError' in result.output and 'secret "payment-gateway" not found' in result.output
     assert _record(cutover.show()) != [] and "switch" not in json.loads(
         (cutover.world / "state" / "shop-1-31" / "journal.json").read_text())["actions"]
+
+
+def test_no_scheduled_run_happens_on_both_clusters(cutover: Cutover) -> None:
+    """Green's resumed CronJob must not start the run blue already made (its most recent missed one)."""
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "smoke").exit_code == 0
+    assert cutover.cli("sim", "advance", str(cutover.world), "10m").exit_code == 0  # blue runs the :15 job
+    assert cutover.cli("switch", str(cutover.playbook), "--yes").exit_code == 0
+    assert cutover.cli("sim", "advance", str(cutover.world), "40m").exit_code == 0
+    fired = [e for e in cutover.show()["executions"] if e["event"] == "fired" and e["cronjob"] == "send-invoices"]
+    on_blue = {e["job"] for e in fired if e["cluster"] == BLUE}
+    on_green = {e["job"] for e in fired if e["cluster"] == GREEN}
+    assert on_blue and on_green
+    assert on_blue.isdisjoint(on_green), sorted(on_blue & on_green)
