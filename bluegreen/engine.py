@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bluegreen.context import StepContext
-from bluegreen.errors import GuardError, PlaybookError, StalePlanError, StepFailedError
+from bluegreen.errors import GuardError, NotFoundError, PlaybookError, StalePlanError, StepFailedError
 from bluegreen.events import (
     PLAN_READY,
     RUN_FINISHED,
@@ -156,7 +156,14 @@ def run(
     saved_plan: Plan | None = None,
     until: str | None = None,
     only: str | None = None,
+    resumable_plan: bool = True,
 ) -> RunResult:
+    """Apply the cutover (or `until` a step, or `only` one step).
+
+    A `saved_plan` is first checked against the live state (stale: refused). With `resumable_plan` it
+    becomes the journal's plan, so running it again after a crash ignores what its own steps changed;
+    a plan shown just before one step runs is checked but not adopted.
+    """
     ctx = StepContext(loaded, runtime, sink)
     selected = _steps_between(until, only)
     completed: list[str] = []
@@ -169,8 +176,9 @@ def run(
         if saved_plan is not None:
             assert obs is not None
             _check_saved_plan(ctx, saved_plan, obs)
-            ctx.journal.plan_id = saved_plan.id
-            ctx.save_journal()
+            if resumable_plan:
+                ctx.journal.plan_id = saved_plan.id
+                ctx.save_journal()
         for name in selected:
             reason = _skip_reason(ctx, name)
             if name == "redeploy" and reason:
@@ -185,6 +193,10 @@ def run(
             step_plan = plan_step(ctx, name, obs)
             started = ctx.clock.now()
             ctx.journal.steps[name] = {"status": RUNNING, "started": started.isoformat()}
+            if name == "redeploy":
+                # Whatever smoke checked is not what green runs any more: smoke must pass again.
+                ctx.journal.steps["smoke"] = {"status": PENDING}
+                ctx.journal.facts.pop("smoked_address", None)
             ctx.save_journal()
             ctx.emit(STEP_STARTED, f"{name}: {len(step_plan.actions)} actions", name,
                      eta_seconds=step_plan.eta_seconds)
@@ -239,13 +251,11 @@ def _redeploy_again(ctx: StepContext, obs: Observed, *, explicit: bool) -> bool:
 
 
 def _require_previous(ctx: StepContext, name: str) -> None:
-    index = STEPS.index(name)
-    if index == 0:
-        return
-    previous = STEPS[index - 1]
-    if ctx.journal.status(previous) != DONE:
-        raise GuardError(f"{name} needs {previous} to be done first (it is {ctx.journal.status(previous)}); "
-                         f"run `bluegreen {previous}` or `bluegreen run --until {name}`")
+    """A single step needs every step before it done (a redeploy run again resets smoke, for one)."""
+    for previous in STEPS[: STEPS.index(name)]:
+        if ctx.journal.status(previous) != DONE:
+            raise GuardError(f"{name} needs {previous} to be done first (it is {ctx.journal.status(previous)}); "
+                             f"run `bluegreen {previous}` or `bluegreen run --until {name}`")
 
 
 def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_run: bool = False) -> StepPlan:
@@ -253,7 +263,7 @@ def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_r
     ctx = StepContext(loaded, runtime, sink)
     with ctx.store.locked(ctx.clock.now()):
         ctx.journal = ctx.store.load()
-        refusal = may_roll_back(ctx.journal.actions)
+        refusal = may_roll_back(ctx.journal.actions, ctx.journal.facts)
         if refusal:
             raise GuardError(refusal)
         obs = observe(ctx)
@@ -280,7 +290,10 @@ def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[st
     ctx = StepContext(loaded, runtime, sink)
     pb = ctx.pb
     blue = ctx.aks.get(pb.blue_rg, pb.blue.name)
-    green = ctx.aks.get(pb.green_rg, pb.green.name)
+    try:
+        green = ctx.aks.get(pb.green_rg, pb.green.name)
+    except NotFoundError:  # green's resource group does not exist (yet): no green
+        green = None
     record = ctx.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) \
         if ctx.dns.zone_exists(pb.zone_rg, pb.switch.zone) else None
 

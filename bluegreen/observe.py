@@ -34,7 +34,9 @@ class ClusterView:
     ingress_ip: str | None = None
     unreachable_reason: str | None = None
     served: set[str] = field(default_factory=set)
-    other_cronjobs: list[str] = field(default_factory=list)  # "ns/name" outside the playbook's namespaces
+    # Active CronJobs outside the playbook's namespaces ("ns/name"); None when they could not be listed.
+    other_cronjobs: list[str] | None = field(default_factory=list)
+    other_cronjobs_error: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -90,13 +92,19 @@ def _view(ctx: StepContext, info: ManagedClusterInfo | None) -> ClusterView:
             kinds = [(v, k) for v, k in APP_KINDS if v in view.served]
             view.objects.extend(kube.list_namespaced_all(namespace, kinds))
         view.ingress_ip = kube.load_balancer_ip(ctx.pb.ingress.namespace, ctx.pb.ingress.service)
-        view.other_cronjobs = sorted(
-            f"{namespace_of(cj)}/{name_of(cj)}" for cj in kube.list("batch/v1", "CronJob")
-            if namespace_of(cj) not in ctx.pb.workloads.namespaces
-        )
         view.reachable = True
     except RemoteError as exc:
         view.unreachable_reason = str(exc)
+    if view.reachable:
+        # Cluster-wide, and often not allowed to a namespace-scoped identity: its failure is no outage.
+        try:
+            view.other_cronjobs = sorted(
+                f"{namespace_of(cj)}/{name_of(cj)}" for cj in kube.list("batch/v1", "CronJob")
+                if namespace_of(cj) not in ctx.pb.workloads.namespaces and not (cj.get("spec") or {}).get("suspend")
+            )
+        except RemoteError as exc:
+            view.other_cronjobs = None
+            view.other_cronjobs_error = str(exc)
     for obj in view.objects:
         if obj.get("kind") == "Secret":
             ctx.redactor.add_secret_object(obj)
@@ -161,8 +169,11 @@ def _source_objects(
 
 
 def source_digest(obs: Observed) -> str:
-    """What redeploy would apply, as content: changes when blue's objects or the manifests change."""
-    return _digest_content(obs.source_objects)
+    """What redeploy would apply, as content: changes when blue's objects or the manifests change.
+
+    Replica counts an HPA moves are left out, as in the fingerprint.
+    """
+    return _digest_content([_without_autoscaled_replicas(o, obs.source_objects) for o in obs.source_objects])
 
 
 def fingerprint(ctx: StepContext, obs: Observed) -> dict[str, FingerprintEntry]:

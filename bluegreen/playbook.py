@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bluegreen.errors import PlaybookError
 from bluegreen.sim.spec import SimulationSpec
@@ -134,6 +134,11 @@ class DecommissionSpec(_Model):
     archive_dir: str = Field("archive", description="Where blue's objects are archived (relative to the playbook).")
     drain_timeout: float = Field(900, description="Seconds to wait for blue's application pods to be gone.")
     wait_for_ttl: bool = Field(True, description="Wait one record TTL after the switch before touching blue.")
+    accept_unmanaged_cronjobs: bool = Field(
+        False,
+        description="With mode stop, go ahead although blue runs CronJobs outside workloads.namespaces "
+        "(they would run again if the stopped cluster is started).",
+    )
 
     @field_validator("drain_timeout", mode="before")
     @classmethod
@@ -165,6 +170,14 @@ class Playbook(_Model):
         if not _NAME.match(v):
             raise ValueError("use letters, digits, '-' and '_' (max 63)")
         return v
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Playbook:
+        """The same rules validation_problems reports with field paths, so a Playbook built in code holds them."""
+        problems = cross_field_problems(self.model_dump(by_alias=True, mode="json"))
+        if problems:
+            raise ValueError(_CROSS_FIELD + "; ".join(f"{f}: {m}" for f, m in problems))
+        return self
 
     @property
     def blue_rg(self) -> str:
@@ -198,6 +211,7 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 _SYSTEM_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease"}
+_CROSS_FIELD = "cross-field rules: "
 
 
 def _get(raw: Any, *path: str) -> Any:
@@ -242,7 +256,8 @@ def validation_problems(raw: Any) -> list[tuple[str, str]]:
     try:
         Playbook.model_validate(raw)
     except ValidationError as exc:
-        problems = [(_field_path(e["loc"]), e["msg"]) for e in exc.errors()]
+        # The model's own cross-field error is reported below, field by field.
+        problems = [(_field_path(e["loc"]), e["msg"]) for e in exc.errors() if _CROSS_FIELD not in e["msg"]]
     return problems + [p for p in cross_field_problems(raw) if p not in problems]
 
 

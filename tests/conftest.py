@@ -25,3 +25,4 @@ def no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
     monkeypatch.setattr(time, "sleep", recording_sleep)
     yield slept
     assert not [s for s in slept if s >= 0.5], f"real waits leaked past the injected clock: {slept}"
+    assert sum(slept) < 1.0, f"real waits added up to {sum(slept):.2f} s: {slept}"

@@ -115,20 +115,34 @@ def plan_decommission(pb: Playbook, obs: Observed, drained: bool = False) -> Ste
             summary=f"{mode} blue cluster {blue.name}", before={"powerState": blue.power_state},
             after={"powerState": final_state}, eta_seconds=STOP_ETA if mode == "stop" else DELETE_ETA,
         ))
-    if obs.blue.other_cronjobs:
-        others = ", ".join(obs.blue.other_cronjobs)
-        if pb.decommission.mode == "stop":
-            checks.append(Check("timers outside the playbook", False,
-                                f"blue also runs CronJobs bluegreen does not manage ({others}); a stopped blue that "
-                                "is started again runs them: prefer mode delete, or remove them first",
-                                severity="warning"))
-        else:
-            checks.append(Check("timers outside the playbook", True,
-                                f"CronJobs outside the playbook's namespaces ({others}) go with the cluster"))
+    checks.extend(_unmanaged_timer_checks(pb, obs))
     waits: tuple[str, ...] = ()
     if pb.decommission.wait_for_ttl and obs.record is not None:
         waits = (f"one record TTL ({obs.record.ttl}s) after the switch before touching blue",)
     return StepPlan(name="decommission", actions=tuple(actions), checks=tuple(checks), waits=waits)
+
+
+def _unmanaged_timer_checks(pb: Playbook, obs: Observed) -> list[Check]:
+    """Active CronJobs bluegreen does not manage stay on a stopped blue: the zombie timers of field notes §2."""
+    if not obs.blue.reachable:
+        return []
+    accepted = pb.decommission.accept_unmanaged_cronjobs
+    if obs.blue.other_cronjobs is None:
+        return [Check("timers outside the playbook", pb.decommission.mode == "delete",
+                      f"cannot list blue's CronJobs outside the playbook's namespaces ({obs.blue.other_cronjobs_error})"
+                      + ("" if pb.decommission.mode == "delete" else "; with mode stop they could run again if blue "
+                         "is started: use mode delete, or set decommission.accept_unmanaged_cronjobs"),
+                      severity="error" if pb.decommission.mode == "stop" and not accepted else "warning")]
+    if not obs.blue.other_cronjobs:
+        return []
+    others = ", ".join(obs.blue.other_cronjobs)
+    if pb.decommission.mode == "delete":
+        return [Check("timers outside the playbook", True, f"active CronJobs outside the playbook ({others}) go "
+                      "with the cluster")]
+    return [Check("timers outside the playbook", False,
+                  f"blue also runs CronJobs bluegreen does not manage ({others}); a stopped blue that is started "
+                  "again runs them: use mode delete, remove them first, or set "
+                  "decommission.accept_unmanaged_cronjobs", severity="warning" if accepted else "error")]
 
 
 def _wait_ttl(ctx: StepContext, obs: Observed) -> None:

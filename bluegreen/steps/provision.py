@@ -7,7 +7,7 @@ from typing import Any
 from bluegreen.azure.aks import ManagedClusterInfo
 from bluegreen.azure.aks_clone import clone_warnings, green_cluster_body
 from bluegreen.context import StepContext
-from bluegreen.errors import GuardError, StepFailedError
+from bluegreen.errors import GuardError, PreconditionFailedError, StepFailedError
 from bluegreen.events import ACTION_FINISHED, ACTION_STARTED, WAITING
 from bluegreen.kube.wait import NotYet, wait_until
 from bluegreen.observe import Observed
@@ -110,6 +110,22 @@ def plan_provision(pb: Playbook, obs: Observed) -> StepPlan:
                     waits=("long-running create (about 10 minutes on Azure)",))
 
 
+def _settled_green(ctx: StepContext) -> ManagedClusterInfo:
+    """Green once the operation in flight on it (ours, from a run that was killed) has finished."""
+    pb = ctx.pb
+
+    def settled() -> ManagedClusterInfo:
+        info = ctx.aks.get(pb.green_rg, pb.green.name)
+        if info is None:
+            raise StepFailedError(f"green {pb.green.name} disappeared while it was being created", "provision")
+        if info.provisioning_state in ("Creating", "Updating"):
+            raise NotYet(f"green is {info.provisioning_state}")
+        return info
+
+    return wait_until(settled, clock=ctx.clock, timeout=CREATE_TIMEOUT, interval=ctx.rt.poll_interval * 3,
+                      describe=f"the operation in flight on green {pb.green.name}")
+
+
 def run_provision(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     pb = ctx.pb
     if plan.blocking:
@@ -118,20 +134,19 @@ def run_provision(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     if green is not None and green.provisioning_state in ("Creating", "Updating"):
         ctx.emit(WAITING, f"green {green.name} is {green.provisioning_state}; waiting", "provision")
 
-        def settled() -> ManagedClusterInfo:
-            info = ctx.aks.get(pb.green_rg, pb.green.name)
-            if info is None:
-                raise StepFailedError(f"green {pb.green.name} disappeared while it was being created", "provision")
-            if info.provisioning_state in ("Creating", "Updating"):
-                raise NotYet(f"green is {info.provisioning_state}")
-            return info
-
-        green = wait_until(settled, clock=ctx.clock, timeout=CREATE_TIMEOUT, interval=ctx.rt.poll_interval * 3,
-                           describe=f"the operation in flight on green {pb.green.name}")
+        green = _settled_green(ctx)
     for action in plan.actions:
         ctx.emit(ACTION_STARTED, action.summary, "provision", action=action.id, eta_seconds=action.eta_seconds)
         body = green_body(pb, obs)
-        info = ctx.aks.create_or_update(pb.green_rg, pb.green.name, body, if_none_match=green is None)
+        try:
+            info = ctx.aks.create_or_update(pb.green_rg, pb.green.name, body, if_none_match=green is None)
+        except PreconditionFailedError:
+            # If-None-Match failed on a retry: our own first PUT landed before its answer was lost.
+            landed = ctx.aks.get(pb.green_rg, pb.green.name)
+            if landed is None or landed.tags.get(MANAGED_BY_TAG) != pb.name:
+                raise
+            ctx.emit(WAITING, f"green {landed.name} was created by our first attempt; adopting it", "provision")
+            info = _settled_green(ctx) if landed.provisioning_state in ("Creating", "Updating") else landed
         if info.provisioning_state != "Succeeded":
             raise StepFailedError(f"green {pb.green.name} ended {info.provisioning_state}", "provision")
         ctx.emit(ACTION_FINISHED, f"green {info.name} is {info.provisioning_state} "

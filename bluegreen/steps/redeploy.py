@@ -114,6 +114,12 @@ def run_redeploy(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
         raise GuardError("; ".join(c.detail for c in plan.blocking))
     assert obs.green.info is not None, "provision runs before redeploy"
     kube = ctx.kube(obs.green.info)
+    digest = source_digest(obs)
+    if ctx.journal.facts.get("redeploy_source") != digest:
+        # Applied from another version of the source (resumed after blue changed): apply everything again.
+        ctx.journal.actions = {k: v for k, v in ctx.journal.actions.items() if not k.startswith("redeploy/")}
+        ctx.journal.facts["redeploy_source"] = digest
+        ctx.save_journal()
     by_key = {object_key(o): o for o in planned_objects(ctx.pb, obs)}
     for action in plan.actions:
         if action.id in ctx.journal.actions:
@@ -138,4 +144,3 @@ def run_redeploy(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     ip = wait_until(ingress_ip, clock=ctx.clock, timeout=600, interval=ctx.rt.poll_interval,
                     describe=f"green's ingress {ns}/{svc}")
     ctx.journal.facts["green_ingress_ip"] = ip
-    ctx.journal.facts["redeploy_source"] = source_digest(obs)

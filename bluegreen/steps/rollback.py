@@ -20,9 +20,13 @@ from bluegreen.steps.decommission import BEGUN
 from bluegreen.steps.switch import handoff_actions, record_label, run_handoff, set_record
 
 
-def may_roll_back(actions: dict[str, str]) -> str | None:
-    """Why rollback is refused given the journaled actions, or None when it is allowed."""
-    if not any(key.startswith("switch/") for key in actions):
+def may_roll_back(actions: dict[str, str], facts: dict[str, Any]) -> str | None:
+    """Why rollback is refused given the journal, or None when it is allowed.
+
+    The switch journals its intent (`switched_to`) before writing the record, so a run killed between
+    the write and its journal entry can still be rolled back.
+    """
+    if not any(key.startswith("switch/") for key in actions) and not facts.get("switched_to"):
         return "nothing to roll back: the switch has changed nothing yet"
     if BEGUN in actions:
         return "rollback is refused once decommission has started removing blue's workloads"

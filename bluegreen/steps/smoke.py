@@ -12,6 +12,7 @@ from bluegreen.context import StepContext
 from bluegreen.errors import StepFailedError
 from bluegreen.events import CHECK, WAITING
 from bluegreen.http_checks import HttpCheck, run_check
+from bluegreen.kube.objects import namespace_of
 from bluegreen.kube.readiness import pod_problems, workload_status
 from bluegreen.kube.wait import NotYet, wait_until
 from bluegreen.observe import Observed, object_key
@@ -59,15 +60,18 @@ def run_smoke(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     ctx.emit(WAITING, "waiting for green's workloads to become available", "smoke")
 
     workload_kinds = {k for _, k in WORKLOAD_KINDS}
-    expected = {object_key(o) for o in planned_objects(pb, obs) if o.get("kind") in workload_kinds}
+    planned = [o for o in planned_objects(pb, obs) if o.get("kind") in workload_kinds]
+    expected = {object_key(o) for o in planned}
+    # Manifests may put workloads in namespaces besides the playbook's: look wherever redeploy applied them.
+    namespaces = sorted(set(pb.workloads.namespaces) | {ns for o in planned if (ns := namespace_of(o))})
 
     def all_ready() -> bool:
-        found = {object_key(o) for ns in pb.workloads.namespaces for v, k in WORKLOAD_KINDS for o in kube.list(v, k, ns)}
+        found = {object_key(o) for ns in namespaces for v, k in WORKLOAD_KINDS for o in kube.list(v, k, ns)}
         missing = sorted(expected - found)
         if missing:
             raise NotYet(f"missing on green: {', '.join(m.replace('/', ' ', 1) for m in missing[:5])}")
         pending = []
-        for namespace in pb.workloads.namespaces:
+        for namespace in namespaces:
             for api_version, kind in WORKLOAD_KINDS:
                 for obj in kube.list(api_version, kind, namespace):
                     status = workload_status(obj)

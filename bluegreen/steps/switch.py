@@ -176,6 +176,7 @@ def run_switch(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
     if not pb.switch.green_value and smoked and green_value != smoked:
         raise GuardError(f"green's ingress is {green_value} now but smoke checked {smoked}; run smoke again")
     ctx.journal.facts.update(switched_from=blue_value, switched_to=green_value)
+    ctx.save_journal()  # the intent, before the write: a rollback after a crash knows what to undo
     for action in plan.actions:
         if action.kind != "set_record" or action.id in ctx.journal.actions:
             continue

@@ -226,12 +226,14 @@ def run(
             if dry_run:
                 render_plan(engine.make_plan(loaded, rt, _quiet), output)
                 return
+            resumable = saved is not None
             if saved is None and not yes:
                 # What the operator reviews is what gets applied: the shown plan's fingerprint is checked.
                 saved = engine.make_plan(loaded, rt, _quiet)
                 render_plan(saved, output)
             _confirm(yes, "apply this plan")
-            result = _execute(loaded, rt, output, saved_plan=saved, until=until.value if until else None)
+            result = _execute(loaded, rt, output, saved_plan=saved, until=until.value if until else None,
+                              resumable_plan=resumable)
         _summary(result.journal, output)
 
 
@@ -274,7 +276,7 @@ def _step_command(name: str) -> None:
                     return
                 _confirm(yes, f"run {name}")
                 # What was shown is what runs: its fingerprint is checked before the step starts.
-                result = _execute(loaded, rt, output, only=name, saved_plan=shown)
+                result = _execute(loaded, rt, output, only=name, saved_plan=shown, resumable_plan=False)
             _summary(result.journal, output)
 
     command.__doc__ = {

@@ -103,7 +103,7 @@ def test_run_without_yes_and_without_a_terminal_refuses(cutover: Cutover) -> Non
 def test_step_needs_the_one_before(cutover: Cutover) -> None:
     result = cutover.cli("switch", str(cutover.playbook), "--yes")
     assert result.exit_code == 3
-    assert "needs smoke" in result.output
+    assert "switch needs preflight to be done first" in result.output
 
 
 

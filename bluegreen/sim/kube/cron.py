@@ -84,8 +84,11 @@ class CronController:
         """
         spec = cj["spec"]
         tz = zoneinfo.ZoneInfo(spec["timeZone"]) if spec.get("timeZone") else timezone.utc
-        # get_prev is strictly before its start: start a second later so a schedule at `until` counts.
-        latest = croniter(spec["schedule"], (until + timedelta(seconds=1)).astimezone(tz)).get_prev(datetime)
+        local = until.astimezone(tz)
+        if local.second == 0 and local.microsecond == 0 and croniter.match(spec["schedule"], local):
+            latest = local  # get_prev is strictly before its start: a schedule exactly at `until` counts
+        else:
+            latest = croniter(spec["schedule"], local).get_prev(datetime)
         latest = latest.astimezone(timezone.utc)
         return latest if latest > after else None
 
