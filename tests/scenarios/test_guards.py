@@ -206,3 +206,57 @@ def _blue_ip(cutover: Cutover) -> str:
         ip = _kube(world, BLUE).load_balancer_ip("shop", "storefront")
     assert ip
     return ip
+
+
+def test_a_failed_redeploy_blocks_the_switch_until_smoke_passes_again(cutover: Cutover) -> None:
+    cutover.edit(lambda raw: raw["smoke"].update(ready_timeout="2m"))
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "smoke").exit_code == 0
+    with World.open(cutover.world) as world:  # blue changes in a way green cannot take
+        _kube(world, BLUE).patch_merge("apps/v1", "Deployment", "shop", "cart", {"spec": {"template": {"spec": {
+            "containers": [{"name": "cart", "image": "contoso.azurecr.io/shop/cart:2.7.1", "env": [
+                {"name": "NEW", "valueFrom": {"secretKeyRef": {"name": "not-there", "key": "k"}}}]}]}}}})
+    assert cutover.cli("redeploy", str(cutover.playbook), "--yes").exit_code == 0
+    result = cutover.cli("switch", str(cutover.playbook), "--yes")
+    assert result.exit_code == 3 and "needs smoke" in result.output
+    result = cutover.cli("run", str(cutover.playbook), "--yes")
+    assert result.exit_code == 1 and 'secret "not-there" not found' in result.output
+    journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
+    assert not [k for k in journal["actions"] if k.startswith("switch/")]
+
+
+def test_a_redeploy_resumed_after_blue_changed_applies_the_change(cutover: Cutover) -> None:
+    cutover.init()
+    World.schedule_crash(cutover.world, after_mutations=7)  # the create, then part of redeploy
+    crashed = cutover.subprocess("run", str(cutover.playbook), "--yes", "--until", "redeploy")
+    assert crashed.returncode != 0
+    journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
+    assert "redeploy/apply/shop/ConfigMap/storefront-config" in journal["actions"]  # applied before the crash
+    assert journal["steps"]["redeploy"]["status"] == "running"
+    with World.open(cutover.world) as world:
+        _kube(world, BLUE).patch_merge("v1", "ConfigMap", "shop", "storefront-config", {"data": {"CURRENCY": "CHF"}})
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "smoke").exit_code == 0
+    with World.open(cutover.world) as world:
+        config = _kube(world, GREEN).get("v1", "ConfigMap", "shop", "storefront-config")
+    assert config is not None and config["data"]["CURRENCY"] == "CHF"
+
+
+def test_rollback_after_a_crash_between_the_record_write_and_its_journal_entry(cutover: Cutover) -> None:
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "smoke").exit_code == 0
+    before = _record(cutover.show())
+    World.schedule_crash(cutover.world, after_mutations=1)  # the record write is the switch's first
+    crashed = cutover.subprocess("switch", str(cutover.playbook), "--yes")
+    assert crashed.returncode != 0
+    assert _record(cutover.show()) != before  # traffic already moved to green
+    result = cutover.cli("rollback", str(cutover.playbook), "--yes")
+    assert result.exit_code == 0, result.output
+    assert _record(cutover.show()) == before
+
+
+def test_a_single_step_does_not_break_resuming_a_saved_plan(cutover: Cutover) -> None:
+    plan_file = cutover.root / "plan.json"
+    assert cutover.cli("plan", str(cutover.playbook), "--out", str(plan_file)).exit_code == 0
+    assert cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--until", "redeploy",
+                       "--yes").exit_code == 0
+    assert cutover.cli("smoke", str(cutover.playbook), "--yes").exit_code == 0
+    result = cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--yes")
+    assert result.exit_code == 0, result.output
