@@ -8,7 +8,7 @@ from bluegreen.sim.arm.cdn.models import CdnBackend
 from bluegreen.sim.arm.core.context import POLL_SECONDS
 from bluegreen.sim.arm.core.errors import ArmError
 from bluegreen.sim.arm.core.http import ArmRequest, ArmResponse, absolute
-from bluegreen.sim.arm.core.lro import Operations
+from bluegreen.sim.arm.core.operation_responses import find_operation, operation_status, still_running
 
 
 class CdnResponses:
@@ -65,19 +65,13 @@ class CdnResponses:
                                          "Retry-After": str(POLL_SECONDS)})
 
     def operation_status(self, req: ArmRequest) -> ArmResponse:
-        op = self.ops.get(req.params["operationId"])
-        if op is None:
-            raise ArmError(404, "NotFound", f"Operation {req.params['operationId']} was not found.")
-        headers = {"Retry-After": str(POLL_SECONDS)} if op["status"] == "InProgress" else {}
-        return ArmResponse(200, Operations.public(op), headers)
+        return operation_status(self.ops, req)
 
     def operation_result(self, req: ArmRequest) -> ArmResponse:
-        op = self.ops.get(req.params["operationId"])
-        if op is None:
-            raise ArmError(404, "NotFound", f"Operation {req.params['operationId']} was not found.")
-        if op["status"] == "InProgress":
-            return ArmResponse(202, None, {"Location": absolute(op["_resultPath"], req.api_version),
-                                           "Retry-After": str(POLL_SECONDS)})
+        op = find_operation(self.ops, req)
+        pending = still_running(op, req)
+        if pending is not None:
+            return pending
         if op["status"] == "Failed":
             error = op["error"]
             raise ArmError(400, error["code"], error["message"])

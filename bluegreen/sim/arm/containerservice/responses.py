@@ -8,7 +8,7 @@ from bluegreen.sim.arm.containerservice.models import AksBackend, public
 from bluegreen.sim.arm.core.context import POLL_SECONDS
 from bluegreen.sim.arm.core.errors import ArmError
 from bluegreen.sim.arm.core.http import ArmRequest, ArmResponse, absolute
-from bluegreen.sim.arm.core.lro import Operations
+from bluegreen.sim.arm.core.operation_responses import find_operation, operation_status, still_running
 
 _LOC = "/subscriptions/{sub}/providers/Microsoft.ContainerService/locations/{location}"
 
@@ -105,19 +105,13 @@ class AksResponses:
 
     # ---- operation status / results -----------------------------------------------------------
     def operation_status(self, req: ArmRequest) -> ArmResponse:
-        op = self.ops.get(req.params["operationId"])
-        if op is None:
-            raise ArmError(404, "NotFound", f"Operation {req.params['operationId']} was not found.")
-        headers = {"Retry-After": str(POLL_SECONDS)} if op["status"] == "InProgress" else {}
-        return ArmResponse(200, Operations.public(op), headers)
+        return operation_status(self.ops, req)
 
     def operation_result(self, req: ArmRequest) -> ArmResponse:
-        op = self.ops.get(req.params["operationId"])
-        if op is None:
-            raise ArmError(404, "NotFound", f"Operation {req.params['operationId']} was not found.")
-        if op["status"] == "InProgress":
-            return ArmResponse(202, None, {"Location": absolute(op["_resultPath"], req.api_version),
-                                           "Retry-After": str(POLL_SECONDS)})
+        op = find_operation(self.ops, req)
+        pending = still_running(op, req)
+        if pending is not None:
+            return pending
         if op["status"] == "Succeeded":
             return ArmResponse(204)
         error = op.get("error") or {"code": "OperationCanceled", "message": "The operation was canceled."}
