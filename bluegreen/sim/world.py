@@ -142,6 +142,14 @@ class World:
                 world.persist()
                 world._stop_serving()
 
+    @classmethod
+    def peek(cls, directory: Path) -> dict[str, Any]:
+        """The world's `show()` view without opening it: no lock, no servers, nothing written (for --dry-run)."""
+        directory = Path(directory)
+        if not persist.is_world(directory):
+            raise WorldError(f"{directory} is not a simulated world (run `bluegreen sim init` first)")
+        return cls(directory, persist.load_state(directory)).show()
+
     @staticmethod
     def schedule_crash(directory: Path, after_mutations: int) -> None:
         """Arm a one-shot crash: the process that counts `after_mutations` more mutations persists them and

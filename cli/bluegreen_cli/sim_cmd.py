@@ -86,10 +86,20 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Directory to hold the world (created; must be empty).")],
     playbook: Annotated[Path, typer.Option("--playbook", "-p", help="Playbook whose `simulation:` section seeds it.")],
     replace: Annotated[bool, typer.Option("--replace", help="Replace a world that already exists in DIRECTORY.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and say what would be seeded; write nothing.")]
+    = False,
 ) -> None:
     """Seed a world from a playbook's `simulation:` section."""
     try:
         spec = load_simulation(playbook)
+        if dry_run:
+            from bluegreen.sim.manifests import load_seed_objects
+
+            objects = load_seed_objects(spec.blue.manifests, playbook.resolve().parent, "simulation.blue.manifests")
+            zones = ", ".join(z.name for z in spec.dns_zones) or "none"
+            typer.echo(f"would create a world in {directory}: blue {spec.blue.name} (Kubernetes {spec.blue.version}, "
+                       f"{len(objects)} objects from manifests), DNS zones: {zones}; nothing written")
+            return
         _world().create(directory, spec, playbook.resolve().parent, replace=replace)
     except BluegreenError as exc:
         raise _fail(exc) from exc
@@ -118,10 +128,15 @@ def show(
 def advance(
     directory: Annotated[Path, typer.Argument(help="World directory.")],
     duration: Annotated[str, typer.Argument(help="How much simulated time passes: 90s, 10m, 2h, 1d, 1h30m.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what time it would be; change nothing.")] = False,
 ) -> None:
     """Let simulated time pass: ARM operations finish, pods get ready, CronJobs fire."""
     try:
         seconds = parse_duration(duration)
+        if dry_run:
+            now = _world().peek(directory)["time"]
+            typer.echo(f"would move simulated time from {now} by {seconds:g}s; nothing changed")
+            return
         with _world().open(directory) as world:
             world.advance(seconds)
             now = world.clock.now()
@@ -134,9 +149,13 @@ def advance(
 def start_cluster(
     directory: Annotated[Path, typer.Argument(help="World directory.")],
     name: Annotated[str, typer.Argument(help="Cluster name.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")] = False,
 ) -> None:
     """Start a stopped cluster as the portal (or a stray Terraform apply) would: immediately."""
     try:
+        if dry_run:
+            typer.echo(_power_preview(directory, name, "Running"))
+            return
         with _world().open(directory) as world:
             world.start_cluster(name)
     except BluegreenError as exc:
@@ -148,14 +167,30 @@ def start_cluster(
 def stop_cluster(
     directory: Annotated[Path, typer.Argument(help="World directory.")],
     name: Annotated[str, typer.Argument(help="Cluster name.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")] = False,
 ) -> None:
     """Stop a cluster immediately; its objects stay and come back when it starts."""
     try:
+        if dry_run:
+            typer.echo(_power_preview(directory, name, "Stopped"))
+            return
         with _world().open(directory) as world:
             world.stop_cluster(name)
     except BluegreenError as exc:
         raise _fail(exc) from exc
     typer.echo(f"cluster {name} stopped")
+
+
+def _power_preview(directory: Path, name: str, wanted: str) -> str:
+    clusters = {c["name"]: c for c in _world().peek(directory)["clusters"]}
+    if name not in clusters:
+        raise PlaybookError(f"no cluster {name!r} in the world (there are: {', '.join(sorted(clusters)) or 'none'})",
+                            field="NAME")
+    now = clusters[name]["power_state"]
+    if now == wanted:
+        return f"cluster {name} is already {now}: nothing to do"
+    verb = "start" if wanted == "Running" else "stop"
+    return f"would {verb} cluster {name} (now {now}); nothing changed"
 
 
 @app.command()

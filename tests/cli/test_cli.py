@@ -130,3 +130,21 @@ def test_a_record_write_that_landed_but_answered_500_is_not_written_twice(cutove
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
     assert record["values"] == [journal["facts"]["green_ingress_ip"]]
     assert show["mutations"]["by_api"]["Microsoft.Network/privateDnsZones"] == 1  # landed once, not twice
+
+
+def test_sim_commands_take_dry_run_and_change_nothing(cutover: Cutover) -> None:
+    cutover.init()
+    state = cutover.world / "world.json"
+    before = (state.read_bytes(), state.stat().st_mtime_ns)
+    world = str(cutover.world)
+    for args in (("stop-cluster", world, "aks-shop-blue"), ("start-cluster", world, "aks-shop-blue"),
+                 ("advance", world, "2h")):
+        result = cutover.cli("sim", *args, "--dry-run")
+        assert result.exit_code == 0, result.output
+    assert "would stop cluster aks-shop-blue (now Running)" in cutover.cli(
+        "sim", "stop-cluster", world, "aks-shop-blue", "--dry-run").output
+    assert cutover.cli("sim", "stop-cluster", world, "no-such", "--dry-run").exit_code == 2
+    assert (state.read_bytes(), state.stat().st_mtime_ns) == before
+    fresh = cutover.root / "fresh"
+    result = cutover.cli("sim", "init", str(fresh), "--playbook", str(cutover.playbook), "--dry-run")
+    assert result.exit_code == 0 and not fresh.exists()
