@@ -11,10 +11,19 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from bluegreen.errors import PlaybookError
 from bluegreen.sim.spec import SimulationSpec
@@ -32,6 +41,15 @@ def parse_duration(value: Any) -> float:
     if not match:
         raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 10m, 2h)")
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+# Seconds, written as 90, "90s", "15m" or "2h" in the playbook.
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0},
+                              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"}]}),
+]
 
 
 class _Model(BaseModel):
@@ -109,14 +127,10 @@ class IngressRef(_Model):
 
 
 class SmokeSpec(_Model):
-    ready_timeout: float = Field(900, description="Seconds (or 15m) to wait for workloads to become available.")
-    http_deadline: float = Field(120, description="Seconds each HTTP check may retry before failing.")
+    ready_timeout: Duration = Field(900, description="Seconds (or 15m) to wait for workloads to become available.")
+    http_deadline: Duration = Field(120, description="Seconds each HTTP check may retry before failing.")
     http: list[HttpCheckSpec] = Field(default_factory=list)
 
-    @field_validator("ready_timeout", "http_deadline", mode="before")
-    @classmethod
-    def _duration(cls, v: Any) -> float:
-        return parse_duration(v)
 
 
 class SwitchSpec(_Model):
@@ -132,7 +146,7 @@ class SwitchSpec(_Model):
 class DecommissionSpec(_Model):
     mode: Literal["stop", "delete"] = Field("delete", description="delete is safest: a stopped cluster can be restarted.")
     archive_dir: str = Field("archive", description="Where blue's objects are archived (relative to the playbook).")
-    drain_timeout: float = Field(900, description="Seconds to wait for blue's application pods to be gone.")
+    drain_timeout: Duration = Field(900, description="Seconds to wait for blue's application pods to be gone.")
     wait_for_ttl: bool = Field(True, description="Wait one record TTL after the switch before touching blue.")
     accept_unmanaged_cronjobs: bool = Field(
         False,
@@ -140,10 +154,6 @@ class DecommissionSpec(_Model):
         "(they would run again if the stopped cluster is started).",
     )
 
-    @field_validator("drain_timeout", mode="before")
-    @classmethod
-    def _duration(cls, v: Any) -> float:
-        return parse_duration(v)
 
 
 class Playbook(_Model):

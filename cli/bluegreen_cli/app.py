@@ -70,7 +70,7 @@ class Options:
 OPTIONS = Options()
 PlaybookArg = Annotated[Path, typer.Argument(help="The cutover playbook (YAML).", show_default=False)]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text for people, json for pipelines.")]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print this step's plan and change nothing.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan of what would run, and change nothing.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 

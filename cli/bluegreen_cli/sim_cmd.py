@@ -145,40 +145,33 @@ def advance(
     typer.echo(f"simulated time is now {now.isoformat()}")
 
 
+DirArg = Annotated[Path, typer.Argument(help="World directory.")]
+NameArg = Annotated[str, typer.Argument(help="Cluster name.")]
+PowerDryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")]
+
+
 @app.command("start-cluster")
-def start_cluster(
-    directory: Annotated[Path, typer.Argument(help="World directory.")],
-    name: Annotated[str, typer.Argument(help="Cluster name.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")] = False,
-) -> None:
+def start_cluster(directory: DirArg, name: NameArg, dry_run: PowerDryRun = False) -> None:
     """Start a stopped cluster as the portal (or a stray Terraform apply) would: immediately."""
-    try:
-        if dry_run:
-            typer.echo(_power_preview(directory, name, "Running"))
-            return
-        with _world().open(directory) as world:
-            world.start_cluster(name)
-    except BluegreenError as exc:
-        raise _fail(exc) from exc
-    typer.echo(f"cluster {name} started")
+    _set_power(directory, name, running=True, dry_run=dry_run)
 
 
 @app.command("stop-cluster")
-def stop_cluster(
-    directory: Annotated[Path, typer.Argument(help="World directory.")],
-    name: Annotated[str, typer.Argument(help="Cluster name.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")] = False,
-) -> None:
+def stop_cluster(directory: DirArg, name: NameArg, dry_run: PowerDryRun = False) -> None:
     """Stop a cluster immediately; its objects stay and come back when it starts."""
+    _set_power(directory, name, running=False, dry_run=dry_run)
+
+
+def _set_power(directory: Path, name: str, *, running: bool, dry_run: bool) -> None:
     try:
         if dry_run:
-            typer.echo(_power_preview(directory, name, "Stopped"))
+            typer.echo(_power_preview(directory, name, "Running" if running else "Stopped"))
             return
         with _world().open(directory) as world:
-            world.stop_cluster(name)
+            (world.start_cluster if running else world.stop_cluster)(name)
     except BluegreenError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"cluster {name} stopped")
+    typer.echo(f"cluster {name} {'started' if running else 'stopped'}")
 
 
 def _power_preview(directory: Path, name: str, wanted: str) -> str:
