@@ -6,7 +6,7 @@ codes in one place (`application.Group`, see `exits.py`). Nothing heavy is
 imported here, so `bluegreen --help` costs about what a bare Typer app costs.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would compile every string annotation at start-up.
 
 import os
 from pathlib import Path

@@ -10,7 +10,6 @@ commands (`--help`, `validate`, `schema`) start fast.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from functools import cached_property
@@ -56,6 +55,8 @@ class Application:
         typer.echo(typer.style("error:", fg="red") + f" {text}", err=True)
 
     def display_json(self, data: Any) -> None:
+        import json
+
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
     def abort(self, message: str, code: int = EXIT_FAILED) -> NoReturn:

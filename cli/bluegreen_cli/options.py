@@ -1,6 +1,6 @@
 """Arguments and options shared by several commands (typer and the standard library only)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would compile every string annotation at start-up.
 
 from enum import Enum
 from pathlib import Path

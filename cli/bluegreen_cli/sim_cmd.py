@@ -6,9 +6,8 @@ in `application.Group`, as for every other command (a world in use exits 3).
 The simulator, pydantic and rich are imported inside the commands that use them.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would compile every string annotation at start-up.
 
-import json
 import re
 import signal
 import sys
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from bluegreen.sim.world import World
 
 
-def _world() -> type[World]:
+def _world() -> "type[World]":
     """Imported on use: the simulators are heavy and most `bluegreen` commands never need them."""
     from bluegreen.sim.world import World
 
@@ -51,7 +50,7 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
 
 
-def load_simulation(playbook: Path) -> SimulationSpec:
+def load_simulation(playbook: Path) -> "SimulationSpec":
     """The playbook's `simulation:` section, validated; errors name the field."""
     import yaml
     from pydantic import ValidationError
@@ -106,6 +105,8 @@ def show(
     with _world().open(directory) as world:
         view = world.show()
     if output is Output.json:
+        import json
+
         typer.echo(json.dumps(view, indent=2))
     else:
         from rich.console import Console
@@ -211,7 +212,7 @@ def merge_kubeconfigs(configs: dict[str, bytes]) -> str:
     return yaml.safe_dump(merged, sort_keys=False)
 
 
-def _render(view: dict[str, Any], console: Console) -> None:
+def _render(view: dict[str, Any], console: "Console") -> None:
     from rich.table import Table
 
     console.print(f"Simulated time: [bold]{view['time']}[/bold]   subscription {view['subscription_id']}")

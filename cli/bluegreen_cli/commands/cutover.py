@@ -3,10 +3,8 @@
 Library, SDK and rich imports happen inside each command: `bluegreen --help` must not pay for them.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would compile every string annotation at start-up.
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -79,7 +77,7 @@ def run(
     show_summary(app, result.journal, output)
 
 
-def _execute(app: Application, loaded: LoadedPlaybook, rt: Runtime, output: Output, **how: Any) -> RunResult:
+def _execute(app: Application, loaded: "LoadedPlaybook", rt: "Runtime", output: Output, **how: Any) -> "RunResult":
     """Run with events rendered as they come; `how` is engine.run's saved_plan/until/only."""
     from bluegreen import engine
     from bluegreen_cli.render import EventRenderer
@@ -88,7 +86,9 @@ def _execute(app: Application, loaded: LoadedPlaybook, rt: Runtime, output: Outp
         return engine.run(loaded, rt, sink, **how)
 
 
-def _read_plan(path: Path) -> Plan:
+def _read_plan(path: Path) -> "Plan":
+    import json
+
     from bluegreen.errors import PlaybookError
     from bluegreen.plan import Plan
 
@@ -126,6 +126,8 @@ def step_command(name: str) -> Any:
         dry_run: DryRunOpt = False,
         output: OutputOpt = Output.text,
     ) -> None:
+        from dataclasses import asdict
+
         from bluegreen import engine, load_playbook
         from bluegreen_cli.render import render_step
 
@@ -153,6 +155,8 @@ def step_command(name: str) -> Any:
 def rollback(ctx: typer.Context, playbook: PlaybookArg, yes: YesOpt = False, dry_run: DryRunOpt = False,
              output: OutputOpt = Output.text) -> None:
     """Point the record back at blue and hand the CronJobs back (after switch, before decommission)."""
+    from dataclasses import asdict
+
     from bluegreen import engine, load_playbook
     from bluegreen_cli.render import EventRenderer, render_step
 

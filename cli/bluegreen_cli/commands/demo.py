@@ -1,11 +1,9 @@
 """`bluegreen demo`: a whole cutover against the embedded simulator, in a fresh directory."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would compile every string annotation at start-up.
 
 import shutil
 import sys
-import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +19,9 @@ def demo(
     output: OutputOpt = Output.text,
 ) -> None:
     """A full cutover against a simulated Azure and two simulated clusters."""
+    import tempfile
+    from importlib import resources
+
     from bluegreen import engine, load_playbook
     from bluegreen_cli.commands.cutover import quiet, show_summary
     from bluegreen_cli.render import EventRenderer, render_plan

@@ -1,6 +1,6 @@
 """Commands that only read the playbook: `validate` and `schema`. No Azure, Kubernetes or rich here."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would compile every string annotation at start-up.
 
 import typer
 
@@ -11,18 +11,15 @@ from bluegreen_cli.options import Output, OutputOpt, PlaybookArg
 
 def validate(ctx: typer.Context, playbook: PlaybookArg, output: OutputOpt = Output.text) -> None:
     """Check a playbook; report every problem with its field path."""
-    import yaml
-
-    from bluegreen.playbook import load_playbook, validation_problems
+    from bluegreen.errors import PlaybookError
+    from bluegreen.playbook import load_playbook
 
     app = application(ctx)
     try:
-        raw = yaml.safe_load(playbook.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        app.abort(f"{playbook}: {exc}", EXIT_BAD_INPUT)
-    problems = validation_problems(raw)
-    if not problems:
-        load_playbook(playbook)  # file references too
+        load_playbook(playbook)  # the schema, cross-field rules and file references, every problem at once
+        problems: list[tuple[str, str]] = []
+    except PlaybookError as exc:
+        problems = exc.problems or [(str(playbook), str(exc))]
     if output == Output.json:
         app.display_json({"valid": not problems, "problems": [{"field": f, "message": m} for f, m in problems]})
     elif not problems:
