@@ -11,8 +11,11 @@ import subprocess
 import sys
 
 import pytest
+import typer
+from bluegreen_cli.application import Group
 from bluegreen_cli.exits import exit_code_for
 from bluegreen_cli.options import Step
+from typer.testing import CliRunner
 
 from bluegreen.errors import (
     GuardError,
@@ -40,6 +43,28 @@ from tests.scenarios.conftest import Cutover
 ])
 def test_exit_code_table(error: BaseException, code: int) -> None:
     assert exit_code_for(error) == code
+
+
+@pytest.mark.parametrize(("error", "code", "message"), [
+    (KeyboardInterrupt(), 130, "interrupted; run the same command again to resume"),
+    (PlaybookError("must differ", problems=[("green.name", "must differ"), ("switch.zone", "missing")]), 2,
+     "switch.zone: missing"),
+    (GuardError("the record points at blue"), 3, "the record points at blue"),
+])
+def test_the_group_turns_errors_into_a_message_and_the_code(error: BaseException, code: int, message: str) -> None:
+    app = typer.Typer(cls=Group)
+
+    @app.command()
+    def fails() -> None:
+        raise error
+
+    @app.command()
+    def other() -> None:  # a second command keeps `fails` a subcommand, as in the real CLI
+        pass
+
+    result = CliRunner().invoke(app, ["fails"])
+    assert result.exit_code == code
+    assert f"error: {message}" in result.output
 
 
 def test_step_commands_are_the_library_steps_in_order() -> None:

@@ -32,6 +32,8 @@ def test_light_commands_do_not_import_heavy_modules(args: tuple[str, ...]) -> No
     assert code == 0
     assert "bluegreen_cli.app" in modules  # the probe sees our imports at all
     assert sorted(m for m in modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY)) == []
+    if args != ("--help",):  # Typer renders help with rich (a bare Typer app too); nothing else needs it
+        assert "rich" not in modules
 
 
 def test_the_probe_sees_heavy_imports_when_they_happen() -> None:
