@@ -9,27 +9,51 @@ and may change. A typical embedding::
     runtime = Runtime(credential=default_credential(), clock=SystemClock(), state_dir=Path(".bluegreen"))
     the_plan = make_plan(loaded, runtime, sink=print)      # observe only; review it
     run(loaded, runtime, sink=print, saved_plan=the_plan, until="redeploy")
+
+Names are imported on first use (PEP 562), so `import bluegreen` stays cheap: a
+command that only validates a playbook never loads the Azure SDKs or the
+Kubernetes client.
 """
 
-from bluegreen.azure.credentials import default_credential
-from bluegreen.clock import Clock, SystemClock
-from bluegreen.engine import RunResult, make_plan, rollback, run, status
-from bluegreen.errors import (
-    BluegreenError,
-    GuardError,
-    LockHeldError,
-    PermanentRemoteError,
-    PlaybookError,
-    RefusedError,
-    RemoteError,
-    StalePlanError,
-    StepFailedError,
-    TransientRemoteError,
-)
-from bluegreen.events import Event, EventLog, EventSink
-from bluegreen.plan import STEPS, Action, Check, Plan, StepPlan
-from bluegreen.playbook import LoadedPlaybook, Playbook, json_schema, load_playbook, validation_problems
-from bluegreen.runtime import Runtime
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from bluegreen.azure.credentials import default_credential
+    from bluegreen.clock import Clock, SystemClock
+    from bluegreen.engine import RunResult, make_plan, rollback, run, status
+    from bluegreen.errors import (
+        BluegreenError,
+        GuardError,
+        LockHeldError,
+        PermanentRemoteError,
+        PlaybookError,
+        RefusedError,
+        RemoteError,
+        StalePlanError,
+        StepFailedError,
+        TransientRemoteError,
+    )
+    from bluegreen.events import Event, EventLog, EventSink
+    from bluegreen.plan import STEPS, Action, Check, Plan, StepPlan
+    from bluegreen.playbook import LoadedPlaybook, Playbook, json_schema, load_playbook, validation_problems
+    from bluegreen.runtime import Runtime
+
+# Each public name and the module that defines it.
+_SOURCES = {
+    "bluegreen.azure.credentials": ("default_credential",),
+    "bluegreen.clock": ("Clock", "SystemClock"),
+    "bluegreen.engine": ("RunResult", "make_plan", "rollback", "run", "status"),
+    "bluegreen.errors": (
+        "BluegreenError", "GuardError", "LockHeldError", "PermanentRemoteError", "PlaybookError",
+        "RefusedError", "RemoteError", "StalePlanError", "StepFailedError", "TransientRemoteError",
+    ),
+    "bluegreen.events": ("Event", "EventLog", "EventSink"),
+    "bluegreen.plan": ("STEPS", "Action", "Check", "Plan", "StepPlan"),
+    "bluegreen.playbook": ("LoadedPlaybook", "Playbook", "json_schema", "load_playbook", "validation_problems"),
+    "bluegreen.runtime": ("Runtime",),
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
 __all__ = [
     "STEPS",
@@ -65,3 +89,17 @@ __all__ = [
     "status",
     "validation_problems",
 ]
+
+
+def __getattr__(name: str) -> typing.Any:
+    """Import a public name's module on first use and keep the name here afterwards."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bluegreen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

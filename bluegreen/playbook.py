@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -273,6 +272,8 @@ def validation_problems(raw: Any) -> list[tuple[str, str]]:
 
 def load_playbook(path: str | Path) -> LoadedPlaybook:
     """Read and validate a playbook file; raises PlaybookError naming the first bad field (all in `.problems`)."""
+    import yaml  # here, not at the top: `bluegreen schema` needs no YAML parser
+
     path = Path(path)
     try:
         text = path.read_text()

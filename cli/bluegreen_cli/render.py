@@ -1,4 +1,8 @@
-"""How plans, events and results look: rich for people, JSON lines for pipelines."""
+"""How plans, events and results look: rich for people, JSON lines for pipelines.
+
+Imported only by the commands that render plans or events (rich is not cheap to load);
+every function draws on the Application's console it is given.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,6 @@ from rich.text import Text
 from bluegreen.events import Event
 from bluegreen.plan import Plan, StepPlan, format_eta
 
-# Without a terminal (CI logs, pipes) rich would assume 80 columns; plans read better wider.
-_WIDTH = None if sys.stdout.isatty() else 140
-console = Console(highlight=False, soft_wrap=True, width=_WIDTH)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
-
 _STYLE = {
     "step_started": "bold cyan",
     "step_finished": "green",
@@ -36,8 +35,9 @@ _STYLE = {
 class EventRenderer:
     """An event sink that prints each event as it comes."""
 
-    def __init__(self, output: str) -> None:
+    def __init__(self, output: str, console: Console) -> None:
         self.output = output
+        self.console = console
         self._spinner: Status | None = None
 
     def __call__(self, event: Event) -> None:
@@ -49,9 +49,9 @@ class EventRenderer:
         self._print(event)
         waits = event.kind == "waiting" or (
             event.kind == "action_started" and float(event.data.get("eta_seconds") or 0) >= 10)
-        if waits and console.is_terminal:
+        if waits and self.console.is_terminal:
             # Something slow is under way (an LRO, a rollout, a drain): keep the terminal visibly alive.
-            self._spinner = console.status(escape(event.message), spinner="dots")
+            self._spinner = self.console.status(escape(event.message), spinner="dots")
             self._spinner.start()
 
     def __enter__(self) -> EventRenderer:
@@ -82,7 +82,7 @@ class EventRenderer:
         prefix = f"[dim]{stamp}[/dim] "
         step = f"[bold]{event.step:<12}[/bold] " if event.step else " " * 13
         message = escape(event.message)
-        console.print(f"{prefix}{step}[{style}]{message}[/{style}]" if style else f"{prefix}{step}{message}")
+        self.console.print(f"{prefix}{step}[{style}]{message}[/{style}]" if style else f"{prefix}{step}{message}")
 
 
 def _value(value: Any) -> str:
@@ -95,7 +95,7 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def render_step(step: StepPlan) -> None:
+def render_step(step: StepPlan, console: Console) -> None:
     title = f"[bold]{step.name}[/bold]"
     if step.actions:
         title += f"  ({len(step.actions)} actions, ETA {format_eta(step.eta_seconds)})"
@@ -119,24 +119,20 @@ def render_step(step: StepPlan) -> None:
     console.print()
 
 
-def render_plan(plan: Plan, output: str) -> None:
+def render_plan(plan: Plan, output: str, console: Console) -> None:
     if output == "json":
         sys.stdout.write(plan.to_json() + "\n")
         return
     console.print(f"[bold]Plan {plan.id}[/bold] for playbook [bold]{plan.playbook}[/bold] "
                   f"(observed {plan.created_at}); ETA {format_eta(plan.eta_seconds)}\n")
     for step in plan.steps:
-        render_step(step)
+        render_step(step, console)
     blocking = [c for s in plan.steps for c in s.blocking]
     if blocking:
         console.print(f"[red]{len(blocking)} blocking problem(s): the run would stop at them.[/red]")
 
 
-def render_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-
-
-def render_summary(journal: dict[str, Any], steps: tuple[str, ...]) -> None:
+def render_summary(journal: dict[str, Any], steps: tuple[str, ...], console: Console) -> None:
     """The end of a run: each step's status and how long it took (on the run's clock)."""
     table = Table(title="cutover", title_justify="left", box=None, padding=(0, 2), header_style="dim")
     table.add_column("step")

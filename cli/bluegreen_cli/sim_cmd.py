@@ -1,34 +1,34 @@
 """`bluegreen sim ...`: create, inspect and drive a simulated world kept in a directory.
 
 Thin: every command opens the world, calls one World method and renders the
-result. Bad input exits 2 before anything is written.
+result. Bad input exits 2 before anything is written; errors become exit codes
+in `application.Group`, as for every other command (a world in use exits 3).
+The simulator, pydantic and rich are imported inside the commands that use them.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would compile every string annotation at start-up.
 
-import json
 import re
 import signal
 import sys
 import threading
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
-from bluegreen.errors import BluegreenError, PlaybookError
-from bluegreen.sim.spec import SimulationSpec
+from bluegreen.errors import PlaybookError
+from bluegreen_cli.application import Group
+from bluegreen_cli.options import Output
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bluegreen.sim.spec import SimulationSpec
     from bluegreen.sim.world import World
 
 
-def _world() -> type[World]:
+def _world() -> "type[World]":
     """Imported on use: the simulators are heavy and most `bluegreen` commands never need them."""
     from bluegreen.sim.world import World
 
@@ -36,17 +36,10 @@ def _world() -> type[World]:
 
 
 app = typer.Typer(help="Simulated Azure + Kubernetes world for trying playbooks without a subscription.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=Group)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
-
-
-class Output(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def parse_duration(text: str) -> float:
@@ -57,8 +50,13 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
 
 
-def load_simulation(playbook: Path) -> SimulationSpec:
+def load_simulation(playbook: Path) -> "SimulationSpec":
     """The playbook's `simulation:` section, validated; errors name the field."""
+    import yaml
+    from pydantic import ValidationError
+
+    from bluegreen.sim.spec import SimulationSpec
+
     try:
         document = yaml.safe_load(playbook.read_text())
     except OSError as exc:
@@ -76,11 +74,6 @@ def load_simulation(playbook: Path) -> SimulationSpec:
         raise PlaybookError(f"{first['msg']}{more}", field=where) from exc
 
 
-def _fail(exc: BluegreenError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT if isinstance(exc, PlaybookError) else EXIT_FAILED)
-
-
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Directory to hold the world (created; must be empty).")],
@@ -90,19 +83,16 @@ def init(
     = False,
 ) -> None:
     """Seed a world from a playbook's `simulation:` section."""
-    try:
-        spec = load_simulation(playbook)
-        if dry_run:
-            from bluegreen.sim.manifests import load_seed_objects
+    spec = load_simulation(playbook)
+    if dry_run:
+        from bluegreen.sim.manifests import load_seed_objects
 
-            objects = load_seed_objects(spec.blue.manifests, playbook.resolve().parent, "simulation.blue.manifests")
-            zones = ", ".join(z.name for z in spec.dns_zones) or "none"
-            typer.echo(f"would create a world in {directory}: blue {spec.blue.name} (Kubernetes {spec.blue.version}, "
-                       f"{len(objects)} objects from manifests), DNS zones: {zones}; nothing written")
-            return
-        _world().create(directory, spec, playbook.resolve().parent, replace=replace)
-    except BluegreenError as exc:
-        raise _fail(exc) from exc
+        objects = load_seed_objects(spec.blue.manifests, playbook.resolve().parent, "simulation.blue.manifests")
+        zones = ", ".join(z.name for z in spec.dns_zones) or "none"
+        typer.echo(f"would create a world in {directory}: blue {spec.blue.name} (Kubernetes {spec.blue.version}, "
+                   f"{len(objects)} objects from manifests), DNS zones: {zones}; nothing written")
+        return
+    _world().create(directory, spec, playbook.resolve().parent, replace=replace)
     typer.echo(f"simulated world created in {directory}")
 
 
@@ -112,14 +102,15 @@ def show(
     output: Annotated[Output, typer.Option("--output", "-o", help="text (tables) or json.")] = Output.text,
 ) -> None:
     """Print the world: time, clusters, objects, DNS records, weights, CronJob runs, mutations."""
-    try:
-        with _world().open(directory) as world:
-            view = world.show()
-    except BluegreenError as exc:
-        raise _fail(exc) from exc
+    with _world().open(directory) as world:
+        view = world.show()
     if output is Output.json:
+        import json
+
         typer.echo(json.dumps(view, indent=2))
     else:
+        from rich.console import Console
+
         # Not a terminal (pipe, file): wide enough that ids and times are not cut.
         _render(view, Console(width=None if sys.stdout.isatty() else 240))
 
@@ -131,17 +122,14 @@ def advance(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what time it would be; change nothing.")] = False,
 ) -> None:
     """Let simulated time pass: ARM operations finish, pods get ready, CronJobs fire."""
-    try:
-        seconds = parse_duration(duration)
-        if dry_run:
-            now = _world().peek(directory)["time"]
-            typer.echo(f"would move simulated time from {now} by {seconds:g}s; nothing changed")
-            return
-        with _world().open(directory) as world:
-            world.advance(seconds)
-            now = world.clock.now()
-    except BluegreenError as exc:
-        raise _fail(exc) from exc
+    seconds = parse_duration(duration)
+    if dry_run:
+        now = _world().peek(directory)["time"]
+        typer.echo(f"would move simulated time from {now} by {seconds:g}s; nothing changed")
+        return
+    with _world().open(directory) as world:
+        world.advance(seconds)
+        now = world.clock.now()
     typer.echo(f"simulated time is now {now.isoformat()}")
 
 
@@ -163,14 +151,11 @@ def stop_cluster(directory: DirArg, name: NameArg, dry_run: PowerDryRun = False)
 
 
 def _set_power(directory: Path, name: str, *, running: bool, dry_run: bool) -> None:
-    try:
-        if dry_run:
-            typer.echo(_power_preview(directory, name, "Running" if running else "Stopped"))
-            return
-        with _world().open(directory) as world:
-            (world.start_cluster if running else world.stop_cluster)(name)
-    except BluegreenError as exc:
-        raise _fail(exc) from exc
+    if dry_run:
+        typer.echo(_power_preview(directory, name, "Running" if running else "Stopped"))
+        return
+    with _world().open(directory) as world:
+        (world.start_cluster if running else world.stop_cluster)(name)
     typer.echo(f"cluster {name} {'started' if running else 'stopped'}")
 
 
@@ -192,29 +177,28 @@ def serve(
     speed: Annotated[float, typer.Option("--speed", min=0.0, help="Simulated seconds per real second (0 freezes time).")] = 1.0,
 ) -> None:
     """Keep the API servers up for kubectl; prints a kubeconfig with one context per running cluster. Ctrl-C ends."""
-    try:
-        with _world().open(directory) as world:
-            kubeconfig = merge_kubeconfigs(world.kubeconfigs())
-            path = Path(directory) / "kubeconfig"
-            path.write_text(kubeconfig)
-            typer.echo(kubeconfig)
-            typer.echo(f"# written to {path}; use: KUBECONFIG={path} kubectl get pods -A", err=True)
-            stop = threading.Event()
-            previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                while not stop.wait(1.0):
-                    if speed:
-                        world.advance(speed)
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
-            typer.echo("stopping", err=True)
-    except BluegreenError as exc:
-        raise _fail(exc) from exc
+    with _world().open(directory) as world:
+        kubeconfig = merge_kubeconfigs(world.kubeconfigs())
+        path = Path(directory) / "kubeconfig"
+        path.write_text(kubeconfig)
+        typer.echo(kubeconfig)
+        typer.echo(f"# written to {path}; use: KUBECONFIG={path} kubectl get pods -A", err=True)
+        stop = threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not stop.wait(1.0):
+                if speed:
+                    world.advance(speed)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        typer.echo("stopping", err=True)
 
 
 def merge_kubeconfigs(configs: dict[str, bytes]) -> str:
     """One kubeconfig with a context per cluster, named after the cluster; the first is current."""
+    import yaml
+
     merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
     for name, raw in sorted(configs.items()):
         config = yaml.safe_load(raw)
@@ -228,7 +212,9 @@ def merge_kubeconfigs(configs: dict[str, bytes]) -> str:
     return yaml.safe_dump(merged, sort_keys=False)
 
 
-def _render(view: dict[str, Any], console: Console) -> None:
+def _render(view: dict[str, Any], console: "Console") -> None:
+    from rich.table import Table
+
     console.print(f"Simulated time: [bold]{view['time']}[/bold]   subscription {view['subscription_id']}")
     clusters = Table("name", "resource group", "power", "provisioning", "version", "server", title="Clusters")
     for c in view["clusters"]:

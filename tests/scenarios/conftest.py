@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from bluegreen_cli.app import OPTIONS, app
+from bluegreen_cli.app import app
 from typer.testing import CliRunner
 
 DEMO = Path(__file__).resolve().parents[2] / "bluegreen" / "demo"
@@ -43,8 +43,6 @@ class Cutover:
 
     def cli(self, *args: str) -> Any:
         """Run `bluegreen --simulate WORLD ARGS` in-process; returns the click Result."""
-        OPTIONS.simulate = None
-        OPTIONS.state_dir = None
         result = CliRunner().invoke(app, ["--simulate", str(self.world), *args], catch_exceptions=False)
         return result
 

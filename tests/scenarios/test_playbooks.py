@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bluegreen_cli.app import OPTIONS, app
+from bluegreen_cli.app import app
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,8 +15,6 @@ PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yaml"))
 
 
 def _cli(*args: str) -> object:
-    OPTIONS.simulate = None
-    OPTIONS.state_dir = None
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 

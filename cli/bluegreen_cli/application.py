@@ -1,0 +1,138 @@
+"""The CLI's state and its ways to talk to the user, in one object (hatch's shape).
+
+Commands get the `Application` from the click context, parse their input, call
+the library and render through it. Library errors are turned into a message
+and an exit code in one place, `Group.invoke`, which every Typer app here uses.
+rich is imported only when something is rendered with it, so the light
+commands (`--help`, `validate`, `schema`) start fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from bluegreen.errors import BluegreenError, PlaybookError
+from bluegreen_cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED, exit_code_for
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bluegreen.playbook import LoadedPlaybook
+    from bluegreen.runtime import Runtime
+
+
+class Application:
+    """What one invocation knows: the global options, and how to display and abort."""
+
+    def __init__(self, simulate: Path | None = None, state_dir: Path | None = None) -> None:
+        self.simulate = simulate
+        self.state_dir = state_dir
+
+    # -------------------------------------------------------------------------------------- display
+    @cached_property
+    def console(self) -> Console:
+        return _console(stderr=False)
+
+    @cached_property
+    def err_console(self) -> Console:
+        return _console(stderr=True)
+
+    def display(self, text: str) -> None:
+        typer.echo(text)
+
+    def display_success(self, text: str) -> None:
+        typer.echo(typer.style("ok", fg="green") + f" {text}")
+
+    def display_error(self, text: str) -> None:
+        typer.echo(typer.style("error:", fg="red") + f" {text}", err=True)
+
+    def display_json(self, data: Any) -> None:
+        import json
+
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+    def abort(self, message: str, code: int = EXIT_FAILED) -> NoReturn:
+        self.display_error(message)
+        raise typer.Exit(code)
+
+    def fail(self, exc: BaseException) -> NoReturn:
+        """Report a library error (or an interrupt) and exit with its code."""
+        code = exit_code_for(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            self.abort("interrupted; run the same command again to resume", code)
+        problems = exc.problems if isinstance(exc, PlaybookError) else []
+        if len(problems) > 1:
+            for field, message in problems:
+                self.display_error(f"{field}: {message}")
+            raise typer.Exit(code)
+        self.abort(str(exc), code)
+
+    def confirm(self, yes: bool, what: str) -> None:
+        """Go on only with --yes or a terminal's yes; a pipeline without --yes is bad input."""
+        if yes:
+            return
+        if not sys.stdin.isatty():
+            self.abort(f"refusing to {what} without --yes (no terminal to ask on)", EXIT_BAD_INPUT)
+        if not typer.confirm(f"{what}?", default=False):
+            raise typer.Exit(EXIT_REFUSED)
+
+    # ------------------------------------------------------------------------------------- library
+    @contextlib.contextmanager
+    def runtime_for(self, loaded: LoadedPlaybook) -> Iterator[Runtime]:
+        """The seams: the simulated world when --simulate is given, Azure otherwise."""
+        from bluegreen.runtime import Runtime
+
+        if self.simulate is not None:
+            from bluegreen.sim import persist
+            from bluegreen.sim.world import World
+
+            directory = self.simulate
+            if not persist.is_world(directory):
+                if loaded.playbook.simulation is None:
+                    raise PlaybookError(f"{directory} is not a simulated world and the playbook has no "
+                                        "simulation: section to create one from", field="simulation")
+                World.create(directory, loaded.playbook.simulation, loaded.base_dir)
+            with World.open(directory) as world:
+                yield Runtime(
+                    credential=world.credential, clock=world.clock,
+                    state_dir=self.state_dir or directory / "state",
+                    subscription_id=None if loaded.playbook.subscription_id else world.subscription_id,
+                )
+            return
+        from bluegreen.azure.credentials import default_credential
+        from bluegreen.clock import SystemClock
+
+        yield Runtime(credential=default_credential(), clock=SystemClock(),
+                      state_dir=self.state_dir or loaded.base_dir / ".bluegreen")
+
+
+def _console(*, stderr: bool) -> Console:
+    from rich.console import Console
+
+    # Without a terminal (CI logs, pipes) rich would assume 80 columns; plans read better wider.
+    width = None if sys.stdout.isatty() else 140
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+def application(ctx: typer.Context) -> Application:
+    """This invocation's Application (a default one when a sub-app runs on its own, as in tests)."""
+    return ctx.ensure_object(Application)
+
+
+class Group(TyperGroup):
+    """Every command runs through here: library errors and Ctrl-C become a message and an exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (BluegreenError, KeyboardInterrupt) as exc:
+            application(ctx).fail(exc)
+

@@ -1,0 +1,1 @@
+"""One function per command: parse input, call the library, render. Library imports stay inside them."""
