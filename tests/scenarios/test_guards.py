@@ -150,7 +150,7 @@ def test_bare_pods_go_and_timers_outside_the_playbook_are_called_out(cutover: Cu
     warnings = [json.loads(line) for line in result.stdout.splitlines() if '"warning"' in line]
     assert any("kube-system/descheduler-cronjob" in w["message"] for w in warnings)
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
-    assert "decommission/delete/shop/Pod/debug" in journal["actions"]  # deleted before blue was stopped
+    assert "decommission/delete/shop/Pod/debug" in journal["steps"]["decommission"]["actions"]  # deleted before blue was stopped
     archive = Path(journal["facts"]["archive"])
     assert "name: debug" in (archive / "shop.yaml").read_text()  # ...and archived first
     with World.open(cutover.world) as world:
@@ -184,7 +184,7 @@ def test_an_app_that_only_runs_because_it_started_long_ago_is_found_on_green(cut
     assert "Deployment shop/cart" in result.output
     assert 'CreateContainerConfigError' in result.output and 'secret "payment-gateway" not found' in result.output
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
-    assert not [k for k in journal["actions"] if k.startswith("switch/")]
+    assert not journal["steps"].get("switch", {}).get("actions")
     assert _record(cutover.show()) == [journal["facts"].get("switched_from") or _blue_ip(cutover)]
 
 
@@ -221,7 +221,7 @@ def test_a_failed_redeploy_blocks_the_switch_until_smoke_passes_again(cutover: C
     result = cutover.cli("run", str(cutover.playbook), "--yes")
     assert result.exit_code == 1 and 'secret "not-there" not found' in result.output
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
-    assert not [k for k in journal["actions"] if k.startswith("switch/")]
+    assert not journal["steps"].get("switch", {}).get("actions")
 
 
 def test_a_redeploy_resumed_after_blue_changed_applies_the_change(cutover: Cutover) -> None:
@@ -230,7 +230,7 @@ def test_a_redeploy_resumed_after_blue_changed_applies_the_change(cutover: Cutov
     crashed = cutover.subprocess("run", str(cutover.playbook), "--yes", "--until", "redeploy")
     assert crashed.returncode != 0
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
-    assert "redeploy/apply/shop/ConfigMap/storefront-config" in journal["actions"]  # applied before the crash
+    assert "redeploy/apply/shop/ConfigMap/storefront-config" in journal["steps"]["redeploy"]["actions"]  # applied before the crash
     assert journal["steps"]["redeploy"]["status"] == "running"
     with World.open(cutover.world) as world:
         _kube(world, BLUE).patch_merge("v1", "ConfigMap", "shop", "storefront-config", {"data": {"CURRENCY": "CHF"}})
