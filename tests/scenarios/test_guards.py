@@ -4,7 +4,9 @@ Covers: decommission re-reading the record after its TTL wait (somebody
 pointed it back at blue meanwhile); rollback refusing a record somebody else
 changed and refusing when the switch changed nothing; a done redeploy running
 again when blue changed before the switch; smoke failing when a workload is
-missing on green; validate reporting every cross-field problem with its path.
+missing on green; validate reporting every cross-field problem with its path;
+a saved plan that lacks an action the run would now take is refused as stale,
+naming the action, before anything changes.
 """
 
 from __future__ import annotations
@@ -259,4 +261,24 @@ def test_a_single_step_does_not_break_resuming_a_saved_plan(cutover: Cutover) ->
                        "--yes").exit_code == 0
     assert cutover.cli("smoke", str(cutover.playbook), "--yes").exit_code == 0
     result = cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--yes")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_action_the_approved_plan_does_not_contain_is_refused_as_stale(cutover: Cutover) -> None:
+    cutover.init()
+    before = cutover.show()["mutations"]["total"]
+    plan_file = cutover.root / "plan.json"
+    assert cutover.cli("plan", str(cutover.playbook), "--out", str(plan_file)).exit_code == 0
+    plan = json.loads(plan_file.read_text())
+    provision = next(s for s in plan["steps"] if s["name"] == "provision")
+    assert [a["id"] for a in provision["actions"]] == ["provision/cluster", "provision/verify"]
+    provision["actions"] = provision["actions"][1:]  # approved: verify green, but create nothing
+    plan_file.write_text(json.dumps(plan))
+    result = cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "stale" in result.output and "provision/cluster" in result.output
+    assert cutover.show()["mutations"]["total"] == before
+    # The plan as made is applied.
+    assert cutover.cli("plan", str(cutover.playbook), "--out", str(plan_file)).exit_code == 0
+    result = cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--yes", "--until", "provision")
     assert result.exit_code == 0, result.output
