@@ -24,6 +24,7 @@ class Kind(str, Enum):
     ENSURE_NAMESPACE = "ensure_namespace"
     APPLY = "apply"
     AWAIT_INGRESS = "await_ingress"
+    CHECK_SUSPENDED = "check_suspended"
     CHECK_READY = "check_ready"
     CHECK_HTTP = "check_http"
     SWITCH_INTENT = "switch_intent"
@@ -195,6 +196,24 @@ class AwaitIngress(Params):
     @property
     def summary(self) -> str:
         return f"wait for a LoadBalancer IP on {self.namespace}/{self.service} on {self.cluster}"
+
+
+@dataclass(frozen=True)
+class CheckSuspended(Params):
+    """Every CronJob on the cluster is suspended: a timer active there would also be active on the other."""
+
+    KIND = Kind.CHECK_SUSPENDED
+    REPEAT = True
+    cluster: str
+    namespaces: tuple[str, ...]
+
+    @property
+    def target(self) -> str:
+        return f"CronJobs in {', '.join(self.namespaces)} on {self.cluster}"
+
+    @property
+    def summary(self) -> str:
+        return f"check that every CronJob on {self.cluster} is suspended"
 
 
 @dataclass(frozen=True)
@@ -478,7 +497,8 @@ class DeleteCluster(Params):
 
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
-    for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckReady,
+    for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
+                CheckReady,
                 CheckHttp, SwitchIntent, SetRecord, SuspendCronJob, RestoreCronJob, WaitTtl, ConfirmRecord,
                 BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster)
 }

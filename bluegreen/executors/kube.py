@@ -5,12 +5,14 @@ from __future__ import annotations
 from bluegreen.actions import (
     Apply,
     AwaitIngress,
+    CheckSuspended,
     Delete,
     EnsureNamespace,
     RestoreCronJob,
     SuspendCronJob,
     WaitNoPods,
 )
+from bluegreen.errors import StepFailedError
 from bluegreen.events import WAITING
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 from bluegreen.kinds import ORIGINAL_SUSPEND
@@ -46,6 +48,18 @@ def await_ingress(p: AwaitIngress, env: ExecEnv) -> Outcome:
     ip = wait_until(ingress_ip, clock=env.clock, timeout=p.timeout, interval=env.poll_interval,
                     describe=f"{p.cluster}'s ingress {p.namespace}/{p.service}")
     return Outcome({"green_ingress_ip": ip} if p.cluster == "green" else {}, f"{p.namespace}/{p.service} has {ip}")
+
+
+@executes(CheckSuspended)
+def check_suspended(p: CheckSuspended, env: ExecEnv) -> Outcome:
+    """Read back what was applied: an admission webhook or a default may have un-suspended a CronJob."""
+    kube = env.kube(p.cluster)
+    active = sorted(f"{ns}/{name_of(cj)}" for ns in p.namespaces for cj in kube.list("batch/v1", "CronJob", ns)
+                    if not (cj.get("spec") or {}).get("suspend"))
+    if active:
+        raise StepFailedError(f"CronJobs are active on {p.cluster} before the switch ({', '.join(active)}): they "
+                              "would run on both clusters; find what un-suspends them, then run redeploy again")
+    return Outcome()
 
 
 @executes(SuspendCronJob)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bluegreen.actions import Action, Apply, AwaitIngress, EnsureNamespace, Sealed
+from bluegreen.actions import Action, Apply, AwaitIngress, CheckSuspended, EnsureNamespace, Sealed
 from bluegreen.derive import one_off_jobs, planned_objects
 from bluegreen.kinds import ORIGINAL_SUSPEND
 from bluegreen.kube.objects import name_of, namespace_of
@@ -62,6 +62,8 @@ def plan_redeploy(pb: Playbook, obs: Observed, record: RunRecord | None = None) 
             after=_after(obj),
             eta_seconds=1,
         ))
+    actions.append(Action(id="redeploy/cronjobs-suspended", params=CheckSuspended("green", tuple(namespaces)),
+                          eta_seconds=1))
     actions.append(Action(id="redeploy/ingress", params=AwaitIngress("green", pb.ingress.namespace,
                                                                      pb.ingress.service), eta_seconds=30))
     waits = (f"LoadBalancer IP of {pb.ingress.namespace}/{pb.ingress.service} on green",)

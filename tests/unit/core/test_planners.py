@@ -133,7 +133,7 @@ def test_redeploy_applies_every_object_then_waits_for_the_ingress(pb: Playbook) 
     step = plan_redeploy(pb, obs, RunRecord(pb.name))
     assert _ids(step) == ["redeploy/namespace/jobs", "redeploy/namespace/shop", "redeploy/apply/shop/Secret/db",
                           "redeploy/apply/shop/Deployment/web", "redeploy/apply/jobs/CronJob/nightly",
-                          "redeploy/ingress"]
+                          "redeploy/cronjobs-suspended", "redeploy/ingress"]
     assert (step.basis, step.may_rerun, step.resets) == (source_digest(obs), True, ("smoke",))
     secret = next(a for a in step.actions if a.id.endswith("Secret/db"))
     assert isinstance(secret.params.obj, Sealed) and "aHVudGVyMg" not in repr(secret) + str(secret.after)
