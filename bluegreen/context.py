@@ -1,7 +1,8 @@
-"""Everything a step needs while it runs: playbook, clients, journal, events.
+"""The clients of one command and the way its events go out.
 
 Clients are built lazily, once, from the Runtime's seams. Every event passes
-through the run's Redactor on its way out.
+through the run's Redactor on its way out. It holds no run record: the engine
+does, and observation needs only the clients.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from bluegreen.azure.dns import DnsRecords, PrivateDnsRecords, PublicDnsRecords
 from bluegreen.azure.network import NetworkClient
 from bluegreen.errors import PlaybookError
 from bluegreen.events import RETRY, Event, EventSink
-from bluegreen.journal import Journal, JournalStore
 from bluegreen.kube.client import KubeClient
 from bluegreen.playbook import LoadedPlaybook, Playbook
 from bluegreen.redact import Redactor
@@ -26,7 +26,7 @@ from bluegreen.retry import RetryPolicy
 from bluegreen.runtime import Runtime
 
 
-class StepContext:
+class Session:
     def __init__(self, loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> None:
         self.loaded = loaded
         self.pb: Playbook = loaded.playbook
@@ -34,8 +34,6 @@ class StepContext:
         self.clock = runtime.clock
         self.redactor = Redactor()
         self._sink = sink
-        self.store = JournalStore(runtime.state_dir, self.pb.name)
-        self.journal: Journal = self.store.load()
         self._kube: dict[str, KubeClient] = {}
 
     # -- events ---------------------------------------------------------------------------------------
@@ -48,9 +46,6 @@ class StepContext:
             data=self.redactor.scrub(data),
         )
         self._sink(event)
-
-    def save_journal(self) -> None:
-        self.store.save(self.journal)
 
     @cached_property
     def retry(self) -> RetryPolicy:

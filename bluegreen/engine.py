@@ -1,22 +1,27 @@
-"""Plans and applies a cutover, step by step, resumably.
+"""Plans and applies a cutover, step by step, resumably. The only loop over actions.
 
 `make_plan` observes and plans every step (pure planning over one
 observation). `run` takes the playbook's lock, checks a saved plan's
-fingerprint, then for each step re-observes, re-plans and applies, journaling
-every finished action, so a process killed anywhere is resumed by running the
-same command again: finished actions are not repeated, unfinished ones are
-re-planned from the live state.
+fingerprint, then for each step re-observes and re-plans; the new actions must
+all be in the approved plan. It enforces the step's guards, runs each action
+once through its kind's executor, records it in the run record and emits
+events (through the redactor), so a process killed anywhere is resumed by
+running the same command again: finished actions are not repeated, unfinished
+ones are re-planned from the live state. The engine knows no step's internals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bluegreen.context import StepContext
+from bluegreen.actions import Learned
+from bluegreen.context import Session
 from bluegreen.errors import GuardError, NotFoundError, PlaybookError, StalePlanError, StepFailedError
 from bluegreen.events import (
+    ACTION_FINISHED,
+    ACTION_STARTED,
     PLAN_READY,
     RUN_FINISHED,
     STEP_FAILED,
@@ -26,60 +31,16 @@ from bluegreen.events import (
     WARNING,
     EventSink,
 )
-from bluegreen.journal import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING
-from bluegreen.observe import Observed, fingerprint, observe, source_digest
-from bluegreen.plan import READ_ONLY_STEPS, STEPS, Plan, StepPlan, fingerprint_drift
+from bluegreen.executors import EXECUTORS, CheckFailed, ExecEnv
+from bluegreen.journal import JournalStore, RecordStore
+from bluegreen.kube.client import KubeClient
+from bluegreen.observe import Observed, fingerprint, observe
+from bluegreen.plan import DONE_NOTE, READ_ONLY_STEPS, STEPS, Plan, StepPlan, fingerprint_drift
 from bluegreen.playbook import LoadedPlaybook
+from bluegreen.record import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING, RunRecord
 from bluegreen.runtime import Runtime
-from bluegreen.steps.decommission import plan_decommission, run_decommission
-from bluegreen.steps.preflight import plan_preflight
-from bluegreen.steps.provision import plan_provision, run_provision
-from bluegreen.steps.redeploy import plan_redeploy, run_redeploy
-from bluegreen.steps.rollback import may_roll_back, plan_rollback, run_rollback
-from bluegreen.steps.smoke import plan_smoke, run_smoke
-from bluegreen.steps.switch import plan_switch, record_label, run_switch
-
-Runner = Callable[[StepContext, Observed, StepPlan], None]
-
-
-def _run_preflight(ctx: StepContext, obs: Observed, plan: StepPlan) -> None:
-    """Preflight acts only through its checks, which the engine enforces."""
-
-
-RUNNERS: dict[str, Runner] = {
-    "preflight": _run_preflight,
-    "provision": run_provision,
-    "redeploy": run_redeploy,
-    "smoke": run_smoke,
-    "switch": run_switch,
-    "decommission": run_decommission,
-}
-
-
-def plan_step(ctx: StepContext, name: str, obs: Observed) -> StepPlan:
-    pb = ctx.pb
-    if name == "preflight":
-        return plan_preflight(pb, obs)
-    if name == "provision":
-        return plan_provision(pb, obs)
-    if name == "redeploy":
-        return plan_redeploy(pb, obs)
-    if name == "smoke":
-        return plan_smoke(pb, obs)
-    if name == "switch":
-        return plan_switch(pb, obs)
-    if name == "decommission":
-        return plan_decommission(pb, obs, drained="decommission/drain" in ctx.journal.actions)
-    raise ValueError(name)
-
-
-def _projected(step: StepPlan, earlier_pending: set[str]) -> StepPlan:
-    """In a whole-cutover plan, guards that earlier steps will satisfy are notes, not failures."""
-    if step.name == "decommission" and "switch" in earlier_pending:
-        kept = tuple(c for c in step.checks if "record" not in c.name)
-        return StepPlan(step.name, step.actions, kept,
-                        step.notes + ("guard: refuses unless the record points at green when it runs",), step.waits)
-    return step
+from bluegreen.steps import PLANNERS
+from bluegreen.steps.rollback import may_roll_back, plan_rollback
 
 
 @dataclass
@@ -87,6 +48,180 @@ class RunResult:
     completed: list[str]
     skipped: list[str]
     journal: dict[str, Any]
+
+
+class _Engine:
+    """One command against one playbook: its clients, its record store and the record it holds."""
+
+    def __init__(self, loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> None:
+        self.session = Session(loaded, runtime, sink)
+        self.loaded = loaded
+        self.pb = loaded.playbook
+        self.clock = runtime.clock
+        self.store: RecordStore = JournalStore(runtime.state_dir, self.pb.name)
+        self.record: RunRecord = self.store.load()
+
+    def emit(self, kind: str, message: str, step: str | None = None, **data: Any) -> None:
+        self.session.emit(kind, message, step, **data)
+
+    def save(self) -> None:
+        self.store.save(self.record)
+
+    def observe(self) -> Observed:
+        obs = observe(self.loaded, self.session)
+        for secret in obs.secrets():
+            self.session.redactor.add_secret_object(secret)
+        return obs
+
+    def plan_step(self, name: str, obs: Observed) -> StepPlan:
+        return PLANNERS[name](self.pb, obs, self.record)
+
+    # -- guards ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def guard(step: StepPlan) -> None:
+        """A step's blocking checks become one error: bad input, a failed preflight, or a refusal."""
+        blocking = step.blocking
+        bad_input = [c for c in blocking if c.field]
+        if bad_input:
+            raise PlaybookError("; ".join(f"{c.field}: {c.detail}" for c in bad_input),
+                                problems=[(c.field or "", c.detail) for c in bad_input])
+        if blocking and step.name == "preflight":
+            raise StepFailedError(
+                "preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in blocking), step.name)
+        if blocking:
+            raise GuardError("; ".join(c.detail for c in blocking))
+
+    # -- applying ----------------------------------------------------------------------------------------------
+    def env(self, step: str, obs: Observed) -> ExecEnv:
+        def kube(label: str) -> KubeClient:
+            view, rg, name = ((obs.blue, self.pb.blue_rg, self.pb.blue.name) if label == "blue"
+                              else (obs.green, self.pb.green_rg, self.pb.green.name))
+            info = view.info or self.session.aks.get(rg, name)  # e.g. green, created by this step
+            if info is None:
+                raise StepFailedError(f"{label} cluster {name} does not exist", step)
+            return self.session.kube(info)
+
+        def forget(label: str) -> None:
+            info = obs.blue.info if label == "blue" else obs.green.info
+            if info is not None:
+                self.session.forget_kube(info)
+
+        def checkpoint(learned: Learned) -> None:
+            self.record.learn(learned)
+            self.save()
+
+        return ExecEnv(
+            loaded=self.loaded, clock=self.clock, poll_interval=self.session.rt.poll_interval,
+            aks=self.session.aks, dns=self.session.dns, kube=kube, forget=forget,
+            report=lambda kind, message, **data: self.emit(kind, message, step, **data),
+            checkpoint=checkpoint,
+        )
+
+    def run_actions(self, step: StepPlan, obs: Observed) -> list[str]:
+        """Each action once (checks on every attempt); returns the checks that failed."""
+        entry = self.record.step(step.name)
+        env = self.env(step.name, obs)
+        failed: list[str] = []
+        for action in step.actions:
+            repeat = action.params.REPEAT
+            if action.id in entry.actions and not repeat:
+                continue
+            self.emit(ACTION_STARTED, action.summary, step.name, action=action.id, action_kind=action.kind.value,
+                      eta_seconds=action.eta_seconds, before=action.before)
+            try:
+                outcome = EXECUTORS[type(action.params)](action.params, env)
+            except CheckFailed as exc:
+                failed.append(str(exc))
+                continue
+            self.record.learn(outcome.learned)
+            if not repeat:
+                entry.actions[action.id] = self.clock.now().isoformat()
+            self.save()
+            self.emit(ACTION_FINISHED, outcome.message or action.summary, step.name, action=action.id)
+        return failed
+
+    def apply_step(self, step: StepPlan, obs: Observed) -> None:
+        name = step.name
+        entry = self.record.step(name)
+        if step.basis is not None and entry.basis != step.basis:
+            entry.actions.clear()  # made from another source: everything is done again
+            entry.basis = step.basis
+        started = self.clock.now()
+        entry.status, entry.started, entry.finished, entry.error = RUNNING, started.isoformat(), None, None
+        for later in step.resets:
+            self.record.reset(later)
+        self.save()
+        self.emit(STEP_STARTED, f"{name}: {len(step.actions)} actions", name, eta_seconds=step.eta_seconds)
+        for check in step.checks:
+            if check.severity == "warning" and not check.ok:
+                self.emit(WARNING, f"{check.name}: {check.detail}", name)
+        try:
+            self.guard(step)
+            failed = self.run_actions(step, obs)
+            if failed:
+                raise StepFailedError(f"{name} checks failed: " + "; ".join(failed), name)
+            if step.incomplete:
+                self.emit(WARNING, step.incomplete, name)
+                raise StepFailedError(step.incomplete, name)
+        except Exception as exc:
+            # Errors leave the library through the redactor too (a server may echo what it was sent).
+            exc.args = tuple(self.session.redactor.scrub(a) if isinstance(a, str) else a for a in exc.args)
+            entry.status, entry.error = FAILED, str(exc)
+            self.save()
+            self.emit(STEP_FAILED, f"{name} failed: {exc}", name, error=type(exc).__name__)
+            raise
+        finished = self.clock.now()
+        entry.status, entry.finished = DONE, finished.isoformat()
+        self.save()
+        self.emit(STEP_FINISHED, f"{name}: done", name, seconds=(finished - started).total_seconds())
+
+    # -- what runs -----------------------------------------------------------------------------------------------
+    def skip_reason(self, name: str, obs: Observed | None, explicit: bool) -> tuple[str | None, Observed | None]:
+        """Why a step is skipped (None: it runs); a done step runs again when its plan says its basis moved."""
+        if name in READ_ONLY_STEPS:
+            following = STEPS[STEPS.index(name) + 1]
+            return (f"{following} is already done" if self.record.status(following) == DONE else None), obs
+        if self.record.status(name) != DONE:
+            return None, obs
+        obs = obs or self.observe()
+        step = self.plan_step(name, obs)
+        changed = step.basis is not None and self.record.step(name).basis != step.basis
+        if step.may_rerun and step.basis is not None and (explicit or changed):
+            self.record.step(name).actions.clear()
+            self.emit(WARNING, f"{name} runs again: " + ("asked for" if explicit else "its source changed since"),
+                      name)
+            return None, obs
+        return "already done", obs
+
+    def require_previous(self, name: str) -> None:
+        """A single step needs every step before it done (a redeploy run again resets smoke, for one)."""
+        for previous in STEPS[: STEPS.index(name)]:
+            if self.record.status(previous) != DONE:
+                raise GuardError(f"{name} needs {previous} to be done first (it is {self.record.status(previous)}); "
+                                 f"run `bluegreen {previous}` or `bluegreen run --until {name}`")
+
+    def check_saved_plan(self, saved: Plan, obs: Observed) -> None:
+        if saved.playbook != self.pb.name or saved.playbook_digest != self.loaded.digest:
+            raise StalePlanError("the playbook changed since this plan was made; make a new plan")
+        resuming = self.record.plan_id == saved.id
+        started = {s for s in STEPS if self.record.status(s) != PENDING} if resuming else set()
+        drift = fingerprint_drift(saved.fingerprint, fingerprint(self.pb, obs), started)
+        if drift:
+            raise StalePlanError("the plan is stale, the live state moved on: " + "; ".join(drift))
+
+    @staticmethod
+    def check_approved(saved: Plan, step: StepPlan) -> None:
+        """Apply only what was approved: an action the saved plan did not contain makes it stale."""
+        approved = saved.step(step.name)
+        if approved is not None and approved.notes == (DONE_NOTE,) and not approved.actions:
+            return  # the plan showed the step as done; it runs again only because its basis moved
+        known = {a.id for a in approved.actions} if approved is not None else set()
+        new = [a for a in step.actions if a.id not in known]
+        if new:
+            raise StalePlanError(
+                f"the plan is stale: {step.name} would now also {new[0].summary} ({new[0].id})"
+                + (f" and {len(new) - 1} more actions" if len(new) > 1 else "")
+                + ", which the approved plan does not contain; make a new plan")
 
 
 def _steps_between(until: str | None, only: str | None) -> list[str]:
@@ -97,55 +232,46 @@ def _steps_between(until: str | None, only: str | None) -> list[str]:
     return list(STEPS)
 
 
-def _plan_steps(ctx: StepContext, steps: Sequence[str] | None = None, obs: Observed | None = None) -> Plan:
-    """Observe once and plan every step (or the named ones). Makes no mutating request."""
-    obs = obs or observe(ctx)
-    names = list(steps) if steps else list(STEPS)
-    pending = {s for s in STEPS if ctx.journal.status(s) != DONE}
-    planned: list[StepPlan] = []
-    for name in names:
-        if ctx.journal.status(name) == DONE and not steps:
-            planned.append(StepPlan(name=name, notes=("done",)))
-            continue
-        earlier = {s for s in STEPS[: STEPS.index(name)] if s in pending}
-        planned.append(_projected(plan_step(ctx, name, obs), earlier))
-    plan = Plan(
-        playbook=ctx.pb.name,
-        playbook_digest=ctx.loaded.digest,
-        created_at=ctx.clock.now().isoformat(),
-        steps=tuple(planned),
-        fingerprint=fingerprint(ctx, obs),
-    )
-    ctx.emit(PLAN_READY, f"plan {plan.id}: {sum(len(s.actions) for s in planned)} actions", plan_id=plan.id)
-    return plan
+def _projected(step: StepPlan, earlier_pending: set[str]) -> StepPlan:
+    """In a whole-cutover plan, guards that earlier steps will satisfy are notes, not failures."""
+    deferred = [c for c in step.checks if not c.ok and c.satisfied_by in earlier_pending]
+    if not deferred:
+        return step
+    kept = tuple(c for c in step.checks if c not in deferred)
+    notes = tuple(f"guard: {c.name}, which {c.satisfied_by} makes hold, is checked again when {step.name} runs"
+                  for c in deferred)
+    return StepPlan(step.name, step.actions, kept, step.notes + notes, step.waits, step.basis, step.may_rerun,
+                    step.resets, step.incomplete)
 
 
 def make_plan(
     loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, steps: Sequence[str] | None = None
 ) -> Plan:
-    """The plan of the whole cutover (or of the named steps): data to print, save, review and apply."""
-    return _plan_steps(StepContext(loaded, runtime, sink), steps)
+    """The plan of the whole cutover (or of the named steps): data to print, save, review and apply.
 
-
-def _check_saved_plan(ctx: StepContext, saved: Plan, obs: Observed) -> None:
-    if saved.playbook != ctx.pb.name or saved.playbook_digest != ctx.loaded.digest:
-        raise StalePlanError("the playbook changed since this plan was made; make a new plan")
-    resuming = ctx.journal.plan_id == saved.id
-    started = {s for s in STEPS if ctx.journal.status(s) != PENDING} if resuming else set()
-    drift = fingerprint_drift(saved.fingerprint, fingerprint(ctx, obs), started)
-    if drift:
-        raise StalePlanError("the plan is stale, the live state moved on: " + "; ".join(drift))
-
-
-def _skip_reason(ctx: StepContext, name: str) -> str | None:
-    status = ctx.journal.status(name)
-    if status == DONE and name not in READ_ONLY_STEPS:
-        return "already done"
-    if name in READ_ONLY_STEPS:
-        following = STEPS[STEPS.index(name) + 1]
-        if ctx.journal.status(following) == DONE:
-            return f"{following} is already done"
-    return None
+    Observes once and makes no mutating request.
+    """
+    engine = _Engine(loaded, runtime, sink)
+    obs = engine.observe()
+    record = engine.record
+    names = list(steps) if steps else list(STEPS)
+    pending = {s for s in STEPS if record.status(s) != DONE}
+    planned: list[StepPlan] = []
+    for name in names:
+        if record.status(name) == DONE and not steps:
+            planned.append(StepPlan(name=name, notes=(DONE_NOTE,)))
+            continue
+        earlier = {s for s in STEPS[: STEPS.index(name)] if s in pending}
+        planned.append(_projected(engine.plan_step(name, obs), earlier))
+    plan = Plan(
+        playbook=engine.pb.name,
+        playbook_digest=loaded.digest,
+        created_at=engine.clock.now().isoformat(),
+        steps=tuple(planned),
+        fingerprint=fingerprint(engine.pb, obs),
+    )
+    engine.emit(PLAN_READY, f"plan {plan.id}: {sum(len(s.actions) for s in planned)} actions", plan_id=plan.id)
+    return plan
 
 
 def run(
@@ -160,142 +286,77 @@ def run(
 ) -> RunResult:
     """Apply the cutover (or `until` a step, or `only` one step).
 
-    A `saved_plan` is first checked against the live state (stale: refused). With `resumable_plan` it
-    becomes the journal's plan, so running it again after a crash ignores what its own steps changed;
-    a plan shown just before one step runs is checked but not adopted.
+    A `saved_plan` is first checked against the live state (stale: refused), and each step's actions
+    against it (an action it does not contain: refused). With `resumable_plan` it becomes the run
+    record's plan, so running it again after a crash ignores what its own steps changed; a plan shown
+    just before one step runs is checked but not adopted.
     """
-    ctx = StepContext(loaded, runtime, sink)
+    engine = _Engine(loaded, runtime, sink)
     selected = _steps_between(until, only)
     completed: list[str] = []
     skipped: list[str] = []
-    with ctx.store.locked(ctx.clock.now()):
-        ctx.journal = ctx.store.load()
+    with engine.store.locked(engine.clock.now()):
+        engine.record = engine.store.load()
         if only:
-            _require_previous(ctx, only)
-        obs: Observed | None = observe(ctx)
+            engine.require_previous(only)
+        obs: Observed | None = engine.observe()
         if saved_plan is not None:
             assert obs is not None
-            _check_saved_plan(ctx, saved_plan, obs)
+            engine.check_saved_plan(saved_plan, obs)
             if resumable_plan:
-                ctx.journal.plan_id = saved_plan.id
-                ctx.save_journal()
+                engine.record.plan_id = saved_plan.id
+                engine.save()
         for name in selected:
-            reason = _skip_reason(ctx, name)
-            if name == "redeploy" and reason:
-                obs = obs or observe(ctx)
-                if _redeploy_again(ctx, obs, explicit=only == name):
-                    reason = None
+            reason, obs = engine.skip_reason(name, obs, explicit=only == name)
             if reason:
-                ctx.emit(STEP_SKIPPED, f"{name}: skipped ({reason})", name)
+                engine.emit(STEP_SKIPPED, f"{name}: skipped ({reason})", name)
                 skipped.append(name)
                 continue
-            obs = obs or observe(ctx)
-            step_plan = plan_step(ctx, name, obs)
-            started = ctx.clock.now()
-            ctx.journal.steps[name] = {"status": RUNNING, "started": started.isoformat()}
-            if name == "redeploy":
-                # Whatever smoke checked is not what green runs any more: smoke must pass again.
-                ctx.journal.steps["smoke"] = {"status": PENDING}
-                ctx.journal.facts.pop("smoked_address", None)
-            ctx.save_journal()
-            ctx.emit(STEP_STARTED, f"{name}: {len(step_plan.actions)} actions", name,
-                     eta_seconds=step_plan.eta_seconds)
-            for check in step_plan.checks:
-                if check.severity == "warning" and not check.ok:
-                    ctx.emit(WARNING, f"{check.name}: {check.detail}", name)
-            try:
-                bad_input = [c for c in step_plan.blocking if c.field]
-                if bad_input:
-                    raise PlaybookError("; ".join(f"{c.field}: {c.detail}" for c in bad_input),
-                                        problems=[(c.field or "", c.detail) for c in bad_input])
-                if step_plan.blocking and name in ("preflight",):
-                    raise StepFailedError(
-                        "preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in step_plan.blocking),
-                        name,
-                    )
-                RUNNERS[name](ctx, obs, step_plan)
-            except Exception as exc:
-                # Errors leave the library through the redactor too (a server may echo what it was sent).
-                exc.args = tuple(ctx.redactor.scrub(a) if isinstance(a, str) else a for a in exc.args)
-                ctx.journal.steps[name] = {"status": FAILED, "started": started.isoformat(),
-                                           "error": str(exc)}
-                ctx.save_journal()
-                ctx.emit(STEP_FAILED, f"{name} failed: {exc}", name, error=type(exc).__name__)
-                raise
-            finished = ctx.clock.now()
-            ctx.journal.steps[name] = {"status": DONE, "started": started.isoformat(),
-                                       "finished": finished.isoformat()}
-            ctx.save_journal()
-            ctx.emit(STEP_FINISHED, f"{name}: done", name,
-                     seconds=(finished - started).total_seconds())
+            obs = obs or engine.observe()
+            step = engine.plan_step(name, obs)
+            if saved_plan is not None:
+                engine.check_approved(saved_plan, step)
+            engine.apply_step(step, obs)
             completed.append(name)
             obs = None  # the next step observes what this one changed
-        ctx.emit(RUN_FINISHED, "run finished", None, completed=completed, skipped=skipped)
-        return RunResult(completed, skipped, ctx.journal.to_dict())
-
-
-def _redeploy_again(ctx: StepContext, obs: Observed, *, explicit: bool) -> bool:
-    """A done redeploy runs again (asked for, or its source changed) as long as the switch has not begun.
-
-    After the switch, re-applying would suspend green's CronJobs again; before it, server-side apply of the
-    same objects is harmless and a fix shipped to blue or the manifests must reach green before smoke.
-    """
-    if any(key.startswith("switch/") for key in ctx.journal.actions):
-        return False
-    changed = ctx.journal.facts.get("redeploy_source") != source_digest(obs)
-    if not (explicit or changed):
-        return False
-    ctx.journal.actions = {k: v for k, v in ctx.journal.actions.items() if not k.startswith("redeploy/")}
-    ctx.emit(WARNING, "redeploy runs again: " + ("asked for" if explicit else "its source changed since"), "redeploy")
-    return True
-
-
-def _require_previous(ctx: StepContext, name: str) -> None:
-    """A single step needs every step before it done (a redeploy run again resets smoke, for one)."""
-    for previous in STEPS[: STEPS.index(name)]:
-        if ctx.journal.status(previous) != DONE:
-            raise GuardError(f"{name} needs {previous} to be done first (it is {ctx.journal.status(previous)}); "
-                             f"run `bluegreen {previous}` or `bluegreen run --until {name}`")
+        engine.emit(RUN_FINISHED, "run finished", None, completed=completed, skipped=skipped)
+        return RunResult(completed, skipped, engine.record.to_dict())
 
 
 def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_run: bool = False) -> StepPlan:
     """Traffic and CronJobs back to blue; allowed after the switch moved something, before decommission."""
-    ctx = StepContext(loaded, runtime, sink)
-    with ctx.store.locked(ctx.clock.now()):
-        ctx.journal = ctx.store.load()
-        refusal = may_roll_back(ctx.journal.actions, ctx.journal.facts)
+    engine = _Engine(loaded, runtime, sink)
+    with engine.store.locked(engine.clock.now()):
+        engine.record = engine.store.load()
+        refusal = may_roll_back(engine.record)
         if refusal:
             raise GuardError(refusal)
-        obs = observe(ctx)
-        step = plan_rollback(ctx.pb, obs, ctx.journal.facts)
+        obs = engine.observe()
+        step = plan_rollback(engine.pb, obs, engine.record)
         if dry_run:
             return step
-        run_rollback(ctx, obs, step)
+        engine.apply_step(step, obs)
         # The switch (and the smoke check before it) must run again before traffic moves to green.
-        ctx.journal.steps["switch"] = {"status": ROLLED_BACK, "at": ctx.clock.now().isoformat()}
-        ctx.journal.steps["smoke"] = {"status": PENDING}
-        ctx.journal.steps["decommission"] = {"status": PENDING}
-        ctx.journal.actions = {k: v for k, v in ctx.journal.actions.items()
-                               if not k.startswith(("switch/", "rollback/", "decommission/"))}
-        for fact in ("switched_at", "switched_to", "switched_from", "smoked_address", "record_ttl",
-                     "archive", "archive_started", "archived_objects"):
-            ctx.journal.facts.pop(fact, None)
-        ctx.save_journal()
-        ctx.emit(STEP_FINISHED, "rolled back to blue", "rollback")
+        engine.record.reset("switch", ROLLED_BACK, at=engine.clock.now().isoformat())
+        engine.record.reset("smoke")
+        engine.record.reset("decommission")
+        engine.record.steps.pop("rollback", None)
+        engine.save()
+        engine.emit(STEP_FINISHED, "rolled back to blue", "rollback")
         return step
 
 
 def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[str, Any]:
-    """The journal plus what Azure and the clusters say now."""
-    ctx = StepContext(loaded, runtime, sink)
-    pb = ctx.pb
-    blue = ctx.aks.get(pb.blue_rg, pb.blue.name)
+    """The run record plus what Azure and the clusters say now."""
+    engine = _Engine(loaded, runtime, sink)
+    session, pb = engine.session, engine.pb
+    blue = session.aks.get(pb.blue_rg, pb.blue.name)
     try:
-        green = ctx.aks.get(pb.green_rg, pb.green.name)
+        green = session.aks.get(pb.green_rg, pb.green.name)
     except NotFoundError:  # green's resource group does not exist (yet): no green
         green = None
-    record = ctx.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) \
-        if ctx.dns.zone_exists(pb.zone_rg, pb.switch.zone) else None
+    record = session.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) \
+        if session.dns.zone_exists(pb.zone_rg, pb.switch.zone) else None
 
     def cluster(info: Any) -> dict[str, Any] | None:
         if info is None:
@@ -305,10 +366,10 @@ def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[st
 
     return {
         "playbook": pb.name,
-        "steps": {s: ctx.journal.status(s) for s in STEPS},
-        "facts": ctx.journal.facts,
+        "steps": {s: engine.record.status(s) for s in STEPS},
+        "facts": engine.record.to_dict()["facts"],
         "blue": cluster(blue),
         "green": cluster(green),
-        "record": None if record is None else {"name": record_label(pb), "values": list(record.values),
-                                               "ttl": record.ttl, "etag": record.etag},
+        "record": None if record is None else {"name": f"{pb.switch.record}.{pb.switch.zone} {pb.switch.record_type}",
+                                               "values": list(record.values), "ttl": record.ttl, "etag": record.etag},
     }

@@ -6,6 +6,7 @@
      |    +-- StalePlanError    the saved plan's fingerprint no longer matches the live state
      |    +-- LockHeldError     another run holds the playbook's lock
      |    +-- GuardError        a step's guard (e.g. record still points at blue)
+     |    +-- RecordFormatError the run record was written in a format this version cannot read
      +-- StepFailedError        a step ran and failed (smoke check, provisioning failure)
      +-- RemoteError            Azure or Kubernetes answered with an error
           +-- TransientRemoteError   worth retrying (429, 5xx, connection reset)
@@ -48,6 +49,10 @@ class LockHeldError(RefusedError):
 
 class GuardError(RefusedError):
     """A step's precondition does not hold."""
+
+
+class RecordFormatError(RefusedError):
+    """The run record on disk has a format this version of bluegreen cannot read."""
 
 
 class StepFailedError(BluegreenError):

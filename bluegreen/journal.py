@@ -1,6 +1,8 @@
-"""The run record of one playbook: which steps and actions are done.
+"""Where the run record lives: a store with load, save and a lock.
 
-Kept in a local state directory, rewritten atomically (temp file, fsync,
+`RecordStore` is the interface (a remote store, e.g. a blob with a lease and
+conditional writes, can implement it later). `JournalStore` keeps the record
+in a local state directory, rewritten atomically (temp file, fsync,
 rename) after every change, so a process killed at any instant leaves either
 the old or the new record, never half of one. A lock file makes a second
 concurrent run of the same playbook fail at once instead of racing the first.
@@ -14,14 +16,12 @@ import json
 import os
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-from bluegreen.errors import LockHeldError
-
-PENDING, RUNNING, DONE, FAILED, ROLLED_BACK = "pending", "running", "done", "failed", "rolled_back"
+from bluegreen.errors import LockHeldError, RecordFormatError
+from bluegreen.record import RunRecord
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
@@ -43,31 +43,18 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
         os.close(dir_fd)
 
 
-@dataclass
-class Journal:
-    """Step statuses, finished action ids and facts learned on the way (never secrets)."""
+class RecordStore(Protocol):
+    """Loads and saves one playbook's run record, and holds its lock while a run applies."""
 
-    playbook: str
-    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    actions: dict[str, str] = field(default_factory=dict)  # action id -> finished at (iso)
-    facts: dict[str, Any] = field(default_factory=dict)
-    plan_id: str | None = None
+    def load(self) -> RunRecord: ...
 
-    def status(self, step: str) -> str:
-        return str(self.steps.get(step, {}).get("status", PENDING))
+    def save(self, record: RunRecord) -> None: ...
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "playbook": self.playbook,
-            "plan_id": self.plan_id,
-            "steps": self.steps,
-            "actions": self.actions,
-            "facts": self.facts,
-        }
+    def locked(self, now: datetime) -> contextlib.AbstractContextManager[None]: ...
 
 
 class JournalStore:
-    """Loads and saves one playbook's journal under `state_dir/<playbook>/`."""
+    """The run record as `state_dir/<playbook>/journal.json`, with a lock file beside it."""
 
     def __init__(self, state_dir: Path, playbook: str) -> None:
         self.directory = state_dir / playbook
@@ -75,21 +62,19 @@ class JournalStore:
         self.lock_path = self.directory / "lock"
         self.playbook = playbook
 
-    def load(self) -> Journal:
+    def load(self) -> RunRecord:
         if not self.path.exists():
-            return Journal(playbook=self.playbook)
-        data = json.loads(self.path.read_text())
-        return Journal(
-            playbook=data["playbook"],
-            steps=data.get("steps", {}),
-            actions=data.get("actions", {}),
-            facts=data.get("facts", {}),
-            plan_id=data.get("plan_id"),
-        )
+            return RunRecord(playbook=self.playbook)
+        try:
+            data = json.loads(self.path.read_text())
+        except ValueError as exc:
+            raise RecordFormatError(f"{self.path} is not readable JSON ({exc}); move it away to start afresh") \
+                from exc
+        return RunRecord.from_dict(data, where=str(self.path))
 
-    def save(self, journal: Journal) -> None:
+    def save(self, record: RunRecord) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(self.path, json.dumps(journal.to_dict(), indent=2, default=str))
+        atomic_write(self.path, json.dumps(record.to_dict(), indent=2, default=str))
 
     @contextlib.contextmanager
     def locked(self, now: datetime) -> Iterator[None]:

@@ -2,7 +2,8 @@
 
 One `observe` call gathers blue, green, the DNS record and the workloads from
 Azure and both clusters. It makes no mutating request (listing credentials is
-a read), so `plan` and `--dry-run` are safe at any time.
+a read), so `plan` and `--dry-run` are safe at any time. It needs clients,
+not a run: it knows nothing of steps, the run record or events.
 """
 
 from __future__ import annotations
@@ -10,18 +11,34 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from bluegreen.azure.aks import KubernetesVersionInfo, ManagedClusterInfo
-from bluegreen.azure.dns import RecordSetInfo
-from bluegreen.azure.network import SubnetInfo
-from bluegreen.context import StepContext
+from bluegreen.azure.aks import AksClient, KubernetesVersionInfo, ManagedClusterInfo
+from bluegreen.azure.dns import DnsRecords, RecordSetInfo
+from bluegreen.azure.network import NetworkClient, SubnetInfo
 from bluegreen.errors import NotFoundError, RemoteError
+from bluegreen.kinds import APP_KINDS
+from bluegreen.kube.client import KubeClient
 from bluegreen.kube.manifests import load_manifests
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.sanitize import should_copy, strip_server_fields
 from bluegreen.plan import FingerprintEntry
-from bluegreen.steps.kinds import APP_KINDS
+from bluegreen.playbook import LoadedPlaybook, Playbook
+
+
+class ObserveClients(Protocol):
+    """The read access observation needs: Azure and a client per running cluster."""
+
+    @property
+    def aks(self) -> AksClient: ...
+
+    @property
+    def dns(self) -> DnsRecords: ...
+
+    @property
+    def network(self) -> NetworkClient: ...
+
+    def kube(self, cluster: ManagedClusterInfo) -> KubeClient: ...
 
 
 @dataclass
@@ -69,6 +86,11 @@ class Observed:
     def green_value(self) -> str | None:
         return self.green.ingress_ip
 
+    def secrets(self) -> list[dict[str, Any]]:
+        """Every Secret seen, so the engine's redactor learns their values before anything is shown."""
+        seen = self.blue.objects + self.green.objects + self.source_objects
+        return [o for o in seen if o.get("kind") == "Secret"]
+
 
 def object_key(obj: dict[str, Any]) -> str:
     return f"{namespace_of(obj) or '-'}/{obj.get('kind')}/{name_of(obj)}"
@@ -79,19 +101,19 @@ def _digest_content(objects: list[dict[str, Any]]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
-def _view(ctx: StepContext, info: ManagedClusterInfo | None) -> ClusterView:
+def _view(clients: ObserveClients, pb: Playbook, info: ManagedClusterInfo | None) -> ClusterView:
     view = ClusterView(info=info)
     if info is None or not view.running or info.provisioning_state not in ("Succeeded", "Updating"):
         view.unreachable_reason = ("cluster absent" if info is None else
                                    f"cluster is {info.power_state} ({info.provisioning_state})")
         return view
     try:
-        kube = ctx.kube(info)
+        kube = clients.kube(info)
         view.served = kube.served_api_versions()
-        for namespace in ctx.pb.workloads.namespaces:
+        for namespace in pb.workloads.namespaces:
             kinds = [(v, k) for v, k in APP_KINDS if v in view.served]
             view.objects.extend(kube.list_namespaced_all(namespace, kinds))
-        view.ingress_ip = kube.load_balancer_ip(ctx.pb.ingress.namespace, ctx.pb.ingress.service)
+        view.ingress_ip = kube.load_balancer_ip(pb.ingress.namespace, pb.ingress.service)
         view.reachable = True
     except RemoteError as exc:
         view.unreachable_reason = str(exc)
@@ -100,36 +122,33 @@ def _view(ctx: StepContext, info: ManagedClusterInfo | None) -> ClusterView:
         try:
             view.other_cronjobs = sorted(
                 f"{namespace_of(cj)}/{name_of(cj)}" for cj in kube.list("batch/v1", "CronJob")
-                if namespace_of(cj) not in ctx.pb.workloads.namespaces and not (cj.get("spec") or {}).get("suspend")
+                if namespace_of(cj) not in pb.workloads.namespaces and not (cj.get("spec") or {}).get("suspend")
             )
         except RemoteError as exc:
             view.other_cronjobs = None
             view.other_cronjobs_error = str(exc)
-    for obj in view.objects:
-        if obj.get("kind") == "Secret":
-            ctx.redactor.add_secret_object(obj)
     return view
 
 
-def observe(ctx: StepContext) -> Observed:
-    pb = ctx.pb
-    blue_info = ctx.aks.get(pb.blue_rg, pb.blue.name)
+def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
+    pb = loaded.playbook
+    blue_info = clients.aks.get(pb.blue_rg, pb.blue.name)
     green_rg_exists = True
     try:
-        green_info = ctx.aks.get(pb.green_rg, pb.green.name)
+        green_info = clients.aks.get(pb.green_rg, pb.green.name)
     except NotFoundError as exc:
         if exc.code != "ResourceGroupNotFound":
             raise
         green_info, green_rg_exists = None, False
-    blue, green = _view(ctx, blue_info), _view(ctx, green_info)
-    versions = ctx.aks.kubernetes_versions(blue_info.location) if blue_info else []
-    zone_exists = ctx.dns.zone_exists(pb.zone_rg, pb.switch.zone)
-    record = ctx.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) if zone_exists else None
-    source, problems, origins = _source_objects(ctx, blue)
+    blue, green = _view(clients, pb, blue_info), _view(clients, pb, green_info)
+    versions = clients.aks.kubernetes_versions(blue_info.location) if blue_info else []
+    zone_exists = clients.dns.zone_exists(pb.zone_rg, pb.switch.zone)
+    record = clients.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) if zone_exists else None
+    source, problems, origins = _source_objects(loaded, blue)
     subnets = {}
     if green_info is None and blue_info is not None:
         ids = {pb.green.subnet_id} if pb.green.subnet_id else {p.vnet_subnet_id for p in blue_info.node_pools}
-        subnets = {sid.lower(): ctx.network.subnet(sid) for sid in sorted(i for i in ids if i)}
+        subnets = {sid.lower(): clients.network.subnet(sid) for sid in sorted(i for i in ids if i)}
     return Observed(
         blue=blue,
         green=green,
@@ -146,18 +165,16 @@ def observe(ctx: StepContext) -> Observed:
 
 
 def _source_objects(
-    ctx: StepContext, blue: ClusterView
+    loaded: LoadedPlaybook, blue: ClusterView
 ) -> tuple[list[dict[str, Any]], list[str], dict[str, str]]:
-    pb = ctx.pb
+    pb = loaded.playbook
     problems: list[str] = []
     origins: dict[str, str] = {}
     if pb.workloads.manifests:
-        manifests = load_manifests([ctx.loaded.resolve(p) for p in pb.workloads.manifests])
+        manifests = load_manifests([loaded.resolve(p) for p in pb.workloads.manifests])
         objects = []
         for m in manifests:
             obj = dict(m.obj)
-            if obj.get("kind") == "Secret":
-                ctx.redactor.add_secret_object(obj)
             objects.append(obj)
             origins[object_key(obj)] = m.location
         return objects, problems, origins
@@ -176,9 +193,8 @@ def source_digest(obs: Observed) -> str:
     return _digest_content([_without_autoscaled_replicas(o, obs.source_objects) for o in obs.source_objects])
 
 
-def fingerprint(ctx: StepContext, obs: Observed) -> dict[str, FingerprintEntry]:
+def fingerprint(pb: Playbook, obs: Observed) -> dict[str, FingerprintEntry]:
     """What the plan relies on, each tagged with the step that will change it."""
-    pb = ctx.pb
     fp = {
         f"azure/cluster/{pb.blue.name}": FingerprintEntry(_cluster_version(obs.blue.info), "decommission"),
         f"azure/cluster/{pb.green.name}": FingerprintEntry(_cluster_version(obs.green.info), "provision"),

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
-PLAN_FORMAT = 1
+from bluegreen.actions import Action
+
+PLAN_FORMAT = 2  # 2: typed action parameters
 STEPS = ("preflight", "provision", "redeploy", "smoke", "switch", "decommission")
 # Steps that change nothing; on resume they run again unless the step after them is done.
 READ_ONLY_STEPS = ("preflight", "smoke")
+DONE_NOTE = "done"  # the note of a step a plan shows as already done
 
 
 @dataclass(frozen=True)
@@ -25,18 +28,8 @@ class Check:
     detail: str
     severity: str = "error"  # "error" blocks the run, "warning" is reported only
     field: str | None = None  # the playbook field at fault, when the problem is bad input
-
-
-@dataclass(frozen=True)
-class Action:
-    id: str  # stable within a playbook: the journal keys on it
-    kind: str
-    target: str
-    summary: str
-    before: Any = None
-    after: Any = None
-    eta_seconds: float = 0.0
-    params: dict[str, Any] = field(default_factory=dict)
+    # A guard that this earlier step makes hold: in a plan where that step still has to run, it is a note.
+    satisfied_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +39,12 @@ class StepPlan:
     checks: tuple[Check, ...] = ()
     notes: tuple[str, ...] = ()
     waits: tuple[str, ...] = ()
+    # What the step's finished actions were made from (e.g. a digest of the source): when it changes, they
+    # are forgotten and, if `may_rerun`, a step already done runs again.
+    basis: str | None = None
+    may_rerun: bool = False
+    resets: tuple[str, ...] = ()  # later steps whose result this step invalidates when it starts
+    incomplete: str | None = None  # the step does only part of its job: it fails with this after its actions
 
     @property
     def eta_seconds(self) -> float:
@@ -92,7 +91,7 @@ class Plan:
             "playbook_digest": self.playbook_digest,
             "created_at": self.created_at,
             "fingerprint": {k: asdict(v) for k, v in sorted(self.fingerprint.items())},
-            "steps": [asdict(s) for s in self.steps],
+            "steps": [step_to_dict(s) for s in self.steps],
         }
 
     def to_json(self) -> str:
@@ -104,17 +103,9 @@ class Plan:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         if data.get("format") != PLAN_FORMAT:
-            raise ValueError(f"unsupported plan format {data.get('format')!r}")
-        steps = tuple(
-            StepPlan(
-                name=s["name"],
-                actions=tuple(Action(**a) for a in s.get("actions", ())),
-                checks=tuple(Check(**c) for c in s.get("checks", ())),
-                notes=tuple(s.get("notes", ())),
-                waits=tuple(s.get("waits", ())),
-            )
-            for s in data["steps"]
-        )
+            raise ValueError(f"unsupported plan format {data.get('format')!r} (this bluegreen reads format "
+                             f"{PLAN_FORMAT}); make a new plan with `bluegreen plan`")
+        steps = tuple(step_from_dict(s) for s in data["steps"])
         fingerprint = {k: FingerprintEntry(**v) for k, v in data["fingerprint"].items()}
         return cls(
             playbook=data["playbook"],
@@ -123,6 +114,27 @@ class Plan:
             steps=steps,
             fingerprint=fingerprint,
         )
+
+
+def step_to_dict(step: StepPlan) -> dict[str, Any]:
+    return {"name": step.name, "actions": [a.to_dict() for a in step.actions],
+            "checks": [asdict(c) for c in step.checks], "notes": list(step.notes), "waits": list(step.waits),
+            "basis": step.basis, "may_rerun": step.may_rerun, "resets": list(step.resets),
+            "incomplete": step.incomplete}
+
+
+def step_from_dict(data: dict[str, Any]) -> StepPlan:
+    return StepPlan(
+        name=data["name"],
+        actions=tuple(Action.from_dict(a) for a in data.get("actions", ())),
+        checks=tuple(Check(**c) for c in data.get("checks", ())),
+        notes=tuple(data.get("notes", ())),
+        waits=tuple(data.get("waits", ())),
+        basis=data.get("basis"),
+        may_rerun=bool(data.get("may_rerun")),
+        resets=tuple(data.get("resets", ())),
+        incomplete=data.get("incomplete"),
+    )
 
 
 def fingerprint_drift(

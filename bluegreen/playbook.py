@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from bluegreen.errors import PlaybookError
-from bluegreen.sim.spec import SimulationSpec
+from bluegreen.simulation_spec import SimulationSpec
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}

@@ -1,30 +1,22 @@
 """The codebase's own rules: lint, types, layers, and a public surface that stays curated.
 
-Covers: ruff on library, CLI and tests; mypy on the library; the library never
-imports the CLI, typer or rich; only the CLI composition root and the
-simulator itself import bluegreen.sim.
+Covers: ruff on library, CLI and tests; mypy on the library; the layer rules as
+import-linter contracts (pyproject.toml), and proof that they fail on a violating
+import; the exact public surface.
 """
 
 from __future__ import annotations
 
-import ast
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "bluegreen"
-
-
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
 
 def test_ruff_is_clean() -> None:
@@ -38,57 +30,41 @@ def test_mypy_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_library_never_imports_the_cli_or_terminal_libraries() -> None:
-    offenders = []
-    for path in LIBRARY.rglob("*.py"):
-        for name in _imports(path):
-            if name.split(".")[0] in {"typer", "rich", "bluegreen_cli", "cli", "click"}:
-                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
-    assert offenders == []
-
-
-def test_only_the_simulator_imports_the_simulator() -> None:
-    """The simulator plugs in at the seams (the CLI's runtime), never inside library code paths.
-
-    The playbook embeds the simulation section's schema (pure data), nothing else.
-    """
-    allowed = {LIBRARY / "playbook.py": {"bluegreen.sim.spec"}}
-    offenders = []
-    for path in LIBRARY.rglob("*.py"):
-        if (LIBRARY / "sim") in path.parents:
-            continue
-        for name in _imports(path):
-            if name.startswith("bluegreen.sim") and name not in allowed.get(path, set()):
-                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
-    assert offenders == []
-
-
 def test_no_top_level_cli_module_is_installed() -> None:
     assert not (ROOT / "cli" / "__init__.py").exists()
 
 
-# Layers, top to bottom: cli -> engine -> steps -> (observe, context) -> clients (azure, kube) -> models.
-_LOWER_MAY_NOT_IMPORT = {
-    "bluegreen/azure": ("bluegreen.engine", "bluegreen.steps", "bluegreen.observe", "bluegreen.context",
-                        "bluegreen.kube"),
-    "bluegreen/kube": ("bluegreen.engine", "bluegreen.steps", "bluegreen.observe", "bluegreen.context",
-                       "bluegreen.azure"),
-    "bluegreen/steps": ("bluegreen.engine",),
-    "bluegreen/plan.py": ("bluegreen.engine", "bluegreen.steps", "bluegreen.azure", "bluegreen.kube"),
-    "bluegreen/playbook.py": ("bluegreen.engine", "bluegreen.steps", "bluegreen.azure", "bluegreen.kube"),
-}
+def _lint_imports(root: Path, config: Path) -> subprocess.CompletedProcess[str]:
+    """Run import-linter on the `bluegreen` package found under `root` (it comes first on the path)."""
+    linter = Path(sys.executable).parent / "lint-imports"
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([str(linter), "--no-cache", str(config)], cwd=root, env=env, capture_output=True,
+                          text=True)
 
 
-def test_layers_only_point_down() -> None:
-    offenders = []
-    for where, forbidden in _LOWER_MAY_NOT_IMPORT.items():
-        base = ROOT / where
-        files = [base] if base.suffix == ".py" else list(base.rglob("*.py"))
-        for path in files:
-            for name in _imports(path):
-                if name.startswith(forbidden) or name == "bluegreen" and path.name != "__init__.py":
-                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
-    assert offenders == []
+def test_import_contracts_hold() -> None:
+    """The layer rules of pyproject.toml's [tool.importlinter]: see the contracts' names."""
+    result = _lint_imports(ROOT, ROOT / "pyproject.toml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("module", "violation", "contract"), [
+    ("steps/smoke.py", "import bluegreen.steps.switch", "Steps do not import each other"),
+    ("observe.py", "import bluegreen.context", "Observation needs no run context"),
+    ("playbook.py", "import bluegreen.sim.world", "The playbook does not import the simulator"),
+    ("executors/dns.py", "import bluegreen.record", "Executors know nothing of steps"),
+    ("kube/objects.py", "import bluegreen.engine", "cli -> engine ->"),
+])
+def test_import_contracts_fail_on_a_violating_import(tmp_path: Path, module: str, violation: str,
+                                                     contract: str) -> None:
+    shutil.copytree(LIBRARY, tmp_path / "bluegreen", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    assert _lint_imports(tmp_path, tmp_path / "pyproject.toml").returncode == 0  # the copy is what is linted
+    path = tmp_path / "bluegreen" / module
+    path.write_text(path.read_text() + f"\n{violation}  # noqa\n")
+    result = _lint_imports(tmp_path, tmp_path / "pyproject.toml")
+    assert result.returncode != 0
+    assert f"{contract}" in result.stdout and "BROKEN" in result.stdout, result.stdout
 
 
 def test_public_surface_is_curated() -> None:

@@ -1,13 +1,15 @@
-"""Preflight: everything that must hold before green is built. Reads only."""
+"""Preflight: everything that must hold before green is built. Reads only; its checks are its work."""
 
 from __future__ import annotations
 
 from bluegreen.azure.aks import NodePoolInfo
 from bluegreen.azure.network import addresses_needed
+from bluegreen.derive import green_body, record_label, resolve_target_version
 from bluegreen.kube.apiversions import removed_api_findings
 from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
+from bluegreen.record import RunRecord
 
 
 def _minor(version: str) -> tuple[int, int]:
@@ -15,21 +17,7 @@ def _minor(version: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
-def resolve_target_version(pb: Playbook, obs: Observed) -> str | None:
-    """The newest GA patch offered for the playbook's target ("1.31" -> "1.31.2"), or None."""
-    wanted = pb.green.kubernetes_version
-    for v in obs.versions:
-        if v.is_preview:
-            continue
-        patches = sorted(v.patch_versions, key=lambda p: tuple(int(x) for x in p.split(".")))
-        if wanted.count(".") == 2 and wanted in patches:
-            return wanted
-        if wanted.count(".") == 1 and v.version == wanted and patches:
-            return patches[-1]
-    return None
-
-
-def plan_preflight(pb: Playbook, obs: Observed) -> StepPlan:
+def plan_preflight(pb: Playbook, obs: Observed, record: RunRecord | None = None) -> StepPlan:
     checks: list[Check] = []
     blue = obs.blue.info
     if blue is None:
@@ -90,7 +78,7 @@ def _api_checks(obs: Observed, target: str) -> list[Check]:
 
 def _record_checks(pb: Playbook, obs: Observed) -> list[Check]:
     sw = pb.switch
-    label = f"{sw.record}.{sw.zone} {sw.record_type}"
+    label = record_label(pb)
     if not obs.zone_exists:
         return [Check("DNS zone exists", False, f"zone {sw.zone} not found in {pb.zone_rg}")]
     if obs.record is None:
@@ -114,8 +102,6 @@ def _record_checks(pb: Playbook, obs: Observed) -> list[Check]:
 
 def subnet_checks(pb: Playbook, obs: Observed) -> list[Check]:
     """Green's nodes (at full size, plus surge) must fit the free addresses of their subnets (field notes §6)."""
-    from bluegreen.steps.provision import green_body  # provision imports preflight
-
     if not obs.subnets or obs.blue.info is None:
         return []
     body = green_body(pb, obs)

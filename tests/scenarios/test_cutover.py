@@ -72,7 +72,8 @@ def test_full_cutover_end_state(cutover: Cutover) -> None:
     assert green_cronjob["suspend"] is False
     stopped_at = show["time"]
     # The drain really waited for blue's pods to terminate (30 s grace) before the cluster was stopped.
-    actions = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())["actions"]
+    journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
+    actions = journal["steps"]["decommission"]["actions"]
     deleted = max(datetime.fromisoformat(t) for k, t in actions.items() if k.startswith("decommission/delete/"))
     drained = datetime.fromisoformat(actions["decommission/drain"])
     assert (drained - deleted).total_seconds() >= 30

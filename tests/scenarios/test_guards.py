@@ -4,7 +4,9 @@ Covers: decommission re-reading the record after its TTL wait (somebody
 pointed it back at blue meanwhile); rollback refusing a record somebody else
 changed and refusing when the switch changed nothing; a done redeploy running
 again when blue changed before the switch; smoke failing when a workload is
-missing on green; validate reporting every cross-field problem with its path.
+missing on green; validate reporting every cross-field problem with its path;
+a saved plan that lacks an action the run would now take is refused as stale,
+naming the action, before anything changes.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def test_bare_pods_go_and_timers_outside_the_playbook_are_called_out(cutover: Cu
     warnings = [json.loads(line) for line in result.stdout.splitlines() if '"warning"' in line]
     assert any("kube-system/descheduler-cronjob" in w["message"] for w in warnings)
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
-    assert "decommission/delete/shop/Pod/debug" in journal["actions"]  # deleted before blue was stopped
+    assert "decommission/delete/shop/Pod/debug" in journal["steps"]["decommission"]["actions"]  # deleted before blue was stopped
     archive = Path(journal["facts"]["archive"])
     assert "name: debug" in (archive / "shop.yaml").read_text()  # ...and archived first
     with World.open(cutover.world) as world:
@@ -184,7 +186,7 @@ def test_an_app_that_only_runs_because_it_started_long_ago_is_found_on_green(cut
     assert "Deployment shop/cart" in result.output
     assert 'CreateContainerConfigError' in result.output and 'secret "payment-gateway" not found' in result.output
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
-    assert not [k for k in journal["actions"] if k.startswith("switch/")]
+    assert not journal["steps"].get("switch", {}).get("actions")
     assert _record(cutover.show()) == [journal["facts"].get("switched_from") or _blue_ip(cutover)]
 
 
@@ -221,7 +223,7 @@ def test_a_failed_redeploy_blocks_the_switch_until_smoke_passes_again(cutover: C
     result = cutover.cli("run", str(cutover.playbook), "--yes")
     assert result.exit_code == 1 and 'secret "not-there" not found' in result.output
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
-    assert not [k for k in journal["actions"] if k.startswith("switch/")]
+    assert not journal["steps"].get("switch", {}).get("actions")
 
 
 def test_a_redeploy_resumed_after_blue_changed_applies_the_change(cutover: Cutover) -> None:
@@ -230,7 +232,7 @@ def test_a_redeploy_resumed_after_blue_changed_applies_the_change(cutover: Cutov
     crashed = cutover.subprocess("run", str(cutover.playbook), "--yes", "--until", "redeploy")
     assert crashed.returncode != 0
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
-    assert "redeploy/apply/shop/ConfigMap/storefront-config" in journal["actions"]  # applied before the crash
+    assert "redeploy/apply/shop/ConfigMap/storefront-config" in journal["steps"]["redeploy"]["actions"]  # applied before the crash
     assert journal["steps"]["redeploy"]["status"] == "running"
     with World.open(cutover.world) as world:
         _kube(world, BLUE).patch_merge("v1", "ConfigMap", "shop", "storefront-config", {"data": {"CURRENCY": "CHF"}})
@@ -259,4 +261,24 @@ def test_a_single_step_does_not_break_resuming_a_saved_plan(cutover: Cutover) ->
                        "--yes").exit_code == 0
     assert cutover.cli("smoke", str(cutover.playbook), "--yes").exit_code == 0
     result = cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--yes")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_action_the_approved_plan_does_not_contain_is_refused_as_stale(cutover: Cutover) -> None:
+    cutover.init()
+    before = cutover.show()["mutations"]["total"]
+    plan_file = cutover.root / "plan.json"
+    assert cutover.cli("plan", str(cutover.playbook), "--out", str(plan_file)).exit_code == 0
+    plan = json.loads(plan_file.read_text())
+    provision = next(s for s in plan["steps"] if s["name"] == "provision")
+    assert [a["id"] for a in provision["actions"]] == ["provision/cluster", "provision/verify"]
+    provision["actions"] = provision["actions"][1:]  # approved: verify green, but create nothing
+    plan_file.write_text(json.dumps(plan))
+    result = cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "stale" in result.output and "provision/cluster" in result.output
+    assert cutover.show()["mutations"]["total"] == before
+    # The plan as made is applied.
+    assert cutover.cli("plan", str(cutover.playbook), "--out", str(plan_file)).exit_code == 0
+    result = cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--yes", "--until", "provision")
     assert result.exit_code == 0, result.output

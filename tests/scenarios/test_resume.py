@@ -34,7 +34,7 @@ def _end_state(show: dict[str, Any], journal: dict[str, Any]) -> dict[str, Any]:
     record = next(r for r in show["records"] if r["name"] == "shop")
     facts = journal["facts"]
     # Blue was touched only once clients had had one TTL to let go of it.
-    touched = datetime.fromisoformat(journal["actions"]["decommission/begun"])
+    touched = datetime.fromisoformat(journal["facts"]["decommission_begun"])
     waited = touched >= datetime.fromisoformat(facts["switched_at"]) + timedelta(seconds=facts["record_ttl"])
     clusters = {c["name"]: (c["power_state"], c["provisioning_state"], c["kubernetes_version"])
                 for c in show["clusters"]}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bluegreen.steps.kinds import ORIGINAL_SUSPEND
-from bluegreen.steps.redeploy import prepare_for_green
-from bluegreen.steps.switch import handoff_actions
+from bluegreen.actions import RestoreCronJob
+from bluegreen.derive import handoff_actions, prepare_for_green
+from bluegreen.kinds import ORIGINAL_SUSPEND
 
 
 def _cronjob(name: str, suspend: bool, annotation: str | None = None) -> dict:
@@ -31,5 +31,7 @@ def test_every_suspend_on_the_source_comes_before_any_restore_on_the_target() ->
     actions = handoff_actions("switch", blue, green, "blue", "green")
     kinds = [a.kind for a in actions]
     assert kinds == ["suspend_cronjob", "suspend_cronjob", "restore_cronjob", "restore_cronjob"]
-    restored = {a.params["name"]: a.params["suspend"] for a in actions if a.kind == "restore_cronjob"}
+    restored = {a.params.name: a.params.suspend for a in actions if isinstance(a.params, RestoreCronJob)}
     assert restored == {"a": False, "b": False}  # c stays suspended on green, as it was on blue
+    # Resuming on green takes over blue's lastScheduleTime, so blue's last run is not made again.
+    assert {a.params.carry_from for a in actions if isinstance(a.params, RestoreCronJob)} == {"blue"}

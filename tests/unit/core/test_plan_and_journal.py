@@ -1,4 +1,6 @@
-"""Plan data and journal: JSON round trip, fingerprint drift by owner, atomic journal, exclusive lock."""
+"""Plan data and run record: JSON round trip with typed parameters, unknown kinds refused, fingerprint drift
+by owner, the run record's format (migration from format 1, newer formats refused), atomic saves, exclusive lock.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bluegreen.errors import LockHeldError
-from bluegreen.journal import Journal, JournalStore
-from bluegreen.plan import Action, Check, FingerprintEntry, Plan, StepPlan, fingerprint_drift
+from bluegreen.actions import Action, Apply, Sealed, SetRecord
+from bluegreen.errors import LockHeldError, RecordFormatError
+from bluegreen.journal import JournalStore
+from bluegreen.plan import Check, FingerprintEntry, Plan, StepPlan, fingerprint_drift
+from bluegreen.record import DONE, RECORD_FORMAT, RunRecord
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
@@ -22,7 +26,8 @@ def _plan() -> Plan:
         playbook_digest="abc",
         created_at=NOW.isoformat(),
         steps=(
-            StepPlan("switch", actions=(Action("switch/record", "set_record", "shop.x A", "point at green",
+            StepPlan("switch", actions=(Action("switch/record",
+                                               SetRecord("rg", "x", "shop", "A", "10.0.0.1", "10.0.0.2", "green"),
                                                before={"values": ["10.0.0.1"], "etag": "e1"},
                                                after={"values": ["10.0.0.2"]}, eta_seconds=5),),
                      checks=(Check("record", True, "ok"),)),
@@ -38,6 +43,25 @@ def test_plan_round_trips_through_json() -> None:
     assert again == plan
     assert again.id == plan.id
     assert plan.eta_seconds == 5
+    action = again.steps[0].actions[0]
+    assert isinstance(action.params, SetRecord) and action.params.value == "10.0.0.2"
+    assert action.summary == "point shop.x A at green: 10.0.0.1 -> 10.0.0.2"  # derived from the parameters
+
+
+def test_a_saved_plan_with_an_unknown_action_kind_is_refused() -> None:
+    data = json.loads(_plan().to_json())
+    data["steps"][0]["actions"][0]["kind"] = "reboot_the_internet"
+    with pytest.raises(ValueError, match="unknown action kind 'reboot_the_internet'.*make a new plan"):
+        Plan.from_dict(data)
+
+
+def test_object_bodies_are_never_saved_with_a_plan() -> None:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"},
+              "data": {"password": "aHVudGVyMg=="}}
+    action = Action("redeploy/apply/shop/Secret/db", Apply("green", "Secret", "shop", "db", False, Sealed(secret)))
+    text = json.dumps(action.to_dict())
+    assert "aHVudGVyMg" not in text and "aHVudGVyMg" not in repr(action)
+    assert Action.from_dict(json.loads(text)).params == action.params  # the body is no part of its identity
 
 
 def test_drift_reports_what_moved() -> None:
@@ -57,12 +81,49 @@ def test_drift_ignores_what_our_own_started_steps_changed() -> None:
 
 def test_journal_saves_atomically_and_privately(tmp_path: Path) -> None:
     store = JournalStore(tmp_path, "shop")
-    journal = Journal(playbook="shop")
-    journal.actions["redeploy/apply/x"] = NOW.isoformat()
-    store.save(journal)
-    assert store.load().actions == journal.actions
+    record = RunRecord(playbook="shop")
+    record.step("redeploy").actions["redeploy/apply/x"] = NOW.isoformat()
+    record.learn({"green_ingress_ip": "10.0.0.2"})
+    store.save(record)
+    assert store.load() == record
+    assert json.loads(store.path.read_text())["format"] == RECORD_FORMAT
     assert (store.path.stat().st_mode & 0o777) == 0o600
     assert [p.name for p in store.directory.iterdir()] == ["journal.json"]
+
+
+def test_a_format_1_journal_is_migrated(tmp_path: Path) -> None:
+    store = JournalStore(tmp_path, "shop")
+    store.directory.mkdir(parents=True)
+    store.path.write_text(json.dumps({
+        "playbook": "shop", "plan_id": "p1",
+        "steps": {"redeploy": {"status": "done"}, "switch": {"status": "done"}, "decommission": {"status": "failed"}},
+        "actions": {"redeploy/apply/x": "t1", "switch/record": "t2", "decommission/begun": "t3"},
+        "facts": {"redeploy_source": "digest", "switched_to": "10.0.0.2", "record_ttl": 60},
+    }))
+    record = store.load()
+    assert record.format == RECORD_FORMAT and record.plan_id == "p1"
+    assert record.finished("redeploy") == {"redeploy/apply/x": "t1"}
+    assert record.finished("switch") == {"switch/record": "t2"}
+    assert record.step("redeploy").basis == "digest" and record.status("switch") == DONE
+    assert record.facts.decommission_begun == "t3" and record.finished("decommission") == {}
+    assert (record.facts.switched_to, record.facts.record_ttl) == ("10.0.0.2", 60)
+
+
+def test_a_journal_of_a_newer_format_is_refused_saying_what_to_do(tmp_path: Path) -> None:
+    store = JournalStore(tmp_path, "shop")
+    store.directory.mkdir(parents=True)
+    store.path.write_text(json.dumps({"format": RECORD_FORMAT + 1, "playbook": "shop"}))
+    with pytest.raises(RecordFormatError, match="run the bluegreen version that wrote it"):
+        store.load()
+
+
+def test_resetting_a_step_forgets_what_it_established() -> None:
+    record = RunRecord(playbook="shop")
+    record.step("smoke").status = DONE
+    record.learn({"smoked_address": "10.0.0.2", "green_ingress_ip": "10.0.0.2"})
+    record.reset("smoke")
+    assert record.status("smoke") == "pending"
+    assert (record.facts.smoked_address, record.facts.green_ingress_ip) == (None, "10.0.0.2")
 
 
 def _hold_lock(directory: str, ready, release) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,44 @@
+"""Executors of the DNS record kinds: a guarded write, and a re-read before blue is touched."""
+
+from __future__ import annotations
+
+from bluegreen.actions import ConfirmRecord, SetRecord
+from bluegreen.errors import GuardError, StepFailedError
+from bluegreen.executors.base import ExecEnv, Outcome, executes
+
+
+@executes(SetRecord)
+def set_record(p: SetRecord, env: ExecEnv) -> Outcome:
+    """Write the record from `expected` to `value` with If-Match, then read it back."""
+    if not p.value or not p.expected:
+        raise GuardError(f"{p.toward}'s or the current ingress address is unknown; cannot point {p.label} at it")
+    record = env.dns.get(p.zone_rg, p.zone, p.record, p.record_type)
+    if record is None:
+        raise GuardError(f"{p.label} vanished")
+    if list(record.values) != [p.value]:
+        if list(record.values) != [p.expected]:
+            raise GuardError(f"{p.label} holds {', '.join(record.values)}, expected {p.expected}; not touching it")
+        env.dns.set_values(record, [p.value])
+        record = env.dns.get(p.zone_rg, p.zone, p.record, p.record_type)
+        if record is None or list(record.values) != [p.value]:
+            raise StepFailedError(f"{p.label} reads back {record.values if record else 'nothing'}, "
+                                  f"expected {p.value}")
+    message = f"{p.label} now {', '.join(record.values)} (TTL {record.ttl}s)"
+    if p.toward != "green":
+        return Outcome(message=message)
+    # The TTL after which no client should still be sent to blue counts from here.
+    return Outcome({"switched_at": env.clock.now().isoformat(), "record_ttl": record.ttl}, message)
+
+
+@executes(ConfirmRecord)
+def confirm_record(p: ConfirmRecord, env: ExecEnv) -> Outcome:
+    label = p.target
+    record = env.dns.get(p.zone_rg, p.zone, p.record, p.record_type)
+    if record is None:
+        raise GuardError(f"{label} is gone; not touching blue while that is unexplained")
+    values = list(record.values)
+    if p.not_value and p.not_value in values:
+        raise GuardError(f"{label} points at blue ({p.not_value}) again; not touching blue")
+    if p.only_value and values != [p.only_value]:
+        raise GuardError(f"{label} holds {', '.join(values)}, not green's {p.only_value}; not touching blue")
+    return Outcome()

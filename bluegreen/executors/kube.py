@@ -1,0 +1,114 @@
+"""Executors of the Kubernetes kinds: namespaces, apply, delete, CronJob handoff, waits on a cluster."""
+
+from __future__ import annotations
+
+from bluegreen.actions import (
+    Apply,
+    AwaitIngress,
+    CheckSuspended,
+    Delete,
+    EnsureNamespace,
+    RestoreCronJob,
+    SuspendCronJob,
+    WaitNoPods,
+)
+from bluegreen.errors import StepFailedError
+from bluegreen.events import WAITING
+from bluegreen.executors.base import ExecEnv, Outcome, executes
+from bluegreen.kinds import ORIGINAL_SUSPEND
+from bluegreen.kube.objects import name_of
+from bluegreen.kube.wait import NotYet, wait_until
+
+
+@executes(EnsureNamespace)
+def ensure_namespace(p: EnsureNamespace, env: ExecEnv) -> Outcome:
+    env.kube(p.cluster).ensure_namespace(p.namespace)
+    return Outcome()
+
+
+@executes(Apply)
+def apply(p: Apply, env: ExecEnv) -> Outcome:
+    if p.obj is None:
+        raise ValueError("an object's body is not saved with a plan: apply a plan made now")
+    env.kube(p.cluster).apply(p.obj.value, field_manager="bluegreen", force=True)
+    return Outcome()
+
+
+@executes(AwaitIngress)
+def await_ingress(p: AwaitIngress, env: ExecEnv) -> Outcome:
+    kube = env.kube(p.cluster)
+    env.report(WAITING, f"waiting for a LoadBalancer IP on {p.namespace}/{p.service}")
+
+    def ingress_ip() -> str:
+        ip = kube.load_balancer_ip(p.namespace, p.service)
+        if not ip:
+            raise NotYet(f"Service {p.namespace}/{p.service} has no LoadBalancer IP yet")
+        return ip
+
+    ip = wait_until(ingress_ip, clock=env.clock, timeout=p.timeout, interval=env.poll_interval,
+                    describe=f"{p.cluster}'s ingress {p.namespace}/{p.service}")
+    return Outcome({"green_ingress_ip": ip} if p.cluster == "green" else {}, f"{p.namespace}/{p.service} has {ip}")
+
+
+@executes(CheckSuspended)
+def check_suspended(p: CheckSuspended, env: ExecEnv) -> Outcome:
+    """Read back what was applied: an admission webhook or a default may have un-suspended a CronJob."""
+    kube = env.kube(p.cluster)
+    active = sorted(f"{ns}/{name_of(cj)}" for ns in p.namespaces for cj in kube.list("batch/v1", "CronJob", ns)
+                    if not (cj.get("spec") or {}).get("suspend"))
+    if active:
+        raise StepFailedError(f"CronJobs are active on {p.cluster} before the switch ({', '.join(active)}): they "
+                              "would run on both clusters; find what un-suspends them, then run redeploy again")
+    return Outcome()
+
+
+@executes(SuspendCronJob)
+def suspend_cronjob(p: SuspendCronJob, env: ExecEnv) -> Outcome:
+    patch: dict = {"spec": {"suspend": True}}
+    if p.keep_original:
+        patch["metadata"] = {"annotations": {ORIGINAL_SUSPEND: "false"}}
+    env.kube(p.cluster).patch_merge("batch/v1", "CronJob", p.namespace, p.name, patch)
+    return Outcome()
+
+
+@executes(RestoreCronJob)
+def restore_cronjob(p: RestoreCronJob, env: ExecEnv) -> Outcome:
+    """A resumed CronJob first takes over when the other cluster last ran it.
+
+    It starts its most recent missed run at once, counted from its own status.lastScheduleTime; on the
+    cluster that never ran it, that run is one the other cluster already made. Copying the other side's
+    lastScheduleTime first means nothing runs twice.
+    """
+    kube = env.kube(p.cluster)
+    if not p.suspend and p.carry_from:
+        other = env.kube(p.carry_from).get("batch/v1", "CronJob", p.namespace, p.name)
+        last = ((other or {}).get("status") or {}).get("lastScheduleTime")
+        if last:
+            kube.patch_merge("batch/v1", "CronJob", p.namespace, p.name, {"status": {"lastScheduleTime": last}},
+                             subresource="status")
+    kube.patch_merge("batch/v1", "CronJob", p.namespace, p.name, {"spec": {"suspend": p.suspend}})
+    return Outcome()
+
+
+@executes(Delete)
+def delete(p: Delete, env: ExecEnv) -> Outcome:
+    env.kube(p.cluster).delete(p.api_version, p.kind, p.namespace, p.name, propagation="Background")
+    return Outcome()
+
+
+@executes(WaitNoPods)
+def wait_no_pods(p: WaitNoPods, env: ExecEnv) -> Outcome:
+    kube = env.kube(p.cluster)
+
+    def drained() -> bool:
+        left: list[str] = []
+        for ns in p.namespaces:
+            left.extend(f"{ns}/{name_of(pod)}" for pod in kube.list("v1", "Pod", ns))
+        if left:
+            raise NotYet(f"{len(left)} pods left: {', '.join(left[:5])}")
+        return True
+
+    env.report(WAITING, f"waiting until no application pod is left on {p.cluster}")
+    wait_until(drained, clock=env.clock, timeout=p.timeout, interval=env.poll_interval,
+               describe=f"{p.cluster}'s application pods to be gone")
+    return Outcome()

@@ -1,0 +1,145 @@
+"""The run record of one playbook: typed, versioned, migrated on load.
+
+It says which steps and actions are done and what the run learned on the way
+(never secrets). Each learned value belongs to the step that learns it, so
+resetting a step (a redeploy run again resets smoke, a rollback resets the
+switch) forgets exactly what that step had established. Format 1 (no format
+number, untyped `facts`, one flat `actions` map) is migrated on load; a newer
+format is refused with what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from bluegreen.actions import Learned
+from bluegreen.errors import RecordFormatError
+
+RECORD_FORMAT = 2
+PENDING, RUNNING, DONE, FAILED, ROLLED_BACK = "pending", "running", "done", "failed", "rolled_back"
+
+
+@dataclass
+class Facts:
+    """Everything a run learns that a later step or command relies on."""
+
+    green_id: str | None = None
+    green_version: str | None = None
+    green_ingress_ip: str | None = None
+    smoked_address: str | None = None
+    switched_from: str | None = None
+    switched_to: str | None = None
+    switched_at: str | None = None
+    record_ttl: int | None = None
+    archive_started: str | None = None
+    archive: str | None = None
+    archived_objects: int | None = None
+    decommission_begun: str | None = None
+
+
+# Which step establishes which fact: resetting the step forgets them.
+STEP_FACTS: dict[str, tuple[str, ...]] = {
+    "provision": ("green_id", "green_version"),
+    "redeploy": ("green_ingress_ip",),
+    "smoke": ("smoked_address",),
+    "switch": ("switched_from", "switched_to", "switched_at", "record_ttl"),
+    "decommission": ("archive_started", "archive", "archived_objects", "decommission_begun"),
+}
+assert {f for names in STEP_FACTS.values() for f in names} == {f.name for f in dataclasses.fields(Facts)}
+
+
+@dataclass
+class StepRecord:
+    status: str = PENDING
+    started: str | None = None
+    finished: str | None = None
+    error: str | None = None
+    at: str | None = None
+    basis: str | None = None  # what the finished actions were made from (StepPlan.basis)
+    actions: dict[str, str] = field(default_factory=dict)  # finished action id -> when (iso)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass
+class RunRecord:
+    playbook: str
+    plan_id: str | None = None
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
+    format: int = RECORD_FORMAT
+
+    def step(self, name: str) -> StepRecord:
+        return self.steps.setdefault(name, StepRecord())
+
+    def status(self, name: str) -> str:
+        entry = self.steps.get(name)
+        return entry.status if entry else PENDING
+
+    def finished(self, name: str) -> dict[str, str]:
+        entry = self.steps.get(name)
+        return entry.actions if entry else {}
+
+    def learn(self, learned: Learned) -> None:
+        for key, value in learned.items():
+            setattr(self.facts, key, value)
+
+    def reset(self, name: str, status: str = PENDING, at: str | None = None) -> None:
+        """Forget a step's result: its status, finished actions and the facts it established."""
+        self.steps[name] = StepRecord(status=status, at=at)
+        for fact in STEP_FACTS.get(name, ()):
+            setattr(self.facts, fact, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "playbook": self.playbook,
+            "plan_id": self.plan_id,
+            "steps": {name: entry.to_dict() for name, entry in self.steps.items()},
+            "facts": {k: v for k, v in dataclasses.asdict(self.facts).items() if v is not None},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "the run record") -> RunRecord:
+        version = data.get("format", 1)
+        if version == 1:
+            data = migrate_v1(data)
+        elif version != RECORD_FORMAT:
+            raise RecordFormatError(
+                f"{where} has format {version!r}, but this bluegreen reads formats 1 to {RECORD_FORMAT}: "
+                "run the bluegreen version that wrote it (or a newer one), or move the file away to start "
+                "afresh (finished steps are then not known to be done)")
+        known = {f.name for f in dataclasses.fields(Facts)}
+        facts = data.get("facts") or {}
+        unknown = sorted(set(facts) - known)
+        if unknown:
+            raise RecordFormatError(f"{where} holds facts this bluegreen does not know ({', '.join(unknown)}); "
+                                    "run the bluegreen version that wrote it")
+        return cls(
+            playbook=data["playbook"],
+            plan_id=data.get("plan_id"),
+            steps={name: StepRecord(**entry) for name, entry in (data.get("steps") or {}).items()},
+            facts=Facts(**facts),
+        )
+
+
+_V1_BEGUN = "decommission/begun"
+
+
+def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 1: finished actions in one map keyed `<step>/...`, facts untyped, the source digest a fact."""
+    steps: dict[str, dict[str, Any]] = {name: dict(entry) for name, entry in (data.get("steps") or {}).items()}
+    facts = dict(data.get("facts") or {})
+    actions = dict(data.get("actions") or {})
+    if _V1_BEGUN in actions:
+        facts["decommission_begun"] = actions.pop(_V1_BEGUN)
+    for action_id, at in actions.items():
+        steps.setdefault(action_id.split("/", 1)[0], {"status": PENDING}).setdefault("actions", {})[action_id] = at
+    source = facts.pop("redeploy_source", None)
+    if source is not None:
+        steps.setdefault("redeploy", {"status": PENDING})["basis"] = source
+    return {"format": RECORD_FORMAT, "playbook": data["playbook"], "plan_id": data.get("plan_id"),
+            "steps": steps, "facts": facts}
