@@ -19,7 +19,7 @@ from __future__ import annotations
 import builtins
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -281,7 +281,7 @@ class KubeClient:
         label_selector: str | None = None,
         resource_version: str | None = None,
         timeout_seconds: int = 60,
-    ) -> Iterator[WatchEvent]:
+    ) -> Generator[WatchEvent, None, None]:
         """Changes to a kind from `resource_version` on ("0": the current objects first), until the server ends the stream.
 
         Opening the stream is retried like any call; a stream that breaks is not resumed here

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 from datetime import timedelta, timezone
 from pathlib import Path
 
@@ -456,3 +458,36 @@ def test_not_found_error_type_for_missing_parent() -> None:
         kube = client_for(stub)
         with pytest.raises(NotFoundError):
             kube.patch_merge("v1", "ConfigMap", "shop", "absent", {"data": {}})
+
+
+def test_unavailable_discovery_is_retried_not_taken_for_a_missing_kind() -> None:
+    apps = DISCOVERY[("GET", "/apis/apps/v1")]
+    routes = {
+        ("GET", "/apis/apps/v1"): [Reply(503, status(503, "ServiceUnavailable", "aggregated API down")), apps],
+        ("GET", "/apis/apps/v1/namespaces/shop/deployments/web"): Reply(body={"metadata": {"name": "web"}}),
+    }
+    with StubApiServer(routes) as stub:
+        clock = RecordingClock()
+        kube = client_for(stub, clock)
+        assert kube.get("apps/v1", "Deployment", "shop", "web") is not None
+        assert len(clock.sleeps) == 1
+
+
+def test_close_removes_the_private_key_folder(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    user = {"client-certificate-data": b64(pki.client_cert_pem), "client-key-data": b64(pki.client_key_pem)}
+    kube = KubeClient.from_kubeconfig(kubeconfig("https://127.0.0.1:1", user), clock=SimClock())
+    key_file = Path(kube._conn.api.configuration.key_file)
+    assert key_file.read_bytes() == pki.client_key_pem
+    kube.close()
+    assert not key_file.parent.exists()
+
+
+def test_importing_the_library_does_not_load_kubernetes() -> None:
+    code = (
+        "import sys, bluegreen, bluegreen.playbook, bluegreen.kube, bluegreen.kube.client, bluegreen.context\n"
+        "loaded = sorted(m for m in sys.modules if m == 'kubernetes' or m.startswith('kubernetes.'))\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
