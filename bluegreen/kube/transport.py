@@ -237,7 +237,7 @@ class Connection:
             return self._dynamic
 
     def close(self) -> None:
-        self.api.rest_client.close()
+        self.api.close()
         if self._finalizer is not None:
             self._finalizer()
 
