@@ -20,7 +20,7 @@ from bluegreen.azure.network import NetworkClient
 from bluegreen.errors import PlaybookError
 from bluegreen.events import RETRY, Event, EventSink
 from bluegreen.kube.client import KubeClient
-from bluegreen.playbook import LoadedPlaybook, Playbook
+from bluegreen.playbook import ClusterRef, GreenSpec, LoadedPlaybook, Playbook
 from bluegreen.redact import Redactor
 from bluegreen.retry import RetryPolicy
 from bluegreen.runtime import Runtime
@@ -90,16 +90,43 @@ class Session:
 
     # -- Kubernetes ---------------------------------------------------------------------------------------
     def kube(self, cluster: ManagedClusterInfo) -> KubeClient:
-        """A client for a running cluster, from its user credentials (Entra ID token when AAD-enabled)."""
+        """A client for a running cluster: from the playbook's `kubeconfig` for it when set, else from
+        AKS's user credentials (with an Entra ID token when AAD-enabled)."""
         key = cluster.id.lower()
         if key not in self._kube:
-            kubeconfig = self.aks.user_kubeconfig(cluster.resource_group, cluster.name)
-            self.redactor.add_kubeconfig(kubeconfig)
-            provider = aks_aad_token_provider(self.rt.credential, self.clock) if cluster.aad_enabled else None
-            self._kube[key] = KubeClient.from_kubeconfig(
-                kubeconfig, clock=self.clock, retry=self.retry, token_provider=provider
-            )
+            side, access = self._kube_access(cluster)
+            if access is not None and access.kubeconfig:
+                path = self.loaded.resolve(access.kubeconfig)
+                try:
+                    self.redactor.add_kubeconfig(path.read_bytes())
+                except OSError as exc:
+                    raise PlaybookError(f"cannot read {path}: {exc.strerror}", f"{side}.kubeconfig") from None
+                self._kube[key] = KubeClient.from_kubeconfig_file(
+                    path,
+                    clock=self.clock,
+                    retry=self.retry,
+                    context=access.kubeconfig_context,
+                    on_secret=self.redactor.add,
+                )
+            else:
+                kubeconfig = self.aks.user_kubeconfig(cluster.resource_group, cluster.name)
+                self.redactor.add_kubeconfig(kubeconfig)
+                provider = aks_aad_token_provider(self.rt.credential, self.clock) if cluster.aad_enabled else None
+                self._kube[key] = KubeClient.from_kubeconfig(
+                    kubeconfig, clock=self.clock, retry=self.retry, token_provider=provider
+                )
         return self._kube[key]
+
+    def _kube_access(self, cluster: ManagedClusterInfo) -> tuple[str, ClusterRef | GreenSpec | None]:
+        """Which playbook section (blue or green) describes this cluster, if either does."""
+        sides: tuple[tuple[str, ClusterRef | GreenSpec, str], ...] = (
+            ("blue", self.pb.blue, self.pb.blue_rg),
+            ("green", self.pb.green, self.pb.green_rg),
+        )
+        for side, spec, group in sides:
+            if spec.name == cluster.name and group.lower() == cluster.resource_group.lower():
+                return side, spec
+        return "", None
 
     def forget_kube(self, cluster: ManagedClusterInfo) -> None:
         """Drop a cached client (after a stop, the API server address may change)."""

@@ -55,7 +55,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ClusterRef(_Model):
+class _KubeAccess(_Model):
+    """How to reach a cluster's API server when AKS's own user credentials will not do."""
+
+    kubeconfig: str | None = Field(
+        None,
+        description="Kubeconfig file (relative to the playbook) used instead of AKS's user credentials, e.g. for "
+        "a cluster behind a jump host or a non-default login; exec credential plugins in it are run.",
+    )
+    kubeconfig_context: str | None = Field(None, description="Context of `kubeconfig`; default: its current-context.")
+
+    @model_validator(mode="after")
+    def _context_needs_file(self) -> _KubeAccess:
+        if self.kubeconfig_context and not self.kubeconfig:
+            raise ValueError("kubeconfig_context needs kubeconfig")
+        return self
+
+
+class ClusterRef(_KubeAccess):
     name: str = Field(description="AKS managed cluster name.")
     resource_group: str | None = Field(None, description="Defaults to the playbook's resource_group.")
 
@@ -74,7 +91,7 @@ class NodePoolOverride(_Model):
         return v
 
 
-class GreenSpec(_Model):
+class GreenSpec(_KubeAccess):
     name: str = Field(description="Name of the green AKS cluster to create (or adopt).")
     resource_group: str | None = None
     kubernetes_version: str = Field(description='Target version, "1.31" or "1.31.2".')

@@ -1,44 +1,49 @@
-"""The library's only door to a Kubernetes API server.
+"""The library's only door to a Kubernetes API server, built on the official `kubernetes` client.
 
-Real HTTP over urllib3 with a per-client TLS context (no process-wide
-kubernetes configuration, no ~/.kube). Objects are plain wire-form dicts.
-Kinds are resolved to resource paths through the server's own discovery, so
+One `ApiClient` per cluster from its kubeconfig (never the package's global
+configuration, never ~/.kube), the `DynamicClient` for discovery, reads,
+server-side apply, merge patches, deletes and watches. Objects are plain
+wire-form dicts. Kinds are resolved through the server's own discovery, so
 custom resources work and an API version the server no longer serves is
 reported as such. Every call runs through `call_with_retry` on the injected
-clock; foreign errors are translated here, once, naming the object and the
-server. Tokens, keys and Secret data are never logged nor put in messages.
+clock; the official client's and urllib3's errors are translated here, once,
+naming the object and the server. Tokens, keys and Secret data are never
+logged nor put in messages.
+
+`kubernetes` is imported when a client is built, not when this module is, so
+commands that never reach a cluster (--help, validate, schema) stay light.
 """
 
 from __future__ import annotations
 
 import builtins
-import json
-import os
 import re
-import ssl
-import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote, urlencode
-
-import urllib3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bluegreen.clock import Clock
 from bluegreen.errors import (
+    BluegreenError,
     NotFoundError,
     PermanentRemoteError,
     PlaybookError,
-    PreconditionFailedError,
     RemoteError,
-    TransientRemoteError,
 )
 from bluegreen.kube.kubeconfig import ClusterAccess, parse_kubeconfig
 from bluegreen.kube.objects import describe
 from bluegreen.retry import RetryPolicy, call_with_retry
 
+if TYPE_CHECKING:
+    from bluegreen.kube.transport import Connection
+
 TokenProvider = Callable[[], str]
+SecretSink = Callable[[str], None]
+T = TypeVar("T")
+
+_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -51,24 +56,12 @@ class ApiResource:
     namespaced: bool
 
 
-def _tls_context(access: ClusterAccess) -> ssl.SSLContext:
-    context = ssl.create_default_context(cadata=access.ca_pem) if access.ca_pem else ssl.create_default_context()
-    if access.insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if access.client_cert_pem and access.client_key_pem:
-        # ssl only loads key pairs from files: write them privately, load, delete at once.
-        with tempfile.TemporaryDirectory(prefix="bluegreen-") as folder:
-            cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
-            for path, content in ((cert, access.client_cert_pem), (key, access.client_key_pem)):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(content)
-            try:
-                context.load_cert_chain(cert, key)
-            except ssl.SSLError as exc:
-                raise PlaybookError(f"client certificate/key unusable: {exc.reason}", field="kubeconfig") from None
-    return context
+@dataclass(frozen=True)
+class WatchEvent:
+    """One change seen by `watch`: ADDED, MODIFIED, DELETED or BOOKMARK, and the object as the server sent it."""
+
+    type: str
+    object: dict[str, Any]
 
 
 class KubeClient:
@@ -81,31 +74,23 @@ class KubeClient:
         clock: Clock,
         retry: RetryPolicy | None = None,
         token_provider: TokenProvider | None = None,
-        timeout: urllib3.Timeout | None = None,
+        timeout: tuple[float, float] | None = None,
+        on_secret: SecretSink | None = None,
     ) -> None:
-        if access.uses_exec and token_provider is None and not access.token:
-            raise PlaybookError(
-                f"kubeconfig user authenticates with an exec plugin ({access.exec_command}); "
-                "bluegreen never runs it: pass a token_provider (Entra ID token for AKS)",
-                field="kubeconfig",
-            )
+        from bluegreen.kube import transport
+
         self.server = access.server
         self.default_namespace = access.namespace
-        self._access = access
         self._clock = clock
         self._retry = retry or RetryPolicy()
-        self._token_provider = token_provider
-        pool_kw: dict[str, Any] = {"retries": False, "timeout": timeout or urllib3.Timeout(connect=10, read=60)}
-        if access.server.startswith("https://"):
-            pool_kw["ssl_context"] = _tls_context(access)
-            if access.insecure:
-                pool_kw["cert_reqs"] = "CERT_NONE"
-                pool_kw["assert_hostname"] = False
-            if access.tls_server_name:
-                pool_kw["server_hostname"] = access.tls_server_name
-        self._http = urllib3.PoolManager(**pool_kw)
+        self._timeout = timeout or (10.0, 60.0)
+        if token_provider is None and access.uses_exec:
+            # An injected provider (Entra ID) wins; otherwise the kubeconfig's own plugin, run when a token is due.
+            token_provider = transport.exec_token_provider(access, clock, on_secret)
+        self._transport = transport
+        self._conn: Connection = transport.Connection(access, token_provider)
         self._lock = threading.Lock()
-        self._discovery: dict[str, dict[str, ApiResource] | None] = {}
+        self._resources: dict[tuple[str, str], ApiResource] = {}
 
     @classmethod
     def from_kubeconfig(
@@ -120,17 +105,37 @@ class KubeClient:
         """A client for the kubeconfig's current context (or `context`)."""
         return cls(parse_kubeconfig(data, context), clock=clock, retry=retry, token_provider=token_provider)
 
+    @classmethod
+    def from_kubeconfig_file(
+        cls,
+        path: str | Path,
+        *,
+        clock: Clock,
+        retry: RetryPolicy | None = None,
+        token_provider: TokenProvider | None = None,
+        context: str | None = None,
+        on_secret: SecretSink | None = None,
+    ) -> KubeClient:
+        """A client from a user's kubeconfig file; relative paths in it (certificates, exec commands) resolve from its folder."""
+        path = Path(path).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PlaybookError(f"cannot read kubeconfig {path}: {exc.strerror}", field="kubeconfig") from None
+        access = parse_kubeconfig(data, context, base_dir=path.resolve().parent)
+        return cls(access, clock=clock, retry=retry, token_provider=token_provider, on_secret=on_secret)
+
     def __repr__(self) -> str:
         return f"KubeClient({self.server})"
 
     def close(self) -> None:
-        self._http.clear()
+        self._conn.close()
 
     # --- discovery -------------------------------------------------------------------------------
 
     def server_version(self) -> str:
         """"1.30.5" from the server's gitVersion "v1.30.5"."""
-        info = self._call("GET", "/version", what="server version")
+        info = self._get_path("/version", what="server version")
         git = str(info.get("gitVersion") or "")
         match = re.match(r"^v?(\d+\.\d+\.\d+)", git)
         if match:
@@ -140,67 +145,66 @@ class KubeClient:
     def served_api_versions(self) -> set[str]:
         """Every group/version the server serves ("v1", "apps/v1", CRD groups ...)."""
         # Not cached: a CRD installed a moment ago must show up.
-        core = self._call("GET", "/api", what="API discovery")
+        core = self._get_path("/api", what="API discovery")
         served = {str(v) for v in core.get("versions") or []}
-        groups = self._call("GET", "/apis", what="API discovery")
+        groups = self._get_path("/apis", what="API discovery")
         for group in groups.get("groups") or []:
             served.update(str(v.get("groupVersion")) for v in group.get("versions") or [])
         return served
 
+    def served_namespaced_resources(self) -> builtins.list[ApiResource]:
+        """Every namespaced kind the server lets us list, in its group's preferred version, custom resources included.
+
+        Read afresh (a CRD installed a moment ago shows up); subresources are left out.
+        """
+
+        def fetch(conn: Connection) -> builtins.list[ApiResource]:
+            found = {
+                (r.group_version, r.kind): ApiResource(r.group_version, r.kind, r.name, True)
+                for r in conn.preferred_resources()
+                if r.namespaced and "list" in (r.verbs or [])
+            }
+            return [found[key] for key in sorted(found)]
+
+        return self._call(fetch, method="GET", what="API discovery")
+
     def resource(self, api_version: str, kind: str) -> ApiResource:
         """Resolve a kind through discovery; re-reads once on a miss (a CRD may have just appeared)."""
-        for refresh in (False, True):
-            resources = self._group_version(api_version, refresh=refresh)
-            if resources is not None and kind in resources:
-                return resources[kind]
-        if self._group_version(api_version, refresh=False) is None:
-            raise PermanentRemoteError(
-                f"{self.server} does not serve {api_version}", resource=describe(kind, None, None), code="NotServed"
-            )
-        raise PermanentRemoteError(
-            f"{self.server} serves {api_version} but no kind {kind} in it",
-            resource=describe(kind, None, None),
-            code="NotServed",
+        with self._lock:
+            known = self._resources.get((api_version, kind))
+        if known is not None:
+            return known
+        found = self._call(
+            lambda conn: conn.find(api_version, kind), method="GET", what=f"API discovery of {api_version}"
         )
-
-    def _group_version(self, api_version: str, *, refresh: bool) -> dict[str, ApiResource] | None:
+        if found is None:
+            served = self._call(
+                lambda conn: conn.serves(api_version, refresh=False), method="GET", what="API discovery"
+            )
+            detail = f"serves {api_version} but no kind {kind} in it" if served else f"does not serve {api_version}"
+            raise PermanentRemoteError(f"{self.server} {detail}", resource=describe(kind, None, None), code="NotServed")
+        res = ApiResource(api_version, kind, str(found.name), bool(found.namespaced))
         with self._lock:
-            if not refresh and api_version in self._discovery:
-                return self._discovery[api_version]
-        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-        resources: dict[str, ApiResource] | None = None
-        try:
-            body = self._call("GET", path, what=f"API discovery of {api_version}")
-        except NotFoundError:
-            body = None
-        if body is not None:
-            resources = {}
-            for entry in body.get("resources") or []:
-                name = str(entry.get("name") or "")
-                if "/" in name or not entry.get("kind"):
-                    continue  # subresources such as deployments/scale
-                resources[str(entry["kind"])] = ApiResource(
-                    api_version, str(entry["kind"]), name, bool(entry.get("namespaced"))
-                )
-        with self._lock:
-            self._discovery[api_version] = resources
-        return resources
-
-    # --- paths -----------------------------------------------------------------------------------
-
-    def _path(self, res: ApiResource, namespace: str | None, name: str | None = None) -> str:
-        base = "/api/v1" if res.api_version == "v1" else f"/apis/{res.api_version}"
-        if res.namespaced and namespace:
-            base += f"/namespaces/{quote(namespace, safe='')}"
-        base += f"/{res.plural}"
-        if name:
-            base += f"/{quote(name, safe='')}"
-        return base
+            self._resources[(api_version, kind)] = res
+        return res
 
     def _namespace_for(self, res: ApiResource, namespace: str | None) -> str | None:
         if not res.namespaced:
             return None
         return namespace or self.default_namespace
+
+    def _official(self, res: ApiResource, client: Any = None) -> Any:
+        """The official client's description of a resource: it builds paths, and with `client` it can watch."""
+        from kubernetes.dynamic.resource import Resource
+
+        group, _, version = res.api_version.rpartition("/")
+        return Resource(
+            prefix="apis" if group else "api", group=group, api_version=version, kind=res.kind,
+            name=res.plural, namespaced=res.namespaced, client=client,
+        )
+
+    def _path(self, res: ApiResource, namespace: str | None, name: str | None = None) -> str:
+        return str(self._official(res).path(name=name, namespace=namespace))
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -209,7 +213,7 @@ class KubeClient:
         res = self.resource(api_version, kind)
         namespace = self._namespace_for(res, namespace)
         try:
-            obj = self._call("GET", self._path(res, namespace, name), what=describe(kind, namespace, name))
+            obj = self._request("GET", self._path(res, namespace, name), what=describe(kind, namespace, name))
         except NotFoundError:
             return None
         obj.setdefault("apiVersion", api_version)
@@ -222,20 +226,17 @@ class KubeClient:
         kind: str,
         namespace: str | None = None,
         label_selector: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """All objects of a kind, in one namespace or (namespace=None) all; follows pagination."""
         res = self.resource(api_version, kind)
         path = self._path(res, namespace if res.namespaced else None)
         what = describe(kind, namespace, None) if namespace else f"{kind} (all namespaces)"
-        items: list[dict[str, Any]] = []
+        items: builtins.list[dict[str, Any]] = []
         token: str | None = None
         while True:
-            query: dict[str, str] = {"limit": "500"}
-            if label_selector:
-                query["labelSelector"] = label_selector
-            if token:
-                query["continue"] = token
-            page = self._call("GET", path, query=query, what=what)
+            page = self._request(
+                "GET", path, what=what, label_selector=label_selector, limit=_PAGE, _continue=token
+            )
             for item in page.get("items") or []:
                 # List items come without apiVersion/kind; callers get complete objects.
                 item["apiVersion"], item["kind"] = api_version, kind
@@ -271,6 +272,51 @@ class KubeClient:
                 return str(address)
         return None
 
+    def watch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        resource_version: str | None = None,
+        timeout_seconds: int = 60,
+    ) -> Generator[WatchEvent, None, None]:
+        """Changes to a kind from `resource_version` on ("0": the current objects first), until the server ends the stream.
+
+        Opening the stream is retried like any call; a stream that breaks is not resumed here
+        (the caller knows which resourceVersion it last saw).
+        """
+        from kubernetes import watch as k8s_watch
+
+        res = self.resource(api_version, kind)
+        namespace = namespace if res.namespaced else None
+        what = describe(kind, namespace, None) if namespace else f"{kind} (all namespaces)"
+        resource = self._call(lambda conn: self._official(res, conn.dynamic), method="GET", what=what)
+        watcher = k8s_watch.Watch()
+        stream = self._conn.dynamic.watch(
+            resource, namespace=namespace, label_selector=label_selector, resource_version=resource_version,
+            timeout=timeout_seconds, watcher=watcher,
+        )
+        try:
+            while True:
+                try:
+                    event = next(stream)
+                except StopIteration:
+                    return
+                except BluegreenError:
+                    raise
+                except Exception as exc:
+                    error = self._transport.translate(exc, server=self.server, method="GET", what=what)
+                    if error is None:
+                        raise
+                    raise error from exc
+                raw = event.get("raw_object")
+                yield WatchEvent(str(event.get("type")), raw if isinstance(raw, dict) else {})
+        finally:
+            watcher.stop()
+            stream.close()
+
     # --- writes ----------------------------------------------------------------------------------
 
     def apply(self, obj: Mapping[str, Any], *, field_manager: str = "bluegreen", force: bool = True) -> dict[str, Any]:
@@ -287,14 +333,14 @@ class KubeClient:
             body["metadata"] = {k: v for k, v in meta.items() if k != "namespace"}
             if namespace:
                 body["metadata"]["namespace"] = namespace
-        query = {"fieldManager": field_manager, "force": "true" if force else "false"}
-        return self._call(
+        return self._request(
             "PATCH",
             self._path(res, namespace, name),
-            query=query,
+            what=describe(kind, namespace, name),
             body=body,
             content_type="application/apply-patch+yaml",
-            what=describe(kind, namespace, name),
+            field_manager=field_manager,
+            force_conflicts=force,
         )
 
     def patch_merge(
@@ -311,12 +357,12 @@ class KubeClient:
         res = self.resource(api_version, kind)
         namespace = self._namespace_for(res, namespace)
         path = self._path(res, namespace, name) + (f"/{subresource}" if subresource else "")
-        return self._call(
+        return self._request(
             "PATCH",
             path,
+            what=describe(kind, namespace, name),
             body=dict(patch),
             content_type="application/merge-patch+json",
-            what=describe(kind, namespace, name),
         )
 
     def delete(
@@ -327,9 +373,7 @@ class KubeClient:
         namespace = self._namespace_for(res, namespace)
         options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
         try:
-            self._call(
-                "DELETE", self._path(res, namespace, name), body=options, what=describe(kind, namespace, name)
-            )
+            self._request("DELETE", self._path(res, namespace, name), what=describe(kind, namespace, name), body=options)
         except NotFoundError:
             return False
         return True
@@ -341,36 +385,34 @@ class KubeClient:
             return existing
         body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
         try:
-            return self._call("POST", "/api/v1/namespaces", body=body, what=describe("Namespace", None, name))
+            return self._request("POST", "/api/v1/namespaces", what=describe("Namespace", None, name), body=body)
         except PermanentRemoteError as exc:
             if exc.code != "AlreadyExists":
                 raise
         return self.get("v1", "Namespace", None, name) or body
 
-    # --- transport -------------------------------------------------------------------------------
+    # --- calls -----------------------------------------------------------------------------------
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        query: Mapping[str, str] | None = None,
-        body: Any = None,
-        content_type: str = "application/json",
-    ) -> dict[str, Any]:
-        return call_with_retry(
-            lambda: self._request(method, path, what=what, query=query, body=body, content_type=content_type),
-            self._clock,
-            self._retry,
-        )
+    def _call(self, fn: Callable[[Connection], T], *, method: str, what: str) -> T:
+        """Run `fn` on the connection with retries on the injected clock; foreign errors translated once."""
 
-    def _headers(self, content_type: str) -> dict[str, str]:
-        headers = {"Accept": "application/json", "Content-Type": content_type, "User-Agent": "bluegreen"}
-        token = self._token_provider() if self._token_provider is not None else self._access.token
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return headers
+        def attempt() -> T:
+            try:
+                return fn(self._conn)
+            except BluegreenError:
+                raise
+            except Exception as exc:
+                error: RemoteError | None = self._transport.translate(
+                    exc, server=self.server, method=method, what=what
+                )
+                if error is None:
+                    raise
+                raise error from exc
+
+        return call_with_retry(attempt, self._clock, self._retry)
+
+    def _get_path(self, path: str, *, what: str) -> dict[str, Any]:
+        return self._request("GET", path, what=what)
 
     def _request(
         self,
@@ -378,86 +420,18 @@ class KubeClient:
         path: str,
         *,
         what: str,
-        query: Mapping[str, str] | None,
-        body: Any,
-        content_type: str,
+        body: Any = None,
+        content_type: str | None = None,
+        **params: Any,
     ) -> dict[str, Any]:
-        url = self.server + path + (f"?{urlencode(query)}" if query else "")
-        payload = json.dumps(body).encode() if body is not None else None
-        try:
-            response = self._http.request(
-                method, url, body=payload, headers=self._headers(content_type), redirect=False
+        """One request through the DynamicClient; `params` are its query keywords (limit, label_selector ...)."""
+        query = {k: v for k, v in params.items() if v is not None}
+
+        def send(conn: Connection) -> dict[str, Any]:
+            response = conn.dynamic.request(
+                method, path, body=body, content_type=content_type, serialize=False,
+                _request_timeout=self._timeout, **query,
             )
-        except urllib3.exceptions.SSLError as exc:
-            raise PermanentRemoteError(
-                f"TLS with {self.server} failed: {type(exc).__name__}", resource=what, code="TLSError"
-            ) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            raise TransientRemoteError(
-                f"{method} to {self.server} failed: {_connection_reason(exc)}", resource=what, code="ConnectionError"
-            ) from exc
-        if 200 <= response.status < 300:
-            if not response.data:
-                return {}
-            try:
-                parsed = json.loads(response.data)
-            except ValueError as exc:
-                raise PermanentRemoteError(
-                    f"{self.server} answered {response.status} with a body that is not JSON",
-                    resource=what,
-                    status=response.status,
-                ) from exc
-            return parsed if isinstance(parsed, dict) else {"items": parsed}
-        raise _http_error(self.server, method, what, response.status, response.data, response.headers)
+            return self._transport.read_json(response, self.server, what)
 
-
-def _connection_reason(exc: urllib3.exceptions.HTTPError) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    text = str(reason)
-    for marker in ("Connection refused", "Connection reset", "timed out", "Name or service not known"):
-        if marker.lower() in text.lower():
-            return marker.lower()
-    return type(reason).__name__
-
-
-def _retry_after(headers: Mapping[str, str], status_body: Mapping[str, Any]) -> float | None:
-    value = headers.get("Retry-After")
-    if value:
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    seconds = (status_body.get("details") or {}).get("retryAfterSeconds")
-    return float(seconds) if isinstance(seconds, (int, float)) else None
-
-
-def _http_error(
-    server: str, method: str, what: str, status: int, data: bytes, headers: Mapping[str, str]
-) -> RemoteError:
-    """Map an API server error response (a metav1.Status, usually) to the bluegreen error tree."""
-    try:
-        body = json.loads(data) if data else {}
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    reason = str(body.get("reason") or "")
-    text = str(body.get("message") or data[:200].decode("utf-8", "replace").strip() or "no message")
-    causes = (body.get("details") or {}).get("causes") or []
-    if causes:
-        text += " [" + "; ".join(
-            f"{c.get('field', '')}: {c.get('message', c.get('reason', ''))}".lstrip(": ") for c in causes
-        ) + "]"
-    message = f"{method} on {server} answered {status}{' ' + reason if reason else ''}: {text}"
-    kw: dict[str, Any] = {"resource": what, "status": status, "code": reason or None}
-    if status == 404:
-        return NotFoundError(message, **{**kw, "code": reason or "NotFound"})
-    if status == 409:
-        if reason == "AlreadyExists":
-            return PermanentRemoteError(message, **kw)
-        return PreconditionFailedError(message, **{**kw, "code": reason or "Conflict"})
-    if status == 429 or status >= 500:
-        return TransientRemoteError(message, **kw, retry_after=_retry_after(headers, body))
-    if status == 401:
-        return PermanentRemoteError(message, **{**kw, "code": reason or "Unauthorized"})
-    return PermanentRemoteError(message, **kw)
+        return self._call(send, method=method, what=what)

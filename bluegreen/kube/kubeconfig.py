@@ -1,14 +1,18 @@
-"""Read the one context a kubeconfig selects, without touching ~/.kube or global state.
+"""Pick the one context a kubeconfig selects, without touching ~/.kube or global state.
 
-AKS hands out kubeconfigs as bytes (listClusterUserCredential); the library
-keeps them in memory. Nothing here runs an exec plugin: Entra ID clusters get
-their bearer token from an injected token provider instead of `kubelogin`.
+AKS hands out kubeconfigs as bytes (listClusterUserCredential); a playbook may
+also name a kubeconfig file (`blue.kubeconfig`). This module only checks the
+selection and says where the server is; the official `kubernetes` loader turns
+it into a client configuration (bluegreen.kube.transport). Nothing here imports
+`kubernetes`, so loading a playbook stays cheap, and nothing here runs an exec
+plugin.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,21 +22,34 @@ import yaml
 
 from bluegreen.errors import PlaybookError
 
+# Inline credentials bluegreen writes to private per-client files itself (see transport).
+INLINE_DATA = ("client-certificate-data", "client-key-data")
+
 
 @dataclass(frozen=True)
 class ClusterAccess:
-    """Where the API server is and how to authenticate; secrets are excluded from repr."""
+    """The selected context: where the API server is; the document (with its secrets) stays out of repr."""
 
     server: str
+    context: str
     namespace: str = "default"
-    ca_pem: str | None = field(default=None, repr=False)
     insecure: bool = False
     tls_server_name: str | None = None
-    token: str | None = field(default=None, repr=False)
-    client_cert_pem: bytes | None = field(default=None, repr=False)
-    client_key_pem: bytes | None = field(default=None, repr=False)
-    uses_exec: bool = False
     exec_command: str | None = None
+    base_dir: str | None = None
+    document: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def uses_exec(self) -> bool:
+        return self.exec_command is not None
+
+    def section(self, kind: str) -> dict[str, Any]:
+        """A deep copy of the selected "cluster" or "user" entry (empty when the context names no user)."""
+        ctx = _named(self.document.get("contexts"), self.context, "contexts")
+        name = ctx.get(kind)
+        if not name:
+            return {}
+        return copy.deepcopy(dict(_named(self.document.get(f"{kind}s"), str(name), f"{kind}s")))
 
 
 def _named(entries: Any, name: str, section: str) -> Mapping[str, Any]:
@@ -43,24 +60,18 @@ def _named(entries: Any, name: str, section: str) -> Mapping[str, Any]:
     raise PlaybookError(f"kubeconfig has no {section[:-1]} named {name!r}", field="kubeconfig")
 
 
-def _data_or_file(entry: Mapping[str, Any], key: str) -> bytes | None:
-    data = entry.get(f"{key}-data")
+def _check_base64(entry: Mapping[str, Any], key: str) -> None:
+    data = entry.get(key)
     if data:
         try:
-            return base64.b64decode(str(data), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise PlaybookError(f"{key}-data is not valid base64", field="kubeconfig") from exc
-    path = entry.get(key)
-    if path:
-        try:
-            return Path(str(path)).expanduser().read_bytes()
-        except OSError as exc:
-            raise PlaybookError(f"cannot read {key} file: {exc.strerror}", field="kubeconfig") from exc
-    return None
+            base64.b64decode(str(data), validate=True)
+        except (binascii.Error, ValueError):
+            # Not chained, and the value is not quoted: it is a credential.
+            raise PlaybookError(f"{key} is not valid base64", field="kubeconfig") from None
 
 
-def parse_kubeconfig(data: bytes, context: str | None = None) -> ClusterAccess:
-    """The server, CA and credentials of `context` (default: current-context)."""
+def parse_kubeconfig(data: bytes, context: str | None = None, base_dir: str | Path | None = None) -> ClusterAccess:
+    """The server and TLS flags of `context` (default: current-context); `base_dir` resolves relative paths."""
     try:
         config = yaml.safe_load(data)
     except yaml.YAMLError:
@@ -70,7 +81,7 @@ def parse_kubeconfig(data: bytes, context: str | None = None) -> ClusterAccess:
         raise PlaybookError("kubeconfig is not a mapping", field="kubeconfig")
     context_name = context or config.get("current-context")
     contexts = config.get("contexts") or []
-    if not context_name and len(contexts) == 1:
+    if not context_name and len(contexts) == 1 and isinstance(contexts[0], Mapping):
         context_name = contexts[0].get("name")
     if not context_name:
         raise PlaybookError("kubeconfig has no current-context", field="kubeconfig")
@@ -80,23 +91,18 @@ def parse_kubeconfig(data: bytes, context: str | None = None) -> ClusterAccess:
     server = str(cluster.get("server") or "").rstrip("/")
     if not server.startswith(("https://", "http://")):
         raise PlaybookError(f"cluster {ctx.get('cluster')!r} has no http(s) server", field="kubeconfig")
-    ca = _data_or_file(cluster, "certificate-authority")
-    token = user.get("token")
-    if not token and user.get("tokenFile"):
-        try:
-            token = Path(str(user["tokenFile"])).expanduser().read_text().strip()
-        except OSError as exc:
-            raise PlaybookError(f"cannot read tokenFile: {exc.strerror}", field="kubeconfig") from exc
+    for key in ("certificate-authority-data",):
+        _check_base64(cluster, key)
+    for key in INLINE_DATA:
+        _check_base64(user, key)
     exec_section = user.get("exec") if isinstance(user.get("exec"), Mapping) else None
     return ClusterAccess(
         server=server,
+        context=str(context_name),
         namespace=str(ctx.get("namespace") or "default"),
-        ca_pem=ca.decode() if ca else None,
         insecure=bool(cluster.get("insecure-skip-tls-verify")),
         tls_server_name=cluster.get("tls-server-name"),
-        token=str(token) if token else None,
-        client_cert_pem=_data_or_file(user, "client-certificate"),
-        client_key_pem=_data_or_file(user, "client-key"),
-        uses_exec=exec_section is not None,
         exec_command=str(exec_section.get("command")) if exec_section else None,
+        base_dir=str(base_dir) if base_dir is not None else None,
+        document=config,
     )

@@ -50,8 +50,10 @@ DISCOVERY: dict[tuple[str, str], Route] = {
         body={
             "kind": "APIGroupList",
             "groups": [
-                {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}]},
-                {"name": "batch", "versions": [{"groupVersion": "batch/v1", "version": "v1"}]},
+                {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
+                 "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}},
+                {"name": "batch", "versions": [{"groupVersion": "batch/v1", "version": "v1"}],
+                 "preferredVersion": {"groupVersion": "batch/v1", "version": "v1"}},
             ],
         }
     ),
@@ -110,7 +112,7 @@ class StubApiServer:
                     self.command,
                     parts.path,
                     {k: v[0] for k, v in parse_qs(parts.query).items()},
-                    {k: v for k, v in self.headers.items()},
+                    {k.title(): v for k, v in self.headers.items()},  # HTTP header names are case-insensitive
                     json.loads(raw) if raw else None,
                     cn,
                 )

@@ -226,3 +226,44 @@ def test_crd_kinds_appear_without_a_new_client(kube: KubeClient) -> None:
                 "spec": {"size": 3}})
     (widget,) = kube.list_namespaced_all("default", [("example.com/v1", "Widget")])
     assert widget["spec"] == {"size": 3}
+
+
+def test_served_namespaced_resources_lists_preferred_versions_and_new_crds(kube: KubeClient) -> None:
+    served = {(r.api_version, r.kind): r for r in kube.served_namespaced_resources()}
+    assert served[("apps/v1", "Deployment")].plural == "deployments"
+    assert ("v1", "ConfigMap") in served and ("batch/v1", "CronJob") in served
+    assert ("v1", "Namespace") not in served  # cluster-scoped
+    assert all(r.namespaced and "/" not in r.plural for r in served.values())
+    assert ("example.com/v1", "Widget") not in served
+    kube.apply({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com", "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": True, "storage": True,
+                          "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
+        },
+    })
+    assert ("example.com/v1", "Widget") in {(r.api_version, r.kind) for r in kube.served_namespaced_resources()}
+
+
+def test_watch_streams_current_objects_then_changes(kube: KubeClient) -> None:
+    kube.ensure_namespace("shop")
+    kube.apply(deployment("web"))
+    events = kube.watch("apps/v1", "Deployment", "shop", resource_version="0", timeout_seconds=5)
+    first = next(events)
+    assert (first.type, first.object["metadata"]["name"]) == ("ADDED", "web")
+    kube.patch_merge("apps/v1", "Deployment", "shop", "web", {"metadata": {"labels": {"watched": "yes"}}})
+    change = next(e for e in events if e.object["metadata"].get("labels", {}).get("watched") == "yes")
+    assert change.type == "MODIFIED"
+    events.close()
+
+
+def test_watch_of_a_stopped_server_is_transient(sim: ClusterSimulator, clock: RecordingClock) -> None:
+    kube = KubeClient.from_kubeconfig(sim.kubeconfig(), clock=clock, retry=RetryPolicy(attempts=2))
+    kube.resource("v1", "Pod")
+    sim.stop()
+    with pytest.raises(TransientRemoteError, match="connection refused"):
+        next(kube.watch("v1", "Pod", "default"))

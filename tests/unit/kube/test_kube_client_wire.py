@@ -14,10 +14,14 @@ surfacing, TLS failure not retried; tokens never appear in repr or error text.
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
-from kube_stub import NOT_FOUND, Reply, Request, StubApiServer, b64, kubeconfig, make_pki
+from kube_stub import DISCOVERY, NOT_FOUND, Reply, Request, StubApiServer, b64, kubeconfig, make_pki
 
 from bluegreen.errors import (
     NotFoundError,
@@ -73,7 +77,11 @@ def test_unserved_api_version_is_named() -> None:
 
 def test_new_kind_is_rediscovered_once() -> None:
     widgets = {"kind": "APIResourceList", "resources": [{"name": "widgets", "kind": "Widget", "namespaced": True}]}
+    groups = DISCOVERY[("GET", "/apis")].body  # type: ignore[union-attr]
+    example = {"name": "example.com", "versions": [{"groupVersion": "example.com/v1", "version": "v1"}],
+               "preferredVersion": {"groupVersion": "example.com/v1", "version": "v1"}}
     routes = {
+        ("GET", "/apis"): Reply(body={**groups, "groups": [*groups["groups"], example]}),
         ("GET", "/apis/example.com/v1"): [Reply(body={"kind": "APIResourceList", "resources": []}), Reply(body=widgets)],
         ("GET", "/apis/example.com/v1/namespaces/shop/widgets/w"): Reply(body={"metadata": {"name": "w"}}),
     }
@@ -307,16 +315,83 @@ def test_token_provider_wins_and_exec_plugin_is_never_run(tmp_path: Path) -> Non
     exec_user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/bin/sh",
                           "args": ["-c", f"touch {marker}"]}}
     with StubApiServer() as stub:
-        with pytest.raises(PlaybookError, match="exec plugin"):
-            KubeClient.from_kubeconfig(kubeconfig(stub.url, exec_user), clock=SimClock())
         tokens = (f"entra-{n}" for n in itertools.count(1))
         kube = KubeClient.from_kubeconfig(kubeconfig(stub.url, exec_user), clock=SimClock(),
                                           token_provider=lambda: next(tokens))
         kube.server_version()
         kube.served_api_versions()
-        assert [r.headers["Authorization"] for r in stub.requests] == ["Bearer entra-1", "Bearer entra-2", "Bearer entra-3"]
+        sent = [r.headers["Authorization"] for r in stub.requests]
+        assert len(sent) >= 3
+        assert sent == [f"Bearer entra-{n}" for n in range(1, len(sent) + 1)]  # asked before every request
         assert not marker.exists()
         assert "entra" not in repr(kube)
+
+
+def exec_plugin(folder: Path, credential: dict | None, *, fail: str | None = None) -> Path:
+    """A credential plugin script that counts its runs and prints `credential` as an ExecCredential."""
+    runs = folder / "runs"
+    script = folder / "plugin.sh"
+    if fail:
+        body = f"echo run >> {runs}\necho '{fail}' >&2\nexit 1\n"
+    else:
+        doc = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": credential}
+        body = f"echo run >> {runs}\ncat <<'JSON'\n{json.dumps(doc)}\nJSON\n"
+    script.write_text("#!/bin/sh\n" + body)
+    script.chmod(0o700)
+    return runs
+
+
+def exec_kubeconfig_file(folder: Path, url: str) -> Path:
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "./plugin.sh"}}
+    path = folder / "kubeconfig"
+    path.write_bytes(kubeconfig(url, user))
+    return path
+
+
+def test_exec_plugin_runs_lazily_from_the_kubeconfig_folder_and_its_token_is_reused(tmp_path: Path) -> None:
+    runs = exec_plugin(tmp_path, {"token": "exec-token"})
+    seen: list[str] = []
+    with StubApiServer() as stub:
+        kube = KubeClient.from_kubeconfig_file(exec_kubeconfig_file(tmp_path, stub.url), clock=SimClock(),
+                                               on_secret=seen.append)
+        assert not runs.exists()  # building a client runs nothing
+        assert kube.server_version() == "1.30.5"
+        kube.served_api_versions()
+        assert {r.headers["Authorization"] for r in stub.requests} == {"Bearer exec-token"}
+        assert runs.read_text().count("run") == 1
+        assert seen == ["exec-token"]
+        assert "exec-token" not in repr(kube)
+
+
+def test_exec_token_is_renewed_when_it_expires_on_the_injected_clock(tmp_path: Path) -> None:
+    clock = SimClock()
+    expiry = (clock.now() + timedelta(minutes=10)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    runs = exec_plugin(tmp_path, {"token": "short-lived", "expirationTimestamp": expiry})
+    with StubApiServer() as stub:
+        kube = KubeClient.from_kubeconfig_file(exec_kubeconfig_file(tmp_path, stub.url), clock=clock)
+        kube.server_version()
+        kube.server_version()
+        assert runs.read_text().count("run") == 1
+        clock.advance(10 * 60)
+        kube.server_version()
+        assert runs.read_text().count("run") == 2
+
+
+def test_failing_exec_plugin_is_a_permanent_error_naming_it(tmp_path: Path) -> None:
+    runs = exec_plugin(tmp_path, None, fail="please run az login")
+    with StubApiServer() as stub:
+        clock = RecordingClock()
+        kube = KubeClient.from_kubeconfig_file(exec_kubeconfig_file(tmp_path, stub.url), clock=clock)
+        with pytest.raises(PermanentRemoteError, match="plugin.sh failed.*please run az login") as info:
+            kube.server_version()
+        assert info.value.code == "AuthenticationFailed"
+        assert clock.sleeps == [] and runs.read_text().count("run") == 1
+        assert not stub.requests
+
+
+def test_missing_kubeconfig_file_is_a_playbook_error(tmp_path: Path) -> None:
+    with pytest.raises(PlaybookError, match="cannot read kubeconfig"):
+        KubeClient.from_kubeconfig_file(tmp_path / "absent", clock=SimClock())
 
 
 def test_client_certificate_over_tls(tmp_path: Path) -> None:
@@ -383,3 +458,36 @@ def test_not_found_error_type_for_missing_parent() -> None:
         kube = client_for(stub)
         with pytest.raises(NotFoundError):
             kube.patch_merge("v1", "ConfigMap", "shop", "absent", {"data": {}})
+
+
+def test_unavailable_discovery_is_retried_not_taken_for_a_missing_kind() -> None:
+    apps = DISCOVERY[("GET", "/apis/apps/v1")]
+    routes = {
+        ("GET", "/apis/apps/v1"): [Reply(503, status(503, "ServiceUnavailable", "aggregated API down")), apps],
+        ("GET", "/apis/apps/v1/namespaces/shop/deployments/web"): Reply(body={"metadata": {"name": "web"}}),
+    }
+    with StubApiServer(routes) as stub:
+        clock = RecordingClock()
+        kube = client_for(stub, clock)
+        assert kube.get("apps/v1", "Deployment", "shop", "web") is not None
+        assert len(clock.sleeps) == 1
+
+
+def test_close_removes_the_private_key_folder(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    user = {"client-certificate-data": b64(pki.client_cert_pem), "client-key-data": b64(pki.client_key_pem)}
+    kube = KubeClient.from_kubeconfig(kubeconfig("https://127.0.0.1:1", user), clock=SimClock())
+    key_file = Path(kube._conn.api.configuration.key_file)
+    assert key_file.read_bytes() == pki.client_key_pem
+    kube.close()
+    assert not key_file.parent.exists()
+
+
+def test_importing_the_library_does_not_load_kubernetes() -> None:
+    code = (
+        "import sys, bluegreen, bluegreen.playbook, bluegreen.kube, bluegreen.kube.client, bluegreen.context\n"
+        "loaded = sorted(m for m in sys.modules if m == 'kubernetes' or m.startswith('kubernetes.'))\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

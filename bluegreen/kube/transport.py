@@ -1,0 +1,380 @@
+"""The seam to the official `kubernetes` package: one ApiClient per cluster, discovery, errors.
+
+Imported only when a KubeClient is built (bluegreen.kube.client imports it
+lazily), so `bluegreen --help`, `validate` and `schema` never load `kubernetes`.
+
+Why each choice:
+- A fresh `Configuration` per cluster, filled by the official `KubeConfigLoader`
+  from the selected context; never `load_kube_config()`, which writes the
+  process-wide default that a second cluster would overwrite.
+- Inline client keys go to a private folder this connection owns and removes,
+  not to the loader's process-wide temp-file cache; the CA goes in memory.
+- The bearer token comes from `refresh_api_key_hook`, asked before every
+  request: an injected provider (Entra ID through azure-identity), or the
+  kubeconfig's exec plugin run through the official `ExecProvider`, lazily,
+  with its expiry judged on the injected clock and its failure reported as an
+  error rather than logged.
+- Discovery is the `DynamicClient`'s lazy discoverer without its on-disk cache:
+  that file is keyed by host alone, and simulated clusters all live on
+  127.0.0.1 with ports reused between runs.
+- The official client retries nothing (`retries=False`): every retry runs in
+  bluegreen.retry on the injected clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import urllib3
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.exec_provider import ExecProvider
+from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.discovery import LazyDiscoverer, ResourceGroup
+from kubernetes.dynamic.exceptions import ServiceUnavailableError
+from kubernetes.dynamic.resource import Resource, ResourceList
+
+from bluegreen.clock import Clock
+from bluegreen.errors import (
+    NotFoundError,
+    PermanentRemoteError,
+    PlaybookError,
+    PreconditionFailedError,
+    RemoteError,
+    TransientRemoteError,
+)
+from bluegreen.kube.kubeconfig import INLINE_DATA, ClusterAccess
+
+TokenProvider = Callable[[], str]
+SecretSink = Callable[[str], None]
+
+# A cache path that never exists (its parent is a device, not a folder): the discoverer starts empty.
+_NO_CACHE_FILE = os.path.join(os.devnull, "bluegreen-discovery.json")
+_EXEC_REFRESH_MARGIN = timedelta(seconds=60)
+
+
+# --- configuration ---------------------------------------------------------------------------------
+
+
+def _write_private(folder: str, name: str, content: bytes) -> str:
+    path = os.path.join(folder, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    return path
+
+
+def configuration(
+    access: ClusterAccess, token_provider: TokenProvider | None, private_folder: Callable[[], str]
+) -> Configuration:
+    """A fresh Configuration for the selected context; exec plugins are left to `token_provider`."""
+    cluster, user = access.section("cluster"), access.section("user")
+    user.pop("exec", None)  # run lazily by exec_token_provider, or replaced by the injected provider
+    ca_data = cluster.pop("certificate-authority-data", None)
+    if ca_data:
+        cluster.pop("certificate-authority", None)
+    inline = {key: user.pop(key) for key in INLINE_DATA if user.get(key)}
+    if inline:
+        user.pop("client-certificate", None)
+        user.pop("client-key", None)
+    document = {
+        "current-context": "selected",
+        "contexts": [{"name": "selected", "context": {"cluster": "selected", "user": "selected"}}],
+        "clusters": [{"name": "selected", "cluster": cluster}],
+        "users": [{"name": "selected", "user": user}],
+    }
+    config = Configuration()
+    try:
+        KubeConfigLoader(config_dict=document, config_base_path=access.base_dir or "").load_and_set(config)
+    except (ConfigException, OSError, ValueError) as exc:
+        # The loader's messages name files and keys, never credential values.
+        raise PlaybookError(f"kubeconfig context {access.context!r} unusable: {exc}", field="kubeconfig") from None
+    overrides: dict[str, Any] = {"retries": False}
+    if ca_data:
+        overrides["ca_cert_data"] = base64.b64decode(str(ca_data)).decode()
+    if inline:
+        folder = private_folder()
+        overrides["cert_file"] = _write_private(
+            folder, "client.crt", base64.b64decode(str(inline["client-certificate-data"]))
+        )
+        overrides["key_file"] = _write_private(folder, "client.key", base64.b64decode(str(inline.get("client-key-data", ""))))
+    if access.insecure:
+        overrides.update(verify_ssl=False, assert_hostname=False)
+    loader_hook = config.refresh_api_key_hook
+
+    def refresh(cfg: Configuration) -> None:
+        # The loader's hook re-copies its own view (no inline files, no in-memory CA) on every request.
+        if loader_hook is not None:
+            loader_hook(cfg)
+        for key, value in overrides.items():
+            setattr(cfg, key, value)
+        if token_provider is not None:
+            cfg.api_key["BearerToken"] = f"Bearer {token_provider()}"
+
+    if token_provider is not None:
+        config.api_key["BearerToken"] = "pending"  # auth_settings only asks the hook when a key is present
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    config.refresh_api_key_hook = refresh
+    return config
+
+
+def exec_token_provider(access: ClusterAccess, clock: Clock, on_secret: SecretSink | None = None) -> TokenProvider:
+    """The kubeconfig's exec credential plugin, run by the official ExecProvider when a token is due."""
+    user, cluster = access.section("user"), access.section("cluster")
+    exec_section = user.get("exec") or {}
+    lock = threading.Lock()
+    cached: dict[str, Any] = {}
+
+    def token() -> str:
+        with lock:
+            expires = cached.get("expires")
+            if "token" in cached and (expires is None or clock.now() < expires - _EXEC_REFRESH_MARGIN):
+                return str(cached["token"])
+            try:
+                status = ExecProvider(
+                    ConfigNode("exec", exec_section), access.base_dir or None, ConfigNode("cluster", cluster)
+                ).run()
+            except (ConfigException, OSError) as exc:
+                raise PermanentRemoteError(
+                    f"kubeconfig exec plugin {access.exec_command} failed: {exc}",
+                    resource=access.server,
+                    code="AuthenticationFailed",
+                ) from exc
+            value = status.get("token") if isinstance(status, Mapping) else None
+            if not value:
+                raise PermanentRemoteError(
+                    f"kubeconfig exec plugin {access.exec_command} returned no token "
+                    "(client-certificate credentials are not supported)",
+                    resource=access.server,
+                    code="AuthenticationFailed",
+                )
+            if on_secret is not None:
+                on_secret(str(value))
+            stamp = status.get("expirationTimestamp")
+            cached["token"] = str(value)
+            cached["expires"] = _parse_time(stamp) if stamp else None
+            return str(value)
+
+    return token
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+# --- discovery ---------------------------------------------------------------------------------------
+
+
+class _StrictDiscoveryClient:
+    """Hands the discoverer a client whose 503 it cannot mistake for "no resources here"."""
+
+    def __init__(self, dynamic: DynamicClient) -> None:
+        self._dynamic = dynamic
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._dynamic.request(*args, **kwargs)
+        except ServiceUnavailableError as exc:
+            plain = ApiException(status=exc.status, reason=exc.reason, body=exc.body)
+            plain.headers = exc.headers
+            raise plain from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dynamic, name)
+
+
+class MemoryDiscoverer(LazyDiscoverer):
+    """The official lazy discoverer, kept in memory only and strict about unavailable group versions."""
+
+    def __init__(self, client: DynamicClient, cache_file: str | None = None) -> None:
+        super().__init__(_StrictDiscoveryClient(client), _NO_CACHE_FILE)
+
+    def _write_cache(self) -> None:
+        pass
+
+
+def _split(api_version: str) -> tuple[str, str, str]:
+    if "/" in api_version:
+        group, version = api_version.split("/", 1)
+        return "apis", group, version
+    return "api", "", api_version
+
+
+class Connection:
+    """One cluster's ApiClient and, from first use, its DynamicClient; owns the folder for key files."""
+
+    def __init__(self, access: ClusterAccess, token_provider: TokenProvider | None) -> None:
+        self._folder: str | None = None
+        self._finalizer: weakref.finalize | None = None
+        self.api = ApiClient(configuration=configuration(access, token_provider, self._private_folder))
+        self.api.user_agent = "bluegreen"
+        self._dynamic: DynamicClient | None = None
+        self._lock = threading.RLock()
+
+    def _private_folder(self) -> str:
+        if self._folder is None:
+            self._folder = tempfile.mkdtemp(prefix="bluegreen-kube-")
+            self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
+        return self._folder
+
+    @property
+    def dynamic(self) -> DynamicClient:
+        with self._lock:
+            if self._dynamic is None:
+                self._dynamic = DynamicClient(self.api, discoverer=MemoryDiscoverer)
+            return self._dynamic
+
+    def close(self) -> None:
+        self.api.close()
+        if self._finalizer is not None:
+            self._finalizer()
+
+    # --- resolution ------------------------------------------------------------------------------
+
+    def _groups(self, refresh: bool) -> dict[str, Any]:
+        groups: dict[str, Any] = self.dynamic.resources.parse_api_groups(request_resources=False, update=refresh)
+        return groups
+
+    def serves(self, api_version: str, *, refresh: bool) -> bool:
+        prefix, group, version = _split(api_version)
+        with self._lock:
+            return version in (self._groups(refresh).get(prefix, {}).get(group) or {})
+
+    def find(self, api_version: str, kind: str) -> Resource | None:
+        """The served resource of a kind; one fresh look at the server on a miss (a CRD may have just appeared)."""
+        prefix, group, version = _split(api_version)
+        with self._lock:
+            if prefix == "apis" and not self.serves(api_version, refresh=False) and not self.serves(
+                api_version, refresh=True
+            ):
+                return None
+            found = [
+                r
+                for r in self.dynamic.resources.search(prefix=prefix, group=group or None, api_version=version, kind=kind)
+                if not isinstance(r, ResourceList) and r.group_version == api_version
+            ]
+        return found[0] if found else None
+
+    def preferred_resources(self) -> list[Resource]:
+        """Every resource of each group's preferred version (core v1 included), subresources excluded."""
+        out: list[Resource] = []
+        with self._lock:
+            groups = self._groups(refresh=True)
+            for prefix, by_group in groups.items():
+                for group, versions in by_group.items():
+                    if prefix == "apis" and not group:
+                        continue  # the client's own pseudo-group for List
+                    for version, rg in versions.items():
+                        if not isinstance(rg, ResourceGroup) or not rg.preferred:
+                            continue
+                        if not rg.resources:
+                            rg.resources = self.dynamic.resources.get_resources_for_api_version(
+                                prefix, group, version, rg.preferred
+                            )
+                        for entries in rg.resources.values():
+                            out.extend(r for r in entries if not isinstance(r, ResourceList))
+        return out
+
+
+def read_json(response: Any, server: str, what: str) -> dict[str, Any]:
+    """The body of a 2xx answer as a dict ({} when empty)."""
+    data = response.data
+    if not data:
+        return {}
+    try:
+        parsed = json.loads(data)
+    except ValueError as exc:
+        raise PermanentRemoteError(
+            f"{server} answered {response.status} with a body that is not JSON", resource=what, status=response.status
+        ) from exc
+    return parsed if isinstance(parsed, dict) else {"items": parsed}
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+def translate(exc: BaseException, *, server: str, method: str, what: str) -> RemoteError | None:
+    """The bluegreen error for a failure of the official client or urllib3; None when it is neither."""
+    if isinstance(exc, ApiException):
+        if not exc.status:
+            # The official client reports TLS failures as status 0 with the urllib3 error's name first.
+            reason = str(exc.reason or "")
+            if reason.startswith("SSLError"):
+                return PermanentRemoteError(f"TLS with {server} failed: SSLError", resource=what, code="TLSError")
+            return PermanentRemoteError(
+                f"{method} to {server} failed: {reason.splitlines()[0] if reason else 'no answer'}", resource=what
+            )
+        body = exc.body if isinstance(exc.body, (bytes, str)) else b""
+        data = body.encode() if isinstance(body, str) else body
+        return http_error(server, method, what, int(exc.status), data, exc.headers or {})
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return PermanentRemoteError(f"TLS with {server} failed: {type(exc).__name__}", resource=what, code="TLSError")
+    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError)):
+        return TransientRemoteError(
+            f"{method} to {server} failed: {_connection_reason(exc)}", resource=what, code="ConnectionError"
+        )
+    return None
+
+
+def _connection_reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    text = str(reason)
+    for marker in ("Connection refused", "Connection reset", "timed out", "Name or service not known"):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    return type(reason).__name__
+
+
+def _retry_after(headers: Mapping[str, str], status_body: Mapping[str, Any]) -> float | None:
+    value = headers.get("Retry-After")
+    if value:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    seconds = (status_body.get("details") or {}).get("retryAfterSeconds")
+    return float(seconds) if isinstance(seconds, (int, float)) else None
+
+
+def http_error(
+    server: str, method: str, what: str, status: int, data: bytes, headers: Mapping[str, str]
+) -> RemoteError:
+    """Map an API server error response (a metav1.Status, usually) to the bluegreen error tree."""
+    try:
+        body = json.loads(data) if data else {}
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    reason = str(body.get("reason") or "")
+    text = str(body.get("message") or data[:200].decode("utf-8", "replace").strip() or "no message")
+    causes = (body.get("details") or {}).get("causes") or []
+    if causes:
+        text += " [" + "; ".join(
+            f"{c.get('field', '')}: {c.get('message', c.get('reason', ''))}".lstrip(": ") for c in causes
+        ) + "]"
+    message = f"{method} on {server} answered {status}{' ' + reason if reason else ''}: {text}"
+    kw: dict[str, Any] = {"resource": what, "status": status, "code": reason or None}
+    if status == 404:
+        return NotFoundError(message, **{**kw, "code": reason or "NotFound"})
+    if status == 409:
+        if reason == "AlreadyExists":
+            return PermanentRemoteError(message, **kw)
+        return PreconditionFailedError(message, **{**kw, "code": reason or "Conflict"})
+    if status == 429 or status >= 500:
+        return TransientRemoteError(message, **kw, retry_after=_retry_after(headers, body))
+    if status == 401:
+        return PermanentRemoteError(message, **{**kw, "code": reason or "Unauthorized"})
+    return PermanentRemoteError(message, **kw)
