@@ -1,4 +1,4 @@
-"""StepContext.kube with a user-supplied kubeconfig (`blue.kubeconfig`), against a simulated world.
+"""Session.kube with a user-supplied kubeconfig (`blue.kubeconfig`), against a simulated world.
 
 Covers: the playbook's kubeconfig replaces listClusterUserCredential for that cluster; its
 `kubeconfig_context` picks the context; an exec credential plugin (relative to the kubeconfig's
@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from bluegreen.azure.aks import AksClient
-from bluegreen.context import StepContext
+from bluegreen.context import Session
 from bluegreen.errors import PlaybookError
 from bluegreen.playbook import load_playbook, validation_problems
 from bluegreen.redact import MASK
@@ -47,10 +47,10 @@ def write_playbook(folder: Path, **blue: Any) -> Path:
     return folder / "playbook.yaml"
 
 
-def context_for(world: World, playbook: Path) -> StepContext:
+def context_for(world: World, playbook: Path) -> Session:
     runtime = Runtime(credential=world.credential, clock=world.clock, state_dir=playbook.parent / "state",
                       subscription_id=world.subscription_id)
-    return StepContext(load_playbook(playbook), runtime, lambda event: None)
+    return Session(load_playbook(playbook), runtime, lambda event: None)
 
 
 def jump_host_kubeconfig(world: World, folder: Path) -> str:
