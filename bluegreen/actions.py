@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
+from bluegreen.kube.objects import describe
+
 T = TypeVar("T")
 
 
@@ -95,10 +97,6 @@ class Params:
         raise NotImplementedError
 
 
-def _obj(kind: str, namespace: str | None, name: str) -> str:
-    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-
-
 @dataclass(frozen=True)
 class CreateCluster(Params):
     KIND = Kind.CREATE_CLUSTER
@@ -174,7 +172,7 @@ class Apply(Params):
 
     @property
     def target(self) -> str:
-        return _obj(self.kind, self.namespace, self.name)
+        return describe(self.kind, self.namespace, self.name)
 
     @property
     def summary(self) -> str:
@@ -422,7 +420,7 @@ class Delete(Params):
 
     @property
     def target(self) -> str:
-        return _obj(self.kind, self.namespace, self.name)
+        return describe(self.kind, self.namespace, self.name)
 
     @property
     def summary(self) -> str:
@@ -464,8 +462,10 @@ class TagCluster(Params):
 
 
 @dataclass(frozen=True)
-class StopCluster(Params):
-    KIND = Kind.STOP_CLUSTER
+class _ClusterPower(Params):
+    """Stop or delete a whole cluster: the two differ only in their kind and verb."""
+
+    VERB: ClassVar[str]
     cluster: str
     resource_group: str
     name: str
@@ -476,23 +476,19 @@ class StopCluster(Params):
 
     @property
     def summary(self) -> str:
-        return f"stop {self.cluster} cluster {self.name}"
+        return f"{self.VERB} {self.cluster} cluster {self.name}"
 
 
 @dataclass(frozen=True)
-class DeleteCluster(Params):
+class StopCluster(_ClusterPower):
+    KIND = Kind.STOP_CLUSTER
+    VERB = "stop"
+
+
+@dataclass(frozen=True)
+class DeleteCluster(_ClusterPower):
     KIND = Kind.DELETE_CLUSTER
-    cluster: str
-    resource_group: str
-    name: str
-
-    @property
-    def target(self) -> str:
-        return f"managedClusters/{self.name}"
-
-    @property
-    def summary(self) -> str:
-        return f"delete {self.cluster} cluster {self.name}"
+    VERB = "delete"
 
 
 PARAMS: dict[Kind, type[Params]] = {

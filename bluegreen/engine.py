@@ -177,21 +177,32 @@ class _Engine:
 
     # -- what runs -----------------------------------------------------------------------------------------------
     def skip_reason(self, name: str, obs: Observed | None, explicit: bool) -> tuple[str | None, Observed | None]:
-        """Why a step is skipped (None: it runs); a done step runs again when its plan says its basis moved."""
+        """Why a step is skipped (None: it runs); a done step that runs again forgets its finished actions."""
+        reason, obs, again = self.decide(name, obs, explicit)
+        if again:
+            self.record.step(name).actions.clear()
+            self.emit(WARNING, f"{name} runs again: {again}", name)
+        return reason, obs
+
+    def decide(self, name: str, obs: Observed | None,
+               explicit: bool) -> tuple[str | None, Observed | None, str | None]:
+        """(why the step is skipped or None, the observation, why a done step runs again or None).
+
+        A done step runs again when its plan says its basis moved (or when asked); a read-only step runs
+        again until the step after it is done. `make_plan` asks the same question, so a plan shows what a
+        run will do.
+        """
         if name in READ_ONLY_STEPS:
             following = STEPS[STEPS.index(name) + 1]
-            return (f"{following} is already done" if self.record.status(following) == DONE else None), obs
+            return (f"{following} is already done" if self.record.status(following) == DONE else None), obs, None
         if self.record.status(name) != DONE:
-            return None, obs
+            return None, obs, None
         obs = obs or self.observe()
         step = self.plan_step(name, obs)
         changed = step.basis is not None and self.record.step(name).basis != step.basis
         if step.may_rerun and step.basis is not None and (explicit or changed):
-            self.record.step(name).actions.clear()
-            self.emit(WARNING, f"{name} runs again: " + ("asked for" if explicit else "its source changed since"),
-                      name)
-            return None, obs
-        return "already done", obs
+            return None, obs, "asked for" if explicit else "its source changed since"
+        return "already done", obs, None
 
     def require_previous(self, name: str) -> None:
         """A single step needs every step before it done (a redeploy run again resets smoke, for one)."""
@@ -213,8 +224,6 @@ class _Engine:
     def check_approved(saved: Plan, step: StepPlan) -> None:
         """Apply only what was approved: an action the saved plan did not contain makes it stale."""
         approved = saved.step(step.name)
-        if approved is not None and approved.notes == (DONE_NOTE,) and not approved.actions:
-            return  # the plan showed the step as done; it runs again only because its basis moved
         known = {a.id for a in approved.actions} if approved is not None else set()
         new = [a for a in step.actions if a.id not in known]
         if new:
@@ -253,12 +262,12 @@ def make_plan(
     """
     engine = _Engine(loaded, runtime, sink)
     obs = engine.observe()
-    record = engine.record
     names = list(steps) if steps else list(STEPS)
-    pending = {s for s in STEPS if record.status(s) != DONE}
+    # A whole-cutover plan shows a step as done exactly when a run would skip it.
+    pending = {s for s in STEPS if engine.decide(s, obs, explicit=False)[0] is None}
     planned: list[StepPlan] = []
     for name in names:
-        if record.status(name) == DONE and not steps:
+        if not steps and name not in pending:
             planned.append(StepPlan(name=name, notes=(DONE_NOTE,)))
             continue
         earlier = {s for s in STEPS[: STEPS.index(name)] if s in pending}

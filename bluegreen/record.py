@@ -48,6 +48,8 @@ STEP_FACTS: dict[str, tuple[str, ...]] = {
     "decommission": ("archive_started", "archive", "archived_objects", "decommission_begun"),
 }
 assert {f for names in STEP_FACTS.values() for f in names} == {f.name for f in dataclasses.fields(Facts)}
+# Executors report facts as `Learned` (a TypedDict, so mypy checks their keys): the same names, kept in step.
+assert set(Learned.__annotations__) == {f.name for f in dataclasses.fields(Facts)}, "Learned and Facts differ"
 
 
 @dataclass

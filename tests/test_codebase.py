@@ -35,9 +35,9 @@ def test_no_top_level_cli_module_is_installed() -> None:
 
 
 def _lint_imports(root: Path, config: Path) -> subprocess.CompletedProcess[str]:
-    """Run import-linter on the `bluegreen` package found under `root` (it comes first on the path)."""
+    """Run import-linter on the `bluegreen` and `bluegreen_cli` packages under `root` (first on the path)."""
     linter = Path(sys.executable).parent / "lint-imports"
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "cli")])}
     return subprocess.run([str(linter), "--no-cache", str(config)], cwd=root, env=env, capture_output=True,
                           text=True)
 
@@ -54,10 +54,18 @@ def test_import_contracts_hold() -> None:
     ("playbook.py", "import bluegreen.sim.world", "The playbook does not import the simulator"),
     ("executors/dns.py", "import bluegreen.record", "Executors know nothing of steps"),
     ("kube/objects.py", "import bluegreen.engine", "cli -> engine ->"),
+    ("kube/readiness.py", "import bluegreen.context", "Clients know nothing of the engine"),
+    ("azure/dns.py", "import bluegreen.record", "Clients know nothing of the engine"),
+    ("events.py", "import bluegreen.sim.clock", "Only the simulator and the CLI's composition root"),
+    ("../cli/bluegreen_cli/commands/cutover.py", "import bluegreen.sim.world",
+     "Only the simulator and the CLI's composition root"),
+    ("redact.py", "import rich", "The library never imports the CLI"),
 ])
 def test_import_contracts_fail_on_a_violating_import(tmp_path: Path, module: str, violation: str,
                                                      contract: str) -> None:
     shutil.copytree(LIBRARY, tmp_path / "bluegreen", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "cli" / "bluegreen_cli", tmp_path / "cli" / "bluegreen_cli",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     assert _lint_imports(tmp_path, tmp_path / "pyproject.toml").returncode == 0  # the copy is what is linted
     path = tmp_path / "bluegreen" / module

@@ -284,8 +284,8 @@ class KubeClient:
     ) -> Generator[WatchEvent, None, None]:
         """Changes to a kind from `resource_version` on ("0": the current objects first), until the server ends the stream.
 
-        Opening the stream is retried like any call; a stream that breaks is not resumed here
-        (the caller knows which resourceVersion it last saw).
+        Resolving the kind is retried like any call; the stream itself is not: an error while opening or
+        reading it is translated and raised (the caller knows which resourceVersion it last saw).
         """
         from kubernetes import watch as k8s_watch
 

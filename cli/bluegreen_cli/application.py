@@ -39,11 +39,7 @@ class Application:
     # -------------------------------------------------------------------------------------- display
     @cached_property
     def console(self) -> Console:
-        return _console(stderr=False)
-
-    @cached_property
-    def err_console(self) -> Console:
-        return _console(stderr=True)
+        return _console()
 
     def display(self, text: str) -> None:
         typer.echo(text)
@@ -114,12 +110,12 @@ class Application:
                       state_dir=self.state_dir or loaded.base_dir / ".bluegreen")
 
 
-def _console(*, stderr: bool) -> Console:
+def _console() -> Console:
     from rich.console import Console
 
     # Without a terminal (CI logs, pipes) rich would assume 80 columns; plans read better wider.
     width = None if sys.stdout.isatty() else 140
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def application(ctx: typer.Context) -> Application:
