@@ -12,7 +12,7 @@ import pytest
 from bluegreen.sim import persist
 from bluegreen.sim.world import World
 
-from .sim_helpers import MANIFESTS, CRON, make_spec
+from .sim_helpers import CRON, MANIFESTS, make_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 

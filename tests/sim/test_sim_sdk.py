@@ -14,7 +14,7 @@ from kubernetes import client as k8s
 from bluegreen.azure.context import ClockPolling
 from bluegreen.sim.world import World
 
-from .sim_helpers import MANIFESTS, CRON, kube_api, make_spec
+from .sim_helpers import CRON, MANIFESTS, kube_api, make_spec
 
 
 def _green_body() -> dict:

@@ -12,7 +12,7 @@ from bluegreen.errors import PlaybookError
 from bluegreen.sim import persist
 from bluegreen.sim.world import World, WorldError
 
-from .sim_helpers import SHOP, MANIFESTS, CRON, make_spec
+from .sim_helpers import CRON, MANIFESTS, SHOP, make_spec
 
 
 def _lb_ips(world: World, cluster: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bluegreen.sim.world import World
 
-from .sim_helpers import MANIFESTS, CRON, CRON_DEPS, fired, kube_api, make_spec, refuses_connections
+from .sim_helpers import CRON, CRON_DEPS, MANIFESTS, fired, kube_api, make_spec, refuses_connections
 
 runner = CliRunner()
 
