@@ -24,8 +24,9 @@ NAMES = sorted(str(p.relative_to(RECORDS)) for p in RECORDS.rglob("*.json"))
 BODY_PARAMETERS = ("parameters", "origin", "originUpdateProperties")
 
 
-def test_records_exist() -> None:
-    assert len(NAMES) >= 20
+def test_most_spec_examples_have_a_record(spec_examples: Path) -> None:
+    examples = {str(p.relative_to(spec_examples)) for p in spec_examples.rglob("*.json")}
+    assert len(NAMES) >= 20 and len(set(NAMES) & examples) >= len(examples) - 2
 
 
 @pytest.mark.parametrize("name", NAMES)
