@@ -53,7 +53,7 @@ def run(project: Path, shared: Path, *, require: bool, tier: str = TIER) -> subp
     (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\nmarkers = ['conformance: x']\n")
     (project / "tests" / "conftest.py").write_text(CONFTEST)
     (project / "tests" / "conformance" / "test_tier.py").write_text(tier)
-    (project / "tests" / "test_plain.py").write_text("def test_plain():\n    assert 1 + 1 == 2\n")
+    (project / "tests" / "test_plain.py").write_text("def test_plain(tmp_path):\n    assert tmp_path.is_dir()\n")
     env = {k: v for k, v in os.environ.items() if k not in (REQUIRE_ENV, SHARED_ENV)}
     env[SHARED_ENV] = str(shared)
     if require:
