@@ -6,6 +6,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from bg_shared import ConformanceTier
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ConformanceTier(config), "bluegreen-conformance-tier")
 
 
 @pytest.fixture

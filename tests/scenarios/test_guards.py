@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bg_shared import DATA
 
 from bluegreen import engine
 from bluegreen.azure import AzureContext, PrivateDnsRecords
@@ -135,22 +136,21 @@ def test_unknown_node_pool_override_is_bad_input(cutover: Cutover) -> None:
 
 
 def test_bare_pods_go_and_timers_outside_the_playbook_are_called_out(cutover: Cutover) -> None:
-    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "manifests"
-    cutover.edit(lambda raw: raw["simulation"]["blue"]["manifests"].append(str(corpus / "descheduler-cronjob.yaml")))
+    cutover.edit(lambda raw: raw["simulation"]["blue"]["manifests"].append(str(DATA / "manifests" / "janitor-cronjob.yaml")))
     cutover.init()
     with World.open(cutover.world) as world:
         _kube(world, BLUE).apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "shop"},
                                   "spec": {"containers": [{"name": "sh", "image": "busybox:1.36"}]}})
-    # mode stop would leave the descheduler timer on a blue that may be started again: refused.
+    # mode stop would leave the janitor timer on a blue that may be started again: refused.
     result = cutover.cli("run", str(cutover.playbook), "--yes")
     assert result.exit_code == 3, result.output
-    assert "kube-system/descheduler-cronjob" in result.output
+    assert "kube-system/node-janitor" in result.output
     assert next(c for c in cutover.show()["clusters"] if c["name"] == BLUE)["power_state"] == "Running"
     cutover.edit(lambda raw: raw["decommission"].update(accept_unmanaged_cronjobs=True))
     result = cutover.cli("run", str(cutover.playbook), "--yes", "--output", "json")
     assert result.exit_code == 0, result.output
     warnings = [json.loads(line) for line in result.stdout.splitlines() if '"warning"' in line]
-    assert any("kube-system/descheduler-cronjob" in w["message"] for w in warnings)
+    assert any("kube-system/node-janitor" in w["message"] for w in warnings)
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
     assert "decommission/delete/shop/Pod/debug" in journal["steps"]["decommission"]["actions"]  # deleted before blue was stopped
     archive = Path(journal["facts"]["archive"])

@@ -1,4 +1,4 @@
-"""Make the library and the CLI package importable without installing, and point at the shared corpus."""
+"""Make the library and the CLI package importable without installing, and point at the project's own manifests."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ for entry in (ROOT, ROOT / "cli"):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "manifests"
-
-
 @pytest.fixture
-def corpus() -> Path:
-    return CORPUS.resolve()
+def manifests() -> Path:
+    """tests/data/manifests (../shared's corpus is only read by tests/conformance)."""
+    from bg_shared import DATA
+
+    return DATA / "manifests"

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from bg_shared import DATA
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from bluegreen.sim.spec import SimulationSpec
 
-CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "manifests").resolve()
-BOUTIQUE = "microservices-demo-kubernetes-manifests.yaml"
-CRON = "descheduler-cronjob.yaml"
-# The ConfigMap and ServiceAccount that CronJob's pods need (not in the corpus file); an absolute path.
-CRON_DEPS = str(Path(__file__).resolve().parents[1] / "data" / "descheduler-companions.yaml")
+MANIFESTS = DATA / "manifests"  # the project's own; ../shared's corpus is only read by tests/conformance
+SHOP = "shop.yaml"
+SHOP_LB = "default/storefront-public"
+CRON = "janitor-cronjob.yaml"
+# The ConfigMap and ServiceAccount that CronJob's pods need (not in its file); an absolute path.
+CRON_DEPS = str(DATA / "janitor-companions.yaml")
 
 
-def spec_dict(*manifests: str, **extra: Any) -> dict[str, Any]:
-    """A small world: blue with the given corpus manifests, a private zone pointing at Boutique's LB."""
+def spec_dict(*manifests: str, lb_service: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A small world: blue with the given manifests; with the shop (or `lb_service`), DNS and TM pointing at its LB."""
     data: dict[str, Any] = {
         "start": "2026-03-01T08:00:00Z",
         "kubernetes_versions": {"westeurope": {"versions": ["1.29.9", "1.30.5"], "preview": ["1.31.1"]}},
@@ -35,24 +36,25 @@ def spec_dict(*manifests: str, **extra: Any) -> dict[str, Any]:
             "tags": {"env": "prod"},
         },
     }
-    if BOUTIQUE in manifests:
+    lb_service = lb_service or (SHOP_LB if SHOP in manifests else None)
+    if lb_service:
         data["dns_zones"] = [
             {"name": "shop.internal", "records": [
-                {"name": "www", "type": "A", "ttl": 60, "values": [{"service": "default/frontend-external"}]},
+                {"name": "www", "type": "A", "ttl": 60, "values": [{"service": lb_service}]},
                 {"name": "api", "type": "CNAME", "values": ["www.shop.internal"]},
             ]},
             {"name": "shop.example.com", "private": False, "records": [
                 {"name": "@", "type": "A", "values": ["20.1.2.3"]}]},
         ]
         data["traffic_managers"] = [
-            {"name": "tm-shop", "endpoints": [{"name": "blue", "target": {"service": "default/frontend-external"},
+            {"name": "tm-shop", "endpoints": [{"name": "blue", "target": {"service": lb_service},
                                                "weight": 1000}]}]
     data.update(extra)
     return data
 
 
-def make_spec(*manifests: str, **extra: Any) -> SimulationSpec:
-    return SimulationSpec.model_validate(spec_dict(*manifests, **extra))
+def make_spec(*manifests: str, lb_service: str | None = None, **extra: Any) -> SimulationSpec:
+    return SimulationSpec.model_validate(spec_dict(*manifests, lb_service=lb_service, **extra))
 
 
 def kube_api(kubeconfig: bytes) -> k8s.ApiClient:

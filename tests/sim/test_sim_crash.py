@@ -12,7 +12,7 @@ import pytest
 from bluegreen.sim import persist
 from bluegreen.sim.world import World
 
-from .sim_helpers import CORPUS, CRON, make_spec
+from .sim_helpers import CRON, MANIFESTS, make_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ from bluegreen.sim.world import World
 
 with World.open(Path(sys.argv[1])) as world:
     api = config.new_client_from_config_dict(yaml.safe_load(world.kubeconfigs()["aks-blue"]))
-    client.BatchV1Api(api).delete_namespaced_cron_job("descheduler-cronjob", "kube-system")
+    client.BatchV1Api(api).delete_namespaced_cron_job("node-janitor", "kube-system")
 print("done")
 """
 
@@ -66,7 +66,7 @@ def _records(world: Path) -> dict[str, list[str]]:
 @pytest.fixture
 def world(tmp_path: Path) -> Path:
     spec = make_spec(CRON, dns_zones=[{"name": "shop.internal", "records": []}])
-    World.create(tmp_path / "w", spec, CORPUS)
+    World.create(tmp_path / "w", spec, MANIFESTS)
     return tmp_path / "w"
 
 

@@ -14,7 +14,7 @@ from kubernetes import client as k8s
 from bluegreen.azure.context import ClockPolling
 from bluegreen.sim.world import World
 
-from .sim_helpers import CORPUS, CRON, kube_api, make_spec
+from .sim_helpers import CRON, MANIFESTS, kube_api, make_spec
 
 
 def _green_body() -> dict:
@@ -38,7 +38,7 @@ def _nodes(api: k8s.ApiClient) -> list[dict]:
 
 def test_ten_minute_aks_create_runs_on_the_simulated_clock(tmp_path: Path, no_real_sleep: list[float]):
     spec = make_spec(CRON, cluster_behaviour={"aks-green": {"node_count": 5}}, resource_groups=["rg-green"])
-    World.create(tmp_path / "w", spec, CORPUS)
+    World.create(tmp_path / "w", spec, MANIFESTS)
     with World.open(tmp_path / "w") as world:
         aks = ContainerServiceClient(world.credential, world.subscription_id, retry_total=0)
         start_sim = world.clock.now()
@@ -75,7 +75,7 @@ def test_ten_minute_aks_create_runs_on_the_simulated_clock(tmp_path: Path, no_re
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_non_arm_requests_pass_through_while_a_world_is_open(tmp_path: Path):
     """Smoke checks use `requests` too: only management.azure.com is faked."""
-    World.create(tmp_path / "w", make_spec(), CORPUS)
+    World.create(tmp_path / "w", make_spec(), MANIFESTS)
     with World.open(tmp_path / "w") as world:
         url = world.show()["clusters"][0]["server_url"]
         answer = requests.get(f"{url}/version", verify=False, timeout=5)

@@ -47,7 +47,7 @@ def test_invalid_specs_name_the_field(patch, where):
 def test_record_values_accept_service_references():
     spec = SimulationSpec.model_validate(
         {**MINIMAL, "dns_zones": [{"name": "shop.internal", "records": [
-            {"name": "www", "type": "A", "values": [{"service": "default/frontend-external"}, "10.0.0.9"]}]}]}
+            {"name": "www", "type": "A", "values": [{"service": "default/storefront-public"}, "10.0.0.9"]}]}]}
     )
     values = spec.dns_zones[0].records[0].values
     assert isinstance(values[0], ServiceRef) and values[0].cluster == "blue"
@@ -61,12 +61,12 @@ def test_schema_carries_descriptions():
     assert schema["additionalProperties"] is False
 
 
-def test_seed_objects_from_corpus_files_and_folders(corpus: Path, tmp_path: Path):
-    objects = load_seed_objects(["microservices-demo-kubernetes-manifests.yaml"], corpus, "f")
+def test_seed_objects_from_files_and_folders(manifests: Path, tmp_path: Path):
+    objects = load_seed_objects(["shop.yaml"], manifests, "f")
     kinds = {o["kind"] for o in objects}
     assert {"Deployment", "Service", "ServiceAccount"} <= kinds
-    assert sum(o["kind"] == "Deployment" for o in objects) == 12
-    folder = load_seed_objects(["."], corpus, "f")
+    assert sum(o["kind"] == "Deployment" for o in objects) == 4
+    folder = load_seed_objects(["."], manifests, "f")
     assert len(folder) > len(objects)
 
 
@@ -79,8 +79,8 @@ def test_seed_objects_errors_name_the_field(tmp_path: Path):
         load_seed_objects(["bad.yaml"], tmp_path, "f")
 
 
-def test_namespaces_needed(corpus: Path):
-    objects = load_seed_objects(["descheduler-cronjob.yaml"], corpus, "f")
+def test_namespaces_needed(manifests: Path):
+    objects = load_seed_objects(["janitor-cronjob.yaml"], manifests, "f")
     objects.append({"kind": "Namespace", "metadata": {"name": "shop"}})
     objects.append({"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "shop"}})
     made = namespaces_needed(objects, ["ingress", "shop", "ingress"])

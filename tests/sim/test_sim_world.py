@@ -12,7 +12,7 @@ from bluegreen.errors import PlaybookError
 from bluegreen.sim import persist
 from bluegreen.sim.world import World, WorldError
 
-from .sim_helpers import BOUTIQUE, CORPUS, CRON, make_spec
+from .sim_helpers import CRON, MANIFESTS, SHOP, make_spec
 
 
 def _lb_ips(world: World, cluster: str) -> dict[str, str]:
@@ -25,7 +25,7 @@ def _lb_ips(world: World, cluster: str) -> dict[str, str]:
 
 
 def test_world_round_trips_through_its_directory(tmp_path: Path):
-    World.create(tmp_path / "w", make_spec(BOUTIQUE, CRON), CORPUS)
+    World.create(tmp_path / "w", make_spec(SHOP, CRON), MANIFESTS)
     with World.open(tmp_path / "w") as world:
         first = world.show()
         objects = world.cluster("aks-blue").objects()
@@ -48,29 +48,29 @@ def test_world_round_trips_through_its_directory(tmp_path: Path):
 
 
 def test_seeding_resolves_service_addresses_and_creates_namespaces(tmp_path: Path):
-    World.create(tmp_path / "w", make_spec(BOUTIQUE, CRON), CORPUS)
+    World.create(tmp_path / "w", make_spec(SHOP, CRON), MANIFESTS)
     with World.open(tmp_path / "w") as world:
         view = world.show()
         ips = _lb_ips(world, "aks-blue")
         namespaces = {o["metadata"]["name"] for o in world.cluster("aks-blue").objects() if o["kind"] == "Namespace"}
     www = next(r for r in view["records"] if r["name"] == "www")
-    assert www["values"] == [ips["default/frontend-external"]]
+    assert www["values"] == [ips["default/storefront-public"]]
     assert www["ttl"] == 60 and www["private"] is True and www["etag"]
     assert re.fullmatch(r"127\.\d+\.\d+\.\d+", www["values"][0]) and www["values"][0] != "127.0.0.1"
     assert not www["values"][0].startswith("127.0.")
     assert any(r["zone"] == "shop.example.com" and r["private"] is False for r in view["records"])
     assert view["weights"] == [{"kind": "trafficManager", "profile": "tm-shop", "group": None, "name": "blue",
-                                "target": ips["default/frontend-external"], "weight": 1000, "enabled": True}]
+                                "target": ips["default/storefront-public"], "weight": 1000, "enabled": True}]
     assert {"ingress", "kube-system", "default"} <= namespaces
     deployments = [o for o in view["objects"]["aks-blue"] if o["kind"] == "Deployment"]
-    assert len(deployments) == 12
+    assert len(deployments) == 4
     cron = next(o for o in view["objects"]["aks-blue"] if o["kind"] == "CronJob")
-    assert (cron["namespace"], cron["name"]) == ("kube-system", "descheduler-cronjob")
+    assert (cron["namespace"], cron["name"]) == ("kube-system", "node-janitor")
     assert not cron["suspend"]
 
 
 def test_show_has_the_documented_shape(tmp_path: Path):
-    World.create(tmp_path / "w", make_spec(BOUTIQUE), CORPUS)
+    World.create(tmp_path / "w", make_spec(SHOP), MANIFESTS)
     with World.open(tmp_path / "w") as world:
         view = world.show()
     json.dumps(view)  # JSON-serialisable as is
@@ -91,7 +91,7 @@ def test_show_has_the_documented_shape(tmp_path: Path):
 def test_parallel_worlds_draw_different_address_blocks(tmp_path: Path):
     blocks = set()
     for i in range(6):
-        World.create(tmp_path / f"w{i}", make_spec(BOUTIQUE), CORPUS)
+        World.create(tmp_path / f"w{i}", make_spec(SHOP), MANIFESTS)
         state = persist.load_state(tmp_path / f"w{i}")
         blocks.add((state["ip"]["octet"], state["ip"]["next"]))
     assert len(blocks) == 6
@@ -101,11 +101,11 @@ def test_create_refuses_foreign_and_existing_directories(tmp_path: Path):
     (tmp_path / "foreign").mkdir()
     (tmp_path / "foreign" / "x.txt").write_text("x")
     with pytest.raises(WorldError, match="not empty"):
-        World.create(tmp_path / "foreign", make_spec(), CORPUS)
-    World.create(tmp_path / "w", make_spec(), CORPUS)
+        World.create(tmp_path / "foreign", make_spec(), MANIFESTS)
+    World.create(tmp_path / "w", make_spec(), MANIFESTS)
     with pytest.raises(WorldError, match="already holds"):
-        World.create(tmp_path / "w", make_spec(), CORPUS)
-    World.create(tmp_path / "w", make_spec(CRON), CORPUS, replace=True)
+        World.create(tmp_path / "w", make_spec(), MANIFESTS)
+    World.create(tmp_path / "w", make_spec(CRON), MANIFESTS, replace=True)
     with World.open(tmp_path / "w") as world:
         assert any(o["kind"] == "CronJob" for o in world.show()["objects"]["aks-blue"])
 
@@ -124,23 +124,23 @@ def test_create_refuses_foreign_and_existing_directories(tmp_path: Path):
     ],
 )
 def test_bad_seed_data_names_the_field_and_writes_nothing(tmp_path: Path, change, field):
-    spec = make_spec(BOUTIQUE, **change)
+    spec = make_spec(SHOP, **change)
     with pytest.raises(PlaybookError) as info:
-        World.create(tmp_path / "w", spec, CORPUS)
+        World.create(tmp_path / "w", spec, MANIFESTS)
     assert info.value.field == field
     assert not (tmp_path / "w").exists()
 
 
 def test_manifests_with_removed_apis_are_refused_at_seeding(tmp_path: Path):
-    spec = make_spec("guestbook-all-in-one-extensions-v1beta1.yaml")
+    spec = make_spec("legacy-deployments.yaml")
     with pytest.raises(PlaybookError) as info:
-        World.create(tmp_path / "w", spec, CORPUS)
+        World.create(tmp_path / "w", spec, MANIFESTS)
     assert info.value.field == "simulation.blue.manifests"
     assert not (tmp_path / "w").exists()
 
 
 def test_second_open_is_refused_while_the_first_holds_the_world(tmp_path: Path):
-    World.create(tmp_path / "w", make_spec(), CORPUS)
+    World.create(tmp_path / "w", make_spec(), MANIFESTS)
     held = World.open(tmp_path / "w")
     with held, pytest.raises(persist.WorldLockedError, match="in use by process"), World.open(tmp_path / "w"):
         pass
@@ -152,13 +152,13 @@ def test_open_refuses_a_directory_that_is_not_a_world(tmp_path: Path):
 
 
 def test_unknown_cluster_name_lists_the_known_ones(tmp_path: Path):
-    World.create(tmp_path / "w", make_spec(), CORPUS)
+    World.create(tmp_path / "w", make_spec(), MANIFESTS)
     with World.open(tmp_path / "w") as world, pytest.raises(PlaybookError, match="known: aks-blue"):
         world.stop_cluster("aks-green")
 
 
 def test_a_repeated_creation_notice_keeps_the_clusters_objects(tmp_path: Path):
-    World.create(tmp_path / "w", make_spec(CRON), CORPUS)
+    World.create(tmp_path / "w", make_spec(CRON), MANIFESTS)
     with World.open(tmp_path / "w") as world:
         cluster_id = world.cluster_id("aks-blue")
         before = world.show()["objects"]["aks-blue"]

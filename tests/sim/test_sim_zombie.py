@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bluegreen.sim.world import World
 
-from .sim_helpers import CORPUS, CRON, CRON_DEPS, fired, kube_api, make_spec, refuses_connections
+from .sim_helpers import CRON, CRON_DEPS, MANIFESTS, fired, kube_api, make_spec, refuses_connections
 
 runner = CliRunner()
 
@@ -21,13 +21,13 @@ runner = CliRunner()
 def _delete_cronjob(world: World) -> None:
     """Through the real Kubernetes client and the cluster's API server, as decommission would."""
     api = kube_api(world.kubeconfigs()["aks-blue"])
-    k8s.BatchV1Api(api).delete_namespaced_cron_job("descheduler-cronjob", "kube-system")
+    k8s.BatchV1Api(api).delete_namespaced_cron_job("node-janitor", "kube-system")
     assert k8s.BatchV1Api(api).list_namespaced_cron_job("kube-system").items == []
 
 
 @pytest.mark.parametrize("delete_first", [False, True])
 def test_zombie_through_the_world_api(tmp_path: Path, delete_first: bool):
-    World.create(tmp_path / "w", make_spec(CRON, CRON_DEPS), CORPUS)
+    World.create(tmp_path / "w", make_spec(CRON, CRON_DEPS), MANIFESTS)
     with World.open(tmp_path / "w") as world:
         if delete_first:
             _delete_cronjob(world)
@@ -52,14 +52,14 @@ def test_zombie_through_the_world_api(tmp_path: Path, delete_first: bool):
     else:
         assert len(runs) >= 50  # every two minutes for two hours
         assert {(r["cluster"], r["namespace"], r["cronjob"]) for r in runs} == {
-            ("aks-blue", "kube-system", "descheduler-cronjob")}
+            ("aks-blue", "kube-system", "node-janitor")}
         assert [r["seq"] for r in view["executions"]] == list(range(1, len(view["executions"]) + 1))
 
 
 @pytest.mark.parametrize("delete_first", [False, True])
 def test_zombie_through_the_cli(tmp_path: Path, delete_first: bool):
     book = tmp_path / "playbook.yaml"
-    manifest = os.path.relpath(CORPUS / CRON, tmp_path)  # relative to the playbook, read from the corpus
+    manifest = os.path.relpath(MANIFESTS / CRON, tmp_path)  # relative to the playbook, read from tests/data
     book.write_text(
         "name: shop\nsimulation:\n  start: '2026-03-01T08:00:00Z'\n"
         f"  blue: {{name: aks-blue, resource_group: rg-shop, version: 1.29.9, manifests: ['{manifest}', "
@@ -96,7 +96,7 @@ def test_zombie_through_the_cli(tmp_path: Path, delete_first: bool):
 
 
 def test_cli_unknown_cluster_is_bad_input(tmp_path: Path):
-    World.create(tmp_path / "w", make_spec(), CORPUS)
+    World.create(tmp_path / "w", make_spec(), MANIFESTS)
     result = runner.invoke(app, ["stop-cluster", str(tmp_path / "w"), "aks-green"])
     assert result.exit_code == 2
     assert "aks-green" in result.output and "aks-blue" in result.output
@@ -107,7 +107,7 @@ def test_serve_writes_a_kubeconfig_that_reaches_every_running_cluster(tmp_path: 
     import subprocess
     import sys
 
-    World.create(tmp_path / "w", make_spec(CRON, CRON_DEPS), CORPUS)
+    World.create(tmp_path / "w", make_spec(CRON, CRON_DEPS), MANIFESTS)
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'cli'}"}
     server = subprocess.Popen(
@@ -120,7 +120,7 @@ def test_serve_writes_a_kubeconfig_that_reaches_every_running_cluster(tmp_path: 
         assert "written to" in server.stderr.readline()
         kubeconfig = (tmp_path / "w" / "kubeconfig").read_bytes()
         jobs = k8s.BatchV1Api(kube_api(kubeconfig)).list_namespaced_cron_job("kube-system").items
-        assert [j.metadata.name for j in jobs] == ["descheduler-cronjob"]
+        assert [j.metadata.name for j in jobs] == ["node-janitor"]
     finally:
         server.send_signal(signal.SIGINT)
         out, err = server.communicate(timeout=30)

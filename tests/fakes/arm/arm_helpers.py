@@ -7,6 +7,7 @@ sleep advances the simulated clock, so a ten-minute create costs milliseconds.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from bluegreen.sim.arm import NullHooks
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "rg-app"
 LOCATION = "westeurope"
-EXAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "azure-rest-examples"
+# The project's own records of the wire shapes (tests/data/arm). tests/conformance reruns these tests with
+# BLUEGREEN_ARM_RECORDS pointing at ../shared's spec examples, which have the same layout.
+RECORDS = Path(os.environ.get("BLUEGREEN_ARM_RECORDS") or Path(__file__).resolve().parents[2] / "data" / "arm")
 
 
 class FakeCredential:
@@ -46,16 +49,17 @@ class RecordingHooks(NullHooks):
 
 
 def example(relative: str) -> dict[str, Any]:
-    return json.loads((EXAMPLES / relative).read_text())
+    """A recorded exchange: `parameters` (the request) and `responses` by status code."""
+    return json.loads((RECORDS / relative).read_text())
 
 
 def assert_shape(
     actual: Any, expected: Any, path: str = "$", ignore: frozenset[str] = frozenset(),
     maps: frozenset[str] = frozenset({"patchVersions", "userAssignedIdentities", "tags", "metadata"}),
 ) -> None:
-    """Every key of the spec example is in the fake's answer with the same casing, recursively.
+    """Every key of the record is in the fake's answer with the same casing, recursively.
 
-    Values may differ (ids, versions); a key the example shows that the fake spells differently
+    Values may differ (ids, versions); a key the record shows that the fake spells differently
     (e.g. `ttl` vs `TTL`) or omits fails with its JSON path.
     """
     if isinstance(expected, dict):

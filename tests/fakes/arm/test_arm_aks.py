@@ -24,7 +24,7 @@ CS = "containerservice/"
 
 
 def cluster_body(name: str = "green", **overrides: Any) -> dict[str, Any]:
-    """The spec example's own request body, pointed at our location."""
+    """The recorded request body, pointed at our location."""
     body = copy.deepcopy(example(CS + "ManagedClusters_CreateOrUpdate.json")["parameters"]["parameters"])
     body["location"] = LOCATION
     body["properties"]["dnsPrefix"] = f"{name}-dns"

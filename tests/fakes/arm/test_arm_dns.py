@@ -1,7 +1,7 @@
 """The fake Private DNS and public DNS through PrivateDnsManagementClient and DnsManagementClient.
 
 Covers: zone GET; A and CNAME PUT (201 then 200) / PATCH / GET / list by type / list all, with casing
-checked against the spec examples (`ttl`/`aRecords`/`cnameRecord` vs `TTL`/`ARecords`/`CNAMERecord`);
+checked against the recorded shapes (`ttl`/`aRecords`/`cnameRecord` vs `TTL`/`ARecords`/`CNAMERecord`);
 the ETag changes on every write; If-Match mismatch and If-None-Match: * on an existing set -> 412;
 a concurrent edit between read and conditional write -> ResourceModifiedError; 404 bodies for a
 missing zone or record; validation of addresses and CNAME rules.

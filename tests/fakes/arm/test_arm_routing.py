@@ -57,12 +57,12 @@ def test_tm_profile_get(tm, arm) -> None:
 
 def test_tm_endpoint_put_patch_get(tm, arm) -> None:
     body = example(TM + "Endpoints_CreateOrUpdate.json")["parameters"]["parameters"]
-    tm.endpoints.create_or_update(RG, "shop-tm", "ExternalEndpoints", "azsmnet7187", body)
+    tm.endpoints.create_or_update(RG, "shop-tm", "ExternalEndpoints", "canary", body)
     put = arm.last("PUT")
     assert put.status == 201
     assert_shape(put.json(), example(TM + "Endpoints_CreateOrUpdate.json")["responses"]["201"]["body"])
     assert put.json()["type"] == "Microsoft.Network/trafficManagerProfiles/externalEndpoints"
-    tm.endpoints.create_or_update(RG, "shop-tm", "ExternalEndpoints", "azsmnet7187", body)
+    tm.endpoints.create_or_update(RG, "shop-tm", "ExternalEndpoints", "canary", body)
     assert arm.last("PUT").status == 200
 
     patched = tm.endpoints.update(RG, "shop-tm", "ExternalEndpoints", "green",
@@ -70,7 +70,7 @@ def test_tm_endpoint_put_patch_get(tm, arm) -> None:
     assert patched.weight == 500 and patched.endpoint_status == "Enabled"
     assert patched.target == "green.westeurope.cloudapp.azure.com"
     assert tm.endpoints.get(RG, "shop-tm", "ExternalEndpoints", "green").weight == 500
-    tm.endpoints.get(RG, "shop-tm", "ExternalEndpoints", "azsmnet7187")
+    tm.endpoints.get(RG, "shop-tm", "ExternalEndpoints", "canary")
     assert_shape(arm.last("GET").json(), example(TM + "Endpoints_Get.json")["responses"]["200"]["body"])
 
 

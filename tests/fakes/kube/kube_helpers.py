@@ -11,12 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from bg_shared import DATA
 from kubernetes import client, config
 
 from bluegreen.sim.clock import SimClock
 from bluegreen.sim.kube.cluster import ClusterBehaviour, ClusterSimulator
 
-MANIFESTS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "manifests"
+MANIFESTS = DATA / "manifests"  # the project's own; tests/conformance reads ../shared's corpus
 KUBECTL = shutil.which("kubectl")
 
 # A random 127.a.b.0/24 per test process, so parallel runs on one machine do not collide on LB sockets.
@@ -69,5 +70,5 @@ class World:
         self.cluster.stop()
 
 
-def load_manifests(name: str) -> list[dict]:
-    return [d for d in yaml.safe_load_all((MANIFESTS / name).read_text()) if d]
+def load_manifests(name: str, folder: Path = MANIFESTS) -> list[dict]:
+    return [d for d in yaml.safe_load_all((folder / name).read_text()) if d]

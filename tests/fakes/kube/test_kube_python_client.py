@@ -70,27 +70,27 @@ def test_typed_core_apps_batch(world: World, api: client.ApiClient) -> None:
         lister()
 
 
-def test_dynamic_client_applies_corpus_and_lists(world: World, api: client.ApiClient) -> None:
+def test_dynamic_client_applies_manifests_and_lists(world: World, api: client.ApiClient) -> None:
     dyn = dynamic.DynamicClient(api)
-    for obj in load_manifests("aks-store-all-in-one.yaml"):
+    for obj in load_manifests("orders.yaml"):
         res = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
         res.server_side_apply(body=obj, name=obj["metadata"]["name"], namespace="default",
                               field_manager="bluegreen")
     deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
     names = {d.metadata.name for d in deployments.get(namespace="default").items}
-    assert "store-front" in names
-    front = deployments.get(name="store-front", namespace="default")
+    assert "orders-web" in names
+    front = deployments.get(name="orders-web", namespace="default")
     assert front.status.availableReplicas == front.spec.replicas
 
 
 def test_removed_versions_answer_404(world: World, api: client.ApiClient) -> None:
     dyn = dynamic.DynamicClient(api)
-    guestbook = load_manifests("guestbook-all-in-one-extensions-v1beta1.yaml")
-    old = [o for o in guestbook if o["apiVersion"] == "extensions/v1beta1"]
+    legacy = load_manifests("legacy-deployments.yaml")
+    old = [o for o in legacy if o["apiVersion"] == "extensions/v1beta1"]
     assert len(old) == 3
     with pytest.raises(ResourceNotFoundError):
         dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
-    pdb = next(o for o in load_manifests("cockroachdb-statefulset-policy-v1beta1.yaml")
+    pdb = next(o for o in load_manifests("legacy-budget.yaml")
                if o["kind"] == "PodDisruptionBudget")
     with pytest.raises(ResourceNotFoundError):
         dyn.resources.get(api_version=pdb["apiVersion"], kind="PodDisruptionBudget")
@@ -108,7 +108,7 @@ def test_older_versions_still_serve_what_they_served(tmp_path) -> None:
     try:
         dyn = dynamic.DynamicClient(old.api_client())
         res = dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
-        for obj in load_manifests("guestbook-all-in-one-extensions-v1beta1.yaml"):
+        for obj in load_manifests("legacy-deployments.yaml"):
             if obj["kind"] == "Deployment":
                 res.create(body=obj, namespace="default")
         # stored once, visible through apps/v1 too (same storage as on a real server)

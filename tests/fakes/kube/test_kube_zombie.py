@@ -16,8 +16,8 @@ from bluegreen.sim.kube.cluster import ClusterBehaviour
 
 def _cronjob_world() -> World:
     world = World(behaviour=ClusterBehaviour(pod_ready_seconds=5, job_seconds=30))
-    companions = Path(__file__).resolve().parents[2] / "data" / "descheduler-companions.yaml"
-    world.cluster.load_objects([*load_manifests("descheduler-cronjob.yaml"),
+    companions = Path(__file__).resolve().parents[2] / "data" / "janitor-companions.yaml"
+    world.cluster.load_objects([*load_manifests("janitor-cronjob.yaml"),
                                 *[d for d in yaml.safe_load_all(companions.read_text()) if d]])
     return world
 
@@ -50,7 +50,7 @@ def test_stopped_cluster_with_cronjob_fires_again_when_started() -> None:
         world.clock.advance(600)
         late = fired(world)[before:]
         assert late, "the zombie CronJob should fire after the restart"
-        assert all(e["cluster"] == "blue" and e["cronjob"] == "descheduler-cronjob" for e in late)
+        assert all(e["cluster"] == "blue" and e["cronjob"] == "node-janitor" for e in late)
         assert all(e["time"] > "2026-01-02" for e in late)
         # its Jobs really run: pods are created by the Job controller
         core = world.cluster.summary()
@@ -65,7 +65,7 @@ def test_cronjob_deleted_before_stop_never_fires_again() -> None:
         world.clock.advance(150)
         assert len(fired(world)) == 1
         client.BatchV1Api(world.api_client()).delete_namespaced_cron_job(
-            "descheduler-cronjob", "kube-system", propagation_policy="Background")
+            "node-janitor", "kube-system", propagation_policy="Background")
         world.cluster.stop()
         world.clock.advance(24 * 3600)
         world.cluster.start()
@@ -83,7 +83,7 @@ def test_cronjob_deleted_before_stop_never_fires_again() -> None:
 def test_suspend_is_logged_as_deactivation(suspend_first: bool) -> None:
     world = _cronjob_world()
     try:
-        cj = load_manifests("descheduler-cronjob.yaml")[0]
+        cj = load_manifests("janitor-cronjob.yaml")[0]
         cj["spec"]["suspend"] = suspend_first
         world.cluster.load_objects([cj])
         world.clock.advance(600)

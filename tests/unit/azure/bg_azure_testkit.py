@@ -1,4 +1,4 @@
-"""Test helpers for the Azure clients: a fake credential and the verbatim ARM examples.
+"""Test helpers for the Azure clients: a fake credential and the project's records of ARM exchanges.
 
 A uniquely named module (not a package: a tests/unit/azure/__init__.py would shadow the `azure` SDK)."""
 
@@ -11,13 +11,13 @@ from typing import Any
 
 from azure.core.credentials import AccessToken
 
-EXAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "azure-rest-examples"
+RECORDS = Path(__file__).resolve().parents[2] / "data" / "arm"  # checked against ../shared by tests/conformance
 ARM = "https://management.azure.com"
 SUB = "00000000-0000-0000-0000-000000000000"
 
 
 def example(name: str) -> dict[str, Any]:
-    return json.loads((EXAMPLES / name).read_text())
+    return json.loads((RECORDS / name).read_text())
 
 
 class FakeCredential:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import json
 import re
 
@@ -31,12 +30,12 @@ def test_get_parses_the_example_and_keeps_wire_form(ctx, rsps):
     assert info.name == "clustername1"
     assert info.resource_group == "rg1"
     assert info.location == "location1"
-    assert info.kubernetes_version == "1.9.6"
+    assert info.kubernetes_version == "1.29.7"
     assert info.provisioning_state == "Succeeded"
     assert info.network_plugin == "kubenet"
-    assert info.etag == "beywbwei"
-    assert info.fqdn == "dnsprefix1-abcd1234.hcp.eastus.azmk8s.io"
-    assert info.tags == {"archv2": "", "tier": "production"}
+    assert info.etag == "a1f3c2e4-0000-4000-8000-000000000002"
+    assert info.fqdn == "shop-blue-5f3a2b1c.hcp.location1.azmk8s.io"
+    assert info.tags == {"env": "prod", "team": "shop"}
     assert not info.aad_enabled
     (pool,) = info.node_pools
     assert (pool.name, pool.count, pool.vm_size, pool.max_pods, pool.max_surge) == (
@@ -54,7 +53,7 @@ def test_get_parses_the_example_and_keeps_wire_form(ctx, rsps):
 def test_repr_never_dumps_raw(ctx, rsps):
     rsps.get(MC, json=get_body())
     info = AksClient(ctx).get("rg1", "clustername1")
-    assert "linuxProfile" not in repr(info) and "keydata" not in repr(info)
+    assert "linuxProfile" not in repr(info) and "bluegreen-test-key" not in repr(info)
 
 
 def test_get_missing_cluster_is_none_but_missing_group_raises(ctx, rsps):
@@ -107,10 +106,11 @@ def test_kubernetes_versions(ctx, rsps):
     )
     versions = AksClient(ctx).kubernetes_versions("location1")
     by = {v.version: v for v in versions}
-    assert by["1.24"].is_default and not by["1.24"].is_preview
-    assert by["1.26"].is_preview
-    assert by["1.23"].patch_versions == ("1.23.12", "1.23.15")
-    assert by["1.25"].support_plans == ("KubernetesOfficial",)
+    assert by["1.30"].is_default and not by["1.30"].is_preview
+    assert by["1.32"].is_preview and not by["1.31"].is_default
+    assert by["1.29"].patch_versions == ("1.29.9", "1.29.11")
+    assert by["1.29"].support_plans == ("KubernetesOfficial", "AKSLongTermSupport")
+    assert by["1.31"].support_plans == ("KubernetesOfficial",)
 
 
 def test_user_kubeconfig_is_decoded_bytes(ctx, rsps):
@@ -118,9 +118,7 @@ def test_user_kubeconfig_is_decoded_bytes(ctx, rsps):
         "body"
     ]
     rsps.post(f"{MC}/listClusterUserCredential", json=body)
-    assert AksClient(ctx).user_kubeconfig("rg1", "clustername1") == base64.b64decode(
-        "Y3JlZGVudGlhbFZhbHVlMQ=="
-    )
+    assert AksClient(ctx).user_kubeconfig("rg1", "clustername1") == b"apiVersion: v1\nkind: Config\nclusters: []\n"
 
 
 def _create_ok(rsps, polls_in_progress: int, retry_after: str = "30") -> None:

@@ -155,8 +155,8 @@ def test_example_get_is_cloned_per_the_notes():
     assert pool["orchestratorVersion"] == "1.10.3"
     assert pool["upgradeSettings"] == {"maxSurge": "33%"}
     assert pool["availabilityZones"] == ["1", "2", "3"]
-    assert body["tags"] == {"archv2": "", "tier": "production", "bg": "green"}
-    assert props["diskEncryptionSetID"].endswith("/diskEncryptionSets/des")
+    assert body["tags"] == {"env": "prod", "team": "shop", "bg": "green"}
+    assert props["diskEncryptionSetID"].endswith("/diskEncryptionSets/des-shop")
     json.dumps(body)  # serialisable as-is
 
 

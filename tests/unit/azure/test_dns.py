@@ -32,7 +32,7 @@ def test_private_get_parses_example(ctx, rsps):
     assert (rec.type, rec.ttl, rec.values, rec.etag, rec.private) == ("A", 3600, ("1.2.3.4",), ETAG, True)
     assert rec.fqdn == "recorda.privatezone1.com."
     assert rec.last_modified_by == "alice@example.com"
-    assert rec.metadata == {"key1": "value1"}
+    assert rec.metadata == {"owner": "platform"}
 
 
 def test_public_get_parses_capitalised_wire_names(ctx, rsps):
@@ -73,7 +73,7 @@ def test_private_set_values_puts_with_if_match_and_keeps_metadata(ctx, rsps):
     assert put.request.headers["If-Match"].strip('"') == ETAG
     assert "If-None-Match" not in put.request.headers
     assert json.loads(put.request.body) == {
-        "properties": {"ttl": 60, "metadata": {"key1": "value1"}, "aRecords": [{"ipv4Address": "10.1.0.4"}]}
+        "properties": {"ttl": 60, "metadata": {"owner": "platform"}, "aRecords": [{"ipv4Address": "10.1.0.4"}]}
     }
     assert (new.values, new.ttl, new.etag) == (("10.1.0.4",), 60, "etag-2")
 
