@@ -60,6 +60,8 @@ def test_import_contracts_hold() -> None:
     ("../cli/bluegreen_cli/commands/cutover.py", "import bluegreen.sim.world",
      "Only the simulator and the CLI's composition root"),
     ("redact.py", "import rich", "The library never imports the CLI"),
+    ("kube/client.py", "import urllib3", "Only the official client reaches Kubernetes API servers"),
+    ("observe.py", "import http.client", "Only the official client reaches Kubernetes API servers"),
 ])
 def test_import_contracts_fail_on_a_violating_import(tmp_path: Path, module: str, violation: str,
                                                      contract: str) -> None:
