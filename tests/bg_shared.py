@@ -1,8 +1,9 @@
 """The conformance tier: tests against third-party material in ../shared, which a clone does not carry.
 
 The suite proves every behaviour from the repository's own fixtures (tests/data). What lives in
-../shared (public manifests, Azure REST spec examples) is only read by the conformance tier: tests
-under tests/conformance/ and tests that take the `corpus` fixture. They are marked `conformance`,
+../shared (public manifests, Azure REST spec examples) is only read by the conformance tier, all of it
+under tests/conformance/ (tests/test_conformance_tier.py checks nothing else reaches it). Its tests are
+marked `conformance`,
 skip with one line saying why when the folder is absent, and fail instead when
 BLUEGREEN_REQUIRE_CONFORMANCE=1 (CI sets it, so a skipped tier cannot pass unnoticed).
 A uniquely named module, imported by tests/conftest.py and by the test of this mechanism.
@@ -20,7 +21,6 @@ SHARED_ENV = "BLUEGREEN_SHARED_DIR"
 REQUIRE_ENV = "BLUEGREEN_REQUIRE_CONFORMANCE"
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
-CONFORMANCE_FIXTURES = frozenset({"corpus"})
 
 
 def required() -> bool:
@@ -52,7 +52,7 @@ class ConformanceTier:
         self.outcomes: dict[str, int] = {}
 
     def is_conformance(self, item: pytest.Item) -> bool:
-        return self.folder in item.path.parents or bool(CONFORMANCE_FIXTURES & set(getattr(item, "fixturenames", ())))
+        return self.folder in item.path.parents
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:

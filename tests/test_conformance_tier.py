@@ -3,7 +3,8 @@
 Covers: without ../shared the tier is skipped with one line saying why and the run passes; with
 BLUEGREEN_REQUIRE_CONFORMANCE=1 a missing ../shared, or a conformance test skipped for any other
 reason, fails the run, and so does a run in which no conformance test passed; with the folder and
-the switch, a passing tier passes.
+the switch, a passing tier passes; and nothing outside tests/conformance reaches ../shared, so the
+tier stays in one place.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import pytest
 from bg_shared import REQUIRE_ENV, SHARED_ENV
 
 TESTS = Path(__file__).resolve().parent
+# The tier's machinery and the tier itself: the only places that may name ../shared's material.
+TIER_FILES = {TESTS / "bg_shared.py", TESTS / "conftest.py", Path(__file__).resolve()}
+REACHES_SHARED = ("shared_path", "shared_root", "SHARED_ENV", "corpus/manifests", "azure-rest-examples")
 
 CONFTEST = f"""
 import sys
@@ -102,3 +106,10 @@ def test_present_shared_runs_the_tier(tmp_path: Path, shared: Path) -> None:
         proc = run(tmp_path / f"p{require}", shared, require=require)
         assert proc.returncode == 0, proc.stdout
         assert "3 passed" in proc.stdout and "skipped" not in proc.stdout
+
+
+def test_only_the_tier_reaches_shared() -> None:
+    outside = [p for p in TESTS.rglob("*.py") if TESTS / "conformance" not in p.parents and p not in TIER_FILES]
+    assert len(outside) > 50  # the whole suite was scanned
+    offenders = [f"{p.relative_to(TESTS)}: {word}" for p in outside for word in REACHES_SHARED if word in p.read_text()]
+    assert offenders == [], "move these into tests/conformance"

@@ -6,15 +6,19 @@ Store demo, Cassandra, the descheduler CronJob and the 2017 guestbook (extension
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 import yaml
-from kube_helpers import KUBECTL, World
+from kube_helpers import (
+    KUBECTL,
+    World,
+    check_dynamic_client_applies_and_lists,
+    check_older_versions_serve_what_they_served,
+    check_removed_versions_answer_404,
+)
 from kube_helpers import load_manifests as _load
-from kubernetes import client, dynamic
-from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+from kubernetes import client
 
 from bluegreen.sim.kube.cluster import ClusterBehaviour
 
@@ -119,55 +123,13 @@ def test_removed_api_version_is_refused_by_kubectl(world: World, corpus: Path) -
 
 
 def test_dynamic_client_applies_corpus_and_lists(world: World, api: client.ApiClient, corpus: Path) -> None:
-    dyn = dynamic.DynamicClient(api)
-    for obj in load_manifests(corpus, "aks-store-all-in-one.yaml"):
-        res = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
-        res.server_side_apply(body=obj, name=obj["metadata"]["name"], namespace="default",
-                              field_manager="bluegreen")
-    deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
-    names = {d.metadata.name for d in deployments.get(namespace="default").items}
-    assert "store-front" in names
-    front = deployments.get(name="store-front", namespace="default")
-    assert front.status.availableReplicas == front.spec.replicas
+    check_dynamic_client_applies_and_lists(api, load_manifests(corpus, "aks-store-all-in-one.yaml"), "store-front")
 
 
 def test_removed_versions_answer_404(world: World, api: client.ApiClient, corpus: Path) -> None:
-    dyn = dynamic.DynamicClient(api)
-    guestbook = load_manifests(corpus, "guestbook-all-in-one-extensions-v1beta1.yaml")
-    old = [o for o in guestbook if o["apiVersion"] == "extensions/v1beta1"]
-    assert len(old) == 3
-    with pytest.raises(ResourceNotFoundError):
-        dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
-    pdb = next(o for o in load_manifests(corpus, "cockroachdb-statefulset-policy-v1beta1.yaml")
-               if o["kind"] == "PodDisruptionBudget")
-    with pytest.raises(ResourceNotFoundError):
-        dyn.resources.get(api_version=pdb["apiVersion"], kind="PodDisruptionBudget")
-    # the raw URLs answer 404 with a Status body, like a real server
-    for path in ("/apis/extensions/v1beta1", "/apis/policy/v1beta1",
-                 "/apis/policy/v1beta1/namespaces/default/poddisruptionbudgets"):
-        with pytest.raises(NotFoundError) as err:
-            dyn.request("GET", path)
-        assert err.value.status == 404
-        assert json.loads(err.value.body)["kind"] == "Status"
+    check_removed_versions_answer_404(api, load_manifests(corpus, "guestbook-all-in-one-extensions-v1beta1.yaml"),
+                                      load_manifests(corpus, "cockroachdb-statefulset-policy-v1beta1.yaml"))
 
 
-def test_older_versions_still_serve_what_they_served(tmp_path, corpus: Path) -> None:
-    old = World(version="1.15")
-    try:
-        dyn = dynamic.DynamicClient(old.api_client())
-        res = dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
-        for obj in load_manifests(corpus, "guestbook-all-in-one-extensions-v1beta1.yaml"):
-            if obj["kind"] == "Deployment":
-                res.create(body=obj, namespace="default")
-        # stored once, visible through apps/v1 too (same storage as on a real server)
-        apps = dyn.resources.get(api_version="apps/v1", kind="Deployment")
-        assert len(apps.get(namespace="default").items) == 3
-    finally:
-        old.close()
-    mid = World(version="1.24")
-    try:
-        dyn = dynamic.DynamicClient(mid.api_client())
-        assert dyn.resources.get(api_version="policy/v1beta1", kind="PodDisruptionBudget")
-        assert dyn.resources.get(api_version="policy/v1", kind="PodDisruptionBudget")
-    finally:
-        mid.close()
+def test_older_versions_still_serve_what_they_served(corpus: Path) -> None:
+    check_older_versions_serve_what_they_served(load_manifests(corpus, "guestbook-all-in-one-extensions-v1beta1.yaml"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import shutil
 import subprocess
@@ -10,9 +11,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 from bg_shared import DATA
-from kubernetes import client, config
+from kubernetes import client, config, dynamic
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from bluegreen.sim.clock import SimClock
 from bluegreen.sim.kube.cluster import ClusterBehaviour, ClusterSimulator
@@ -72,3 +75,55 @@ class World:
 
 def load_manifests(name: str, folder: Path = MANIFESTS) -> list[dict]:
     return [d for d in yaml.safe_load_all((folder / name).read_text()) if d]
+
+
+# Test bodies written once: tests/fakes/kube runs them on MANIFESTS, tests/conformance on ../shared's corpus.
+
+
+def check_dynamic_client_applies_and_lists(api: client.ApiClient, objects: list[dict], deployment: str) -> None:
+    """DynamicClient server-side applies every object, then lists and reads one Deployment rolled out."""
+    dyn = dynamic.DynamicClient(api)
+    for obj in objects:
+        res = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+        res.server_side_apply(body=obj, name=obj["metadata"]["name"], namespace="default", field_manager="bluegreen")
+    deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
+    assert deployment in {d.metadata.name for d in deployments.get(namespace="default").items}
+    front = deployments.get(name=deployment, namespace="default")
+    assert front.status.availableReplicas == front.spec.replicas
+
+
+def check_removed_versions_answer_404(api: client.ApiClient, legacy: list[dict], with_budget: list[dict]) -> None:
+    """On 1.30 discovery lacks extensions/v1beta1 and policy/v1beta1, and their URLs answer 404 with a Status."""
+    dyn = dynamic.DynamicClient(api)
+    assert len([o for o in legacy if o["apiVersion"] == "extensions/v1beta1"]) == 3
+    with pytest.raises(ResourceNotFoundError):
+        dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
+    pdb = next(o for o in with_budget if o["kind"] == "PodDisruptionBudget")
+    with pytest.raises(ResourceNotFoundError):
+        dyn.resources.get(api_version=pdb["apiVersion"], kind="PodDisruptionBudget")
+    for path in ("/apis/extensions/v1beta1", "/apis/policy/v1beta1",
+                 "/apis/policy/v1beta1/namespaces/default/poddisruptionbudgets"):
+        with pytest.raises(NotFoundError) as err:
+            dyn.request("GET", path)
+        assert err.value.status == 404
+        assert json.loads(err.value.body)["kind"] == "Status"
+
+
+def check_older_versions_serve_what_they_served(legacy: list[dict]) -> None:
+    """1.15 serves extensions/v1beta1 Deployments, stored once and seen through apps/v1; 1.24 serves policy/v1beta1."""
+    old = World(version="1.15")
+    try:
+        dyn = dynamic.DynamicClient(old.api_client())
+        res = dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
+        created = [res.create(body=o, namespace="default") for o in legacy if o["kind"] == "Deployment"]
+        apps = dyn.resources.get(api_version="apps/v1", kind="Deployment")
+        assert len(apps.get(namespace="default").items) == len(created) == 3
+    finally:
+        old.close()
+    mid = World(version="1.24")
+    try:
+        dyn = dynamic.DynamicClient(mid.api_client())
+        assert dyn.resources.get(api_version="policy/v1beta1", kind="PodDisruptionBudget")
+        assert dyn.resources.get(api_version="policy/v1", kind="PodDisruptionBudget")
+    finally:
+        mid.close()

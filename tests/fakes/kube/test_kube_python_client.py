@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from kube_helpers import World, load_manifests
-from kubernetes import client, dynamic
+from kube_helpers import (
+    World,
+    check_dynamic_client_applies_and_lists,
+    check_older_versions_serve_what_they_served,
+    check_removed_versions_answer_404,
+    load_manifests,
+)
+from kubernetes import client
 from kubernetes.client.rest import ApiException
-from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from bluegreen.sim.kube.cluster import ClusterBehaviour
 
@@ -71,55 +74,12 @@ def test_typed_core_apps_batch(world: World, api: client.ApiClient) -> None:
 
 
 def test_dynamic_client_applies_manifests_and_lists(world: World, api: client.ApiClient) -> None:
-    dyn = dynamic.DynamicClient(api)
-    for obj in load_manifests("orders.yaml"):
-        res = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
-        res.server_side_apply(body=obj, name=obj["metadata"]["name"], namespace="default",
-                              field_manager="bluegreen")
-    deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
-    names = {d.metadata.name for d in deployments.get(namespace="default").items}
-    assert "orders-web" in names
-    front = deployments.get(name="orders-web", namespace="default")
-    assert front.status.availableReplicas == front.spec.replicas
+    check_dynamic_client_applies_and_lists(api, load_manifests("orders.yaml"), "orders-web")
 
 
 def test_removed_versions_answer_404(world: World, api: client.ApiClient) -> None:
-    dyn = dynamic.DynamicClient(api)
-    legacy = load_manifests("legacy-deployments.yaml")
-    old = [o for o in legacy if o["apiVersion"] == "extensions/v1beta1"]
-    assert len(old) == 3
-    with pytest.raises(ResourceNotFoundError):
-        dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
-    pdb = next(o for o in load_manifests("legacy-budget.yaml")
-               if o["kind"] == "PodDisruptionBudget")
-    with pytest.raises(ResourceNotFoundError):
-        dyn.resources.get(api_version=pdb["apiVersion"], kind="PodDisruptionBudget")
-    # the raw URLs answer 404 with a Status body, like a real server
-    for path in ("/apis/extensions/v1beta1", "/apis/policy/v1beta1",
-                 "/apis/policy/v1beta1/namespaces/default/poddisruptionbudgets"):
-        with pytest.raises(NotFoundError) as err:
-            dyn.request("GET", path)
-        assert err.value.status == 404
-        assert json.loads(err.value.body)["kind"] == "Status"
+    check_removed_versions_answer_404(api, load_manifests("legacy-deployments.yaml"), load_manifests("legacy-budget.yaml"))
 
 
-def test_older_versions_still_serve_what_they_served(tmp_path) -> None:
-    old = World(version="1.15")
-    try:
-        dyn = dynamic.DynamicClient(old.api_client())
-        res = dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
-        for obj in load_manifests("legacy-deployments.yaml"):
-            if obj["kind"] == "Deployment":
-                res.create(body=obj, namespace="default")
-        # stored once, visible through apps/v1 too (same storage as on a real server)
-        apps = dyn.resources.get(api_version="apps/v1", kind="Deployment")
-        assert len(apps.get(namespace="default").items) == 3
-    finally:
-        old.close()
-    mid = World(version="1.24")
-    try:
-        dyn = dynamic.DynamicClient(mid.api_client())
-        assert dyn.resources.get(api_version="policy/v1beta1", kind="PodDisruptionBudget")
-        assert dyn.resources.get(api_version="policy/v1", kind="PodDisruptionBudget")
-    finally:
-        mid.close()
+def test_older_versions_still_serve_what_they_served() -> None:
+    check_older_versions_serve_what_they_served(load_manifests("legacy-deployments.yaml"))

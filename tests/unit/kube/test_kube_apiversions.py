@@ -2,18 +2,20 @@
 
 Covers: the table rows the deprecation guide lists (spot checks per release), table
 consistency, version parsing, removed vs deprecated vs fine per target version on the
-real guestbook / CockroachDB / descheduler manifests, and finding messages that name
+project's own manifests (tests/data/manifests; tests/conformance runs the same kube_checks
+bodies on ../shared's guestbook / CockroachDB / descheduler), and finding messages that name
 object, source file and replacement.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from bg_shared import DATA
+from kube_checks import check_no_findings, check_pdb_by_target_version, check_removed_deployments
 
 from bluegreen.kube.apiversions import API_CHANGES, lookup, parse_version, removed_api_findings
-from bluegreen.kube.manifests import load_manifests
+
+MANIFESTS = DATA / "manifests"
 
 
 @pytest.mark.parametrize(
@@ -67,33 +69,21 @@ def test_parse_version_rejects_garbage() -> None:
         parse_version("latest")
 
 
-def test_guestbook_deployments_are_removed_on_1_30(corpus: Path) -> None:
-    manifests = load_manifests([corpus / "guestbook-all-in-one-extensions-v1beta1.yaml"])
-    findings = removed_api_findings(manifests, "1.30.5")
-    assert [(f.severity, f.kind, f.name) for f in findings] == [
-        ("removed", "Deployment", "redis-master"),
-        ("removed", "Deployment", "redis-slave"),
-        ("removed", "Deployment", "frontend"),
-    ]
-    message = findings[0].message
-    assert "Deployment redis-master" in message
-    assert "guestbook-all-in-one-extensions-v1beta1.yaml document 2 (line 18)" in message
-    assert "removed in 1.16" in message and "use apps/v1" in message
+def test_removed_deployments_by_target_version() -> None:
+    check_removed_deployments(MANIFESTS / "legacy-deployments.yaml", ["legacy-web", "legacy-cache", "legacy-worker"],
+                              "legacy-deployments.yaml document 2 (line 11)")
 
 
-def test_cockroachdb_pdb_by_target_version(corpus: Path) -> None:
-    manifests = load_manifests([corpus / "cockroachdb-statefulset-policy-v1beta1.yaml"])
-    assert removed_api_findings(manifests, "1.20.0") == []
-    (deprecated,) = removed_api_findings(manifests, "1.24.9")
-    assert deprecated.severity == "deprecated"
-    assert "deprecated since 1.21, removal planned in 1.25; use policy/v1" in deprecated.message
-    (removed,) = removed_api_findings(manifests, "1.25.0")
-    assert (removed.severity, removed.kind, removed.name) == ("removed", "PodDisruptionBudget", "cockroachdb-budget")
+def test_pdb_by_target_version() -> None:
+    check_pdb_by_target_version(MANIFESTS / "legacy-budget.yaml", "vault-store-budget")
 
 
-def test_current_manifests_have_no_findings(corpus: Path) -> None:
-    for name in ("descheduler-cronjob.yaml", "aks-store-all-in-one.yaml", "microservices-demo-kubernetes-manifests.yaml"):
-        assert removed_api_findings(load_manifests([corpus / name]), "1.33.0") == [], name
+@pytest.mark.parametrize(
+    "name", ["shop.yaml", "orders.yaml", "janitor-cronjob.yaml", "reports-cronjobs.yaml", "ledger-statefulset.yaml",
+             "widgets-crd.yaml"],
+)
+def test_current_manifests_have_no_findings(name: str) -> None:
+    check_no_findings(MANIFESTS / name)
 
 
 def test_live_objects_without_source() -> None:

@@ -2,32 +2,37 @@
 
 Covers: kubeconfig from the fake (self-signed CA, token); server-side apply create and
 re-apply (generation moves, our field manager recorded, re-apply of the same object is a
-no-op); redeploying the real AKS Store manifests and seeing workloads roll out on the
-simulated clock; list by label selector; delete with Background and Foreground
+no-op); redeploying the project's own manifests (tests/data/manifests; ../shared's AKS Store
+and guestbook in tests/conformance, same kube_checks bodies) and seeing workloads roll out on
+the simulated clock; list by label selector; delete with Background and Foreground
 propagation (dependents go), already-gone -> False; discovery on 1.30 missing the APIs
-removed earlier while 1.24 still serves policy/v1beta1, and applying a removed API failing
-with a clear "does not serve"; 401 with a wrong token; a stopped server -> connection
+removed earlier while 1.24 still serves policy/v1beta1 and accepts a v1beta1 budget, and
+applying a removed API failing with a clear "does not serve"; 401 with a wrong token; a stopped server -> connection
 refused retried on the clock, then TransientRemoteError.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
+from bg_shared import DATA
+from kube_checks import (
+    check_old_cluster_serves_policy_v1beta1,
+    check_removed_api_refused,
+    check_rolls_out,
+    start_cluster,
+)
 
 from bluegreen.errors import PermanentRemoteError, TransientRemoteError
 from bluegreen.kube.client import KubeClient
-from bluegreen.kube.manifests import load_manifests, order_for_apply
-from bluegreen.kube.readiness import workload_status
 from bluegreen.kube.wait import NotYet, wait_until
 from bluegreen.retry import RetryPolicy
 from bluegreen.sim.clock import SimClock
 from bluegreen.sim.kube.cluster import ClusterSimulator
+
+MANIFESTS = DATA / "manifests"
 
 
 class RecordingClock(SimClock):
@@ -38,14 +43,6 @@ class RecordingClock(SimClock):
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         super().sleep(seconds)
-
-
-def start_cluster(clock: SimClock, version: str = "1.30.5") -> ClusterSimulator:
-    addresses = (f"20.0.0.{n}" for n in itertools.count(10))
-    sim = ClusterSimulator("green", version, clock, lock=threading.RLock(), ip_allocator=lambda: next(addresses))
-    clock.subscribe(sim.on_clock)
-    sim.start()
-    return sim
 
 
 @pytest.fixture
@@ -82,14 +79,6 @@ def deployment(name: str, replicas: int = 1, labels: dict[str, str] | None = Non
     }
 
 
-def rolled_out(kube: KubeClient, namespace: str) -> Iterator[str]:
-    for api_version, kind in (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet")):
-        for obj in kube.list(api_version, kind, namespace):
-            status = workload_status(obj)
-            if not status.ready:
-                yield str(status)
-
-
 def test_server_side_apply_create_and_reapply(kube: KubeClient, clock: RecordingClock) -> None:
     kube.ensure_namespace("shop")
     created = kube.apply(deployment("web", replicas=1))
@@ -105,22 +94,10 @@ def test_server_side_apply_create_and_reapply(kube: KubeClient, clock: Recording
     assert live is not None and live["spec"]["replicas"] == 3 and live["kind"] == "Deployment"
 
 
-def test_real_manifests_roll_out_on_the_simulated_clock(kube: KubeClient, clock: RecordingClock, corpus: Path) -> None:
-    kube.ensure_namespace("store")
-    manifests = load_manifests([corpus / "aks-store-all-in-one.yaml"])
-    for manifest in order_for_apply(manifests):
-        kube.apply({**manifest.obj, "metadata": {**manifest.obj["metadata"], "namespace": "store"}})
-
-    def ready() -> bool | None:
-        pending = list(rolled_out(kube, "store"))
-        if pending:
-            raise NotYet(pending[0])
-        return True
-
-    assert wait_until(ready, clock=clock, timeout=900, interval=10, describe="store workloads")
-    assert kube.load_balancer_ip("store", "store-front") is not None
-    names = {o["metadata"]["name"] for o in kube.list_namespaced_all("store", [("v1", "Secret"), ("v1", "ConfigMap")])}
-    assert {m.name for m in manifests if m.kind in ("Secret", "ConfigMap")} <= names
+def test_orders_roll_out_on_the_simulated_clock(
+    kube: KubeClient, clock: RecordingClock, no_real_sleep: list[float]
+) -> None:
+    check_rolls_out(kube, clock, MANIFESTS / "orders.yaml", "orders", "orders-web")
 
 
 def test_list_by_label_selector(kube: KubeClient) -> None:
@@ -156,33 +133,18 @@ def test_delete_with_propagation_removes_dependents(
     assert kube.delete("apps/v1", "Deployment", "shop", "web") is False
 
 
-def test_removed_apis_are_not_discovered_on_1_30(kube: KubeClient, corpus: Path) -> None:
+def test_removed_apis_are_not_discovered_on_1_30(kube: KubeClient) -> None:
     served = kube.served_api_versions()
     assert {"apps/v1", "batch/v1", "policy/v1", "networking.k8s.io/v1"} <= served
     assert not {"extensions/v1beta1", "policy/v1beta1", "batch/v1beta1", "apps/v1beta2"} & served
-    kube.ensure_namespace("default")
-    guestbook = load_manifests([corpus / "guestbook-all-in-one-extensions-v1beta1.yaml"])
-    old = next(m for m in guestbook if m.api_version == "extensions/v1beta1")
-    with pytest.raises(PermanentRemoteError, match="does not serve extensions/v1beta1") as info:
-        kube.apply(old.obj)
-    assert info.value.code == "NotServed"
 
 
-def test_old_cluster_still_serves_policy_v1beta1(corpus: Path) -> None:
-    clock = SimClock()
-    old = start_cluster(clock, "1.24.9")
-    try:
-        kube = KubeClient.from_kubeconfig(old.kubeconfig(), clock=clock)
-        assert kube.server_version() == "1.24.9"
-        assert {"policy/v1beta1", "policy/v1", "batch/v1beta1"} <= kube.served_api_versions()
-        pdb = next(
-            m for m in load_manifests([corpus / "cockroachdb-statefulset-policy-v1beta1.yaml"])
-            if m.kind == "PodDisruptionBudget"
-        )
-        applied = kube.apply({**pdb.obj, "metadata": {**pdb.obj["metadata"], "namespace": "default"}})
-        assert applied["metadata"]["name"] == "cockroachdb-budget"
-    finally:
-        old.stop()
+def test_removed_api_is_refused_by_a_1_30_server(kube: KubeClient) -> None:
+    check_removed_api_refused(kube, MANIFESTS / "legacy-deployments.yaml")
+
+
+def test_old_cluster_still_serves_policy_v1beta1() -> None:
+    check_old_cluster_serves_policy_v1beta1(MANIFESTS / "legacy-budget.yaml", "vault-store-budget")
 
 
 def test_wrong_token_is_unauthorized(sim: ClusterSimulator, clock: RecordingClock) -> None:

@@ -1,60 +1,78 @@
 """Manifest loading and ordering.
 
-Covers: every corpus file loads with the counts its SOURCES.md states; folders are searched
-recursively; empty documents are skipped; `kind: List` is flattened; JSON files; source file,
-document index and line are kept; bad documents raise PlaybookError naming file, document and
-line; apply order (namespaces/CRDs/storage first, custom resources last) and delete order
-(what can run first) on real manifests.
+Covers, on the project's own manifests (tests/data/manifests; tests/conformance runs the same
+kube_checks bodies on ../shared's corpus): every file loads with the counts its header states;
+source file, document index and line are kept; leading comments and namespaces; a folder loads as
+the sum of its files; apply order (namespaces/CRDs/storage first, config and Services before
+workloads, custom resources last) and delete order (what can run first). On written-here inputs:
+folders are searched recursively; empty documents are skipped; `kind: List` is flattened; JSON
+files; bad documents raise PlaybookError naming file, document and line.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 import pytest
+from bg_shared import DATA
+from kube_checks import (
+    check_apply_order,
+    check_delete_order,
+    check_document_position,
+    check_folder_is_the_sum_of_its_files,
+    check_kind_counts,
+    check_single_object,
+)
 
 from bluegreen.errors import PlaybookError
-from bluegreen.kube.manifests import Manifest, load_manifests, order_for_apply, order_for_delete
+from bluegreen.kube.manifests import load_manifests, order_for_apply, order_for_delete
+
+MANIFESTS = DATA / "manifests"
 
 
-def kinds(manifests: list[Manifest]) -> Counter[str]:
-    return Counter(m.kind for m in manifests)
+def test_shop_counts() -> None:
+    check_kind_counts(MANIFESTS / "shop.yaml", {"Deployment": 4, "Service": 5, "ServiceAccount": 3, "Ingress": 1,
+                                                "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1})
 
 
-def test_online_boutique_counts(corpus: Path) -> None:
-    loaded = load_manifests([corpus / "microservices-demo-kubernetes-manifests.yaml"])
-    counts = kinds(loaded)
-    assert counts["Deployment"] == 12
-    assert counts["Service"] == 12
-    assert counts["ServiceAccount"] == 11
+def test_orders_counts() -> None:
+    check_kind_counts(MANIFESTS / "orders.yaml",
+                      {"Deployment": 3, "StatefulSet": 2, "Service": 4, "Secret": 2, "ConfigMap": 1})
 
 
-def test_aks_store_counts(corpus: Path) -> None:
-    counts = kinds(load_manifests([corpus / "aks-store-all-in-one.yaml"]))
-    assert (counts["Deployment"], counts["StatefulSet"], counts["Service"]) == (7, 2, 7)
-    assert (counts["Secret"], counts["ConfigMap"]) == (2, 1)
+def test_source_index_and_line_are_kept() -> None:
+    check_document_position(MANIFESTS / "legacy-deployments.yaml", 1, ("extensions/v1beta1", "Deployment", "legacy-web"), 11)
 
 
-def test_source_index_and_line_are_kept(corpus: Path) -> None:
-    loaded = load_manifests([corpus / "guestbook-all-in-one-extensions-v1beta1.yaml"])
-    second = loaded[1]
-    assert (second.api_version, second.kind, second.name) == ("extensions/v1beta1", "Deployment", "redis-master")
-    assert second.source == corpus / "guestbook-all-in-one-extensions-v1beta1.yaml"
-    assert second.index == 1
-    assert second.line == 18
-    assert "document 2 (line 18)" in second.location
+def test_leading_comments_and_namespace() -> None:
+    cron = check_single_object(MANIFESTS / "janitor-cronjob.yaml", "CronJob", "node-janitor", "kube-system")
+    assert cron.line == 5  # the first line of the object, after the file's leading comments
+    crd, widget = load_manifests([MANIFESTS / "widgets-crd.yaml"])
+    assert (crd.kind, widget.kind, widget.name, widget.namespace) == ("CustomResourceDefinition", "Widget", "spinner", None)
 
 
-def test_leading_comments_and_namespace(corpus: Path) -> None:
-    (route,) = load_manifests([corpus / "gateway-api-httproute-traffic-split-2.yaml"])
-    assert (route.kind, route.name, route.namespace) == ("HTTPRoute", "foo-route", None)
-    (cron,) = load_manifests([corpus / "descheduler-cronjob.yaml"])
-    assert cron.namespace == "kube-system"
+def test_folder_is_the_sum_of_its_files() -> None:
+    assert len({m.source for m in check_folder_is_the_sum_of_its_files(MANIFESTS)}) >= 8
 
 
-def test_folder_is_searched_recursively_in_name_order(tmp_path: Path, corpus: Path) -> None:
+def test_apply_order() -> None:
+    check_apply_order(load_manifests([MANIFESTS]), ["Namespace", "CustomResourceDefinition", "StorageClass"], "Widget", [
+        (("StorageClass", "ledger-ssd"), ("StatefulSet", "ledger")),
+        (("StatefulSet", "vault-store"), ("PodDisruptionBudget", "vault-store-budget")),
+        (("Deployment", "frontend"), ("HorizontalPodAutoscaler", "frontend")),
+        (("Deployment", "legacy-web"), ("CronJob", "node-janitor")),
+    ])
+
+
+def test_delete_order_removes_what_can_run_first() -> None:
+    loaded = load_manifests([MANIFESTS])
+    check_delete_order(loaded, "Widget", cronjobs=3)
+    kinds = [m.kind for m in order_for_delete(loaded)]
+    assert kinds.index("Widget") < kinds.index("CustomResourceDefinition")  # a CRD outlives its resources
+
+
+def test_folder_is_searched_recursively_in_name_order(tmp_path: Path) -> None:
     sub = tmp_path / "b"
     sub.mkdir()
     (tmp_path / "a.yml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
@@ -62,7 +80,6 @@ def test_folder_is_searched_recursively_in_name_order(tmp_path: Path, corpus: Pa
     (tmp_path / "notes.txt").write_text("not a manifest: [")
     loaded = load_manifests([tmp_path])
     assert [(m.source.name, m.kind) for m in loaded] == [("a.yml", "Namespace"), ("c.json", "ConfigMap")]
-    assert len(load_manifests([corpus])) == sum(len(load_manifests([f])) for f in sorted(corpus.glob("*.yaml")))
 
 
 def test_empty_documents_skipped_and_list_flattened(tmp_path: Path) -> None:
@@ -130,28 +147,6 @@ def obj(api_version: str, kind: str, name: str) -> dict:
     return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
 
 
-def test_apply_order_on_real_manifests(corpus: Path) -> None:
-    loaded = load_manifests([corpus])
-    extra = [
-        Manifest(Path("x.yaml"), 0, obj("v1", "Namespace", "shop")),
-        Manifest(Path("x.yaml"), 1, obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "httproutes")),
-    ]
-    ordered = order_for_apply(loaded + extra)
-    position = {(m.kind, m.name): i for i, m in enumerate(ordered)}
-    assert ordered[0].kind == "Namespace"
-    assert ordered[1].kind == "CustomResourceDefinition"
-    assert ordered[-1].kind == "HTTPRoute"  # custom resources after everything built in
-    assert position[("StorageClass", "fast")] < position[("StatefulSet", "cassandra")]
-    assert max(i for (k, _), i in position.items() if k in ("Secret", "ConfigMap")) < min(
-        i for (k, _), i in position.items() if k == "Deployment"
-    )
-    assert max(i for (k, _), i in position.items() if k == "Service") < min(
-        i for (k, _), i in position.items() if k in ("Deployment", "StatefulSet")
-    )
-    assert position[("PodDisruptionBudget", "cockroachdb-budget")] > position[("StatefulSet", "cockroachdb")]
-    assert position[("CronJob", "descheduler-cronjob")] > position[("Deployment", "redis-master")]
-
-
 def test_apply_order_is_stable_and_accepts_dicts() -> None:
     objects = [
         obj("networking.k8s.io/v1", "NetworkPolicy", "deny"),
@@ -172,18 +167,6 @@ def test_apply_order_is_stable_and_accepts_dicts() -> None:
     assert [o["metadata"]["name"] for o in order_for_apply(objects)] == [
         "sa", "r", "rb", "data", "b", "a", "job", "cron", "ing", "hpa", "pdb", "deny", "lease", "hook",
     ]
-
-
-def test_delete_order_removes_what_can_run_first(corpus: Path) -> None:
-    loaded = load_manifests([corpus]) + [Manifest(Path("x.yaml"), 0, obj("v1", "Namespace", "shop"))]
-    ordered = order_for_delete(loaded)
-    names = [m.kind for m in ordered]
-    assert names[0] == "CronJob"
-    runnable = {"CronJob", "Deployment", "StatefulSet"}
-    last_runnable = max(i for i, k in enumerate(names) if k in runnable)
-    assert all(k in runnable for k in names[: last_runnable + 1])
-    assert names.index("HTTPRoute") < names.index("Service")  # custom resources before built-ins
-    assert names[-1] == "Namespace"
 
 
 def test_delete_order_for_all_runnable_kinds() -> None:

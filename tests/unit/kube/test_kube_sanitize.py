@@ -2,7 +2,8 @@
 
 Covers: metadata and status removal; server annotations; Service cluster IPs (headless kept),
 node ports and health-check port; PVC binding fields and annotations; Job controller selectors;
-the input is never mutated; user-authored corpus manifests pass through unchanged;
+the input is never mutated; the project's own manifests (tests/data/manifests; ../shared's corpus in
+tests/conformance, same kube_checks body) pass through unchanged;
 should_copy skips owned objects, endpoints, events, kube-root-ca.crt, the default
 ServiceAccount and service-account-token Secrets, with a reason.
 """
@@ -10,12 +11,12 @@ ServiceAccount and service-account-token Secrets, with a reason.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
+from bg_shared import DATA
+from kube_checks import check_sanitizer_keeps_user_manifests
 
-from bluegreen.kube.manifests import load_manifests
 from bluegreen.kube.sanitize import should_copy, strip_server_fields
 
 LIVE_META = {
@@ -148,9 +149,8 @@ def test_job_manual_selector_is_kept() -> None:
     assert strip_server_fields(live("Job", "batch/v1", spec=spec))["spec"] == spec
 
 
-def test_corpus_manifests_pass_through_unchanged(corpus: Path) -> None:
-    for manifest in load_manifests([corpus]):
-        assert strip_server_fields(manifest.obj) == manifest.obj, manifest.location
+def test_own_manifests_pass_the_sanitizer_unchanged() -> None:
+    check_sanitizer_keeps_user_manifests(DATA / "manifests")
 
 
 @pytest.mark.parametrize(
