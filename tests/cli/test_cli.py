@@ -100,6 +100,13 @@ def test_run_without_yes_and_without_a_terminal_refuses(cutover: Cutover) -> Non
     assert "--yes" in result.stderr
 
 
+def test_read_only_steps_never_ask_for_yes(cutover: Cutover) -> None:
+    """A pipeline runs preflight without --yes and without a terminal: it changes nothing, so nothing is asked."""
+    result = cutover.subprocess("preflight", str(cutover.playbook))
+    assert result.returncode == 0, result.stderr
+    assert "--yes" not in result.stderr
+
+
 def test_step_needs_the_one_before(cutover: Cutover) -> None:
     result = cutover.cli("switch", str(cutover.playbook), "--yes")
     assert result.exit_code == 3

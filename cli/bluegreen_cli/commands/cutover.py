@@ -129,6 +129,7 @@ def step_command(name: str) -> Any:
         from dataclasses import asdict
 
         from bluegreen import engine, load_playbook
+        from bluegreen.plan import READ_ONLY_STEPS
         from bluegreen_cli.render import render_step
 
         app = application(ctx)
@@ -143,7 +144,8 @@ def step_command(name: str) -> Any:
                     render_step(step_plan, app.console)
             if dry_run:
                 return
-            app.confirm(yes, f"run {name}")
+            if name not in READ_ONLY_STEPS:  # a step that changes nothing needs no confirmation
+                app.confirm(yes, f"run {name}")
             # What was shown is what runs: its fingerprint is checked before the step starts.
             result = _execute(app, loaded, rt, output, only=name, saved_plan=shown, resumable_plan=False)
         show_summary(app, result.journal, output)
