@@ -30,7 +30,7 @@ from bluegreen.sim.clock import SimClock
 from bluegreen.sim.credential import AKS_AAD_SCOPE, SimulatedCredential, token_for
 from bluegreen.sim.kube.cluster import ApiError, ClusterBehaviour, ClusterSimulator
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
-from bluegreen.sim.spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
+from bluegreen.simulation_spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
 
 STATE_VERSION = 1
 _ARM = re.compile(r"^https://management\.azure\.com(?::443)?/", re.IGNORECASE)

@@ -24,8 +24,8 @@ from bluegreen_cli.options import Output
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bluegreen.sim.spec import SimulationSpec
     from bluegreen.sim.world import World
+    from bluegreen.simulation_spec import SimulationSpec
 
 
 def _world() -> "type[World]":
@@ -55,7 +55,7 @@ def load_simulation(playbook: Path) -> "SimulationSpec":
     import yaml
     from pydantic import ValidationError
 
-    from bluegreen.sim.spec import SimulationSpec
+    from bluegreen.simulation_spec import SimulationSpec
 
     try:
         document = yaml.safe_load(playbook.read_text())

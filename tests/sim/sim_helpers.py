@@ -11,7 +11,7 @@ from bg_shared import DATA
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from bluegreen.sim.spec import SimulationSpec
+from bluegreen.simulation_spec import SimulationSpec
 
 MANIFESTS = DATA / "manifests"  # the project's own; ../shared's corpus is only read by tests/conformance
 SHOP = "shop.yaml"

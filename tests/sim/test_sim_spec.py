@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from bluegreen.errors import PlaybookError
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
-from bluegreen.sim.spec import ServiceRef, SimulationSpec
+from bluegreen.simulation_spec import ServiceRef, SimulationSpec
 
 MINIMAL = {"blue": {"name": "aks-blue", "resource_group": "rg", "version": "1.29.9"}}
 
