@@ -26,7 +26,7 @@ from bluegreen.actions import (
 from bluegreen.derive import archived_objects, record_label, runnable_on_blue
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.observe import Observed, object_key
-from bluegreen.plan import Check, StepPlan
+from bluegreen.plan import Blocker, Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
 
@@ -123,15 +123,21 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
         actions.append(Action(id=f"decommission/{mode}", params=params, before={"powerState": blue.power_state},
                               after={"powerState": "Stopped" if mode == "stop" else "(deleted)"},
                               eta_seconds=STOP_ETA if mode == "stop" else DELETE_ETA))
-    checks.extend(_unmanaged_timer_checks(pb, obs))
+    timers = _unmanaged_timer_checks(pb, obs)
+    checks.extend(c for c in timers if c.ok or c.severity != "error")
+    # Known before the switch and not changed by it: the run stops before traffic moves, not halfway.
+    blockers = tuple(Blocker(c.name, c.detail) for c in timers if not c.ok and c.severity == "error")
     waits: tuple[str, ...] = ()
     if pb.decommission.wait_for_ttl and obs.record is not None:
         waits = (f"one record TTL ({obs.record.ttl}s) after the switch before touching blue",)
-    return StepPlan(name="decommission", actions=tuple(actions), checks=tuple(checks), waits=waits)
+    return StepPlan(name="decommission", actions=tuple(actions), checks=tuple(checks), waits=waits,
+                    blockers=blockers)
 
 
 def _unmanaged_timer_checks(pb: Playbook, obs: Observed) -> list[Check]:
-    """Active CronJobs bluegreen does not manage stay on a stopped blue: the zombie timers of field notes §2."""
+    """Active CronJobs bluegreen does not manage stay on a stopped blue: the zombie timers of field notes §2.
+
+    Failing ones become the step's blockers (they stop the switch too)."""
     if not obs.blue.reachable:
         return []
     accepted = pb.decommission.accept_unmanaged_cronjobs

@@ -44,6 +44,11 @@ def plan(
         out.write_text(the_plan.to_json() + "\n")
         if output == Output.text:
             app.display(f"saved to {out}")
+    problems = the_plan.blocking_problems
+    if problems:  # a pipeline must not go on to `run` a plan that already knows it will stop
+        from bluegreen.errors import GuardError
+
+        raise GuardError(f"the plan has {len(problems)} blocking problem(s): " + "; ".join(problems))
 
 
 def run(
