@@ -417,6 +417,8 @@ class Delete(Params):
     kind: str
     namespace: str | None
     name: str
+    archived: bool = False  # must be in this run's archive before it is deleted (checked on every attempt)
+    uid: str | None = None  # the object the plan saw; the archive must hold this one
 
     @property
     def target(self) -> str:

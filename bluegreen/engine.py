@@ -177,7 +177,7 @@ class _Engine:
             loaded=self.loaded, clock=self.clock, poll_interval=self.session.rt.poll_interval,
             aks=self.session.aks, dns=self.session.dns, kube=kube, forget=forget,
             report=lambda kind, message, **data: self.emit(kind, message, step, **data),
-            checkpoint=checkpoint,
+            checkpoint=checkpoint, run_id=self.record.run_id, archive_path=lambda: self.record.facts.archive,
         )
 
     def run_actions(self, step: StepPlan, obs: Observed) -> list[str]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from bluegreen.actions import Archive
-from bluegreen.archive import write_archive
+from bluegreen.archive import INDEX, archive_run, run_dir_name, write_archive
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 
 
@@ -19,7 +19,7 @@ class _At:
         return self._moment
 
     def sleep(self, seconds: float) -> None:
-        raise AssertionError("the archive does not wait")
+        raise NotImplementedError("the archive does not wait")
 
 
 @executes(Archive)
@@ -27,15 +27,15 @@ def archive(p: Archive, env: ExecEnv) -> Outcome:
     """Its start is recorded first, so a run killed mid-write adopts a complete archive or writes anew."""
     directory = env.loaded.resolve(p.directory)
     if p.started:
-        moment = datetime.fromisoformat(p.started)
-        previous = directory / f"{p.cluster_name}-{moment.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
-        if (previous / "index.json").exists():
-            return Outcome({"archive": str(previous)}, f"archive {previous} was complete; kept")
-        if previous.exists():  # half-written before a crash: blue still has every object, so write anew
+        previous = directory / run_dir_name(p.cluster_name, datetime.fromisoformat(p.started), env.run_id)
+        if (previous / INDEX).exists():
+            if archive_run(previous) == env.run_id:  # only this run's own archive is adopted
+                return Outcome({"archive": str(previous)}, f"archive {previous} was complete; kept")
+        elif previous.exists():  # half-written before a crash: blue still has every object, so write anew
             previous.rename(previous.with_name(previous.name + f".partial-{env.clock.now():%H%M%S%f}"))
     if p.objects is None:
         raise ValueError("the objects to archive are not saved with a plan: apply a plan made now")
     moment = env.clock.now()
     env.checkpoint({"archive_started": moment.isoformat()})
-    info = write_archive(directory, p.cluster_name, p.objects.value, clock=_At(moment))
+    info = write_archive(directory, p.cluster_name, p.objects.value, clock=_At(moment), run_id=env.run_id or None)
     return Outcome({"archive": str(info.path), "archived_objects": info.objects})

@@ -95,7 +95,8 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
         for obj in runnable_on_blue(obs):
             actions.append(Action(id=f"decommission/delete/{object_key(obj)}",
                                   params=Delete("blue", str(obj.get("apiVersion")), str(obj.get("kind")),
-                                                namespace_of(obj), name_of(obj)),
+                                                namespace_of(obj), name_of(obj), archived=True,
+                                                uid=(obj.get("metadata") or {}).get("uid")),
                                   before="exists", after=None, eta_seconds=1))
         actions.append(Action(id="decommission/drain",
                               params=WaitNoPods("blue", tuple(pb.workloads.namespaces),
