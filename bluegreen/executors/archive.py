@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bluegreen.actions import Archive
-from bluegreen.archive import INDEX, archive_run, run_dir_name, write_archive
+from bluegreen.archive import INDEX, ArchiveExistsError, archive_run, run_dir_name, write_archive
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 
 
@@ -29,8 +29,12 @@ def archive(p: Archive, env: ExecEnv) -> Outcome:
     if p.started:
         previous = directory / run_dir_name(p.cluster_name, datetime.fromisoformat(p.started), env.run_id)
         if (previous / INDEX).exists():
-            if archive_run(previous) == env.run_id:  # only this run's own archive is adopted
+            owner = archive_run(previous)
+            if owner == env.run_id:  # only this run's own archive is adopted
                 return Outcome({"archive": str(previous)}, f"archive {previous} was complete; kept")
+            raise ArchiveExistsError(f"{previous} holds the archive of another run ({owner or 'no run id'}), not "
+                                     f"this run's ({env.run_id}): it is not adopted, and nothing on blue is deleted "
+                                     "before this run has its own archive; move it away and run again")
         elif previous.exists():  # half-written before a crash: blue still has every object, so write anew
             previous.rename(previous.with_name(previous.name + f".partial-{env.clock.now():%H%M%S%f}"))
     if p.objects is None:
