@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from bluegreen.actions import Archive
-from bluegreen.archive import INDEX, ArchiveExistsError, archive_run, run_dir_name, write_archive
+from bluegreen.actions import Archive, VerifyArchive
+from bluegreen.archive import (
+    INDEX,
+    ArchiveExistsError,
+    NotArchivedError,
+    archive_run,
+    run_dir_name,
+    verify_archived,
+    write_archive,
+)
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 
 
@@ -43,3 +52,15 @@ def archive(p: Archive, env: ExecEnv) -> Outcome:
     env.checkpoint({"archive_started": moment.isoformat()})
     info = write_archive(directory, p.cluster_name, p.objects.value, clock=_At(moment), run_id=env.run_id or None)
     return Outcome({"archive": str(info.path), "archived_objects": info.objects})
+
+
+@executes(VerifyArchive)
+def verify_archive(p: VerifyArchive, env: ExecEnv) -> Outcome:
+    """Deleting a cluster deletes what is on it: only once this run's archive is shown to hold all of it."""
+    path = env.archive_path()
+    if path is None:
+        raise NotArchivedError(f"{p.cluster} is to be deleted, but this run has no archive; refusing")
+    if p.objects is None:
+        raise ValueError("the objects to check are not saved with a plan: apply a plan made now")
+    verify_archived(Path(path), env.run_id, p.objects.value)
+    return Outcome(message=f"this run's archive {path} holds the {p.count} objects still on {p.cluster}")

@@ -20,6 +20,7 @@ from bluegreen.actions import (
     StopCluster,
     SuspendCronJob,
     TagCluster,
+    VerifyArchive,
     WaitNoPods,
     WaitTtl,
 )
@@ -117,6 +118,11 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
                               params=TagCluster(pb.blue_rg, blue.name, dict(blue.tags), pb.name,
                                                 f"replaced by {pb.green.name}; workloads removed"),
                               after={"bluegreen-retired-by": pb.name}, eta_seconds=30))
+    if mode == "delete":  # everything still on blue goes with it: this run's archive must hold it
+        left = tuple((str(o.get("kind")), namespace_of(o), name_of(o), (o.get("metadata") or {}).get("uid"))
+                     for o in (obs.blue.objects if obs.blue.reachable else ())
+                     if not (o.get("metadata") or {}).get("ownerReferences"))
+        actions.append(Action(id="decommission/verify-archive", params=VerifyArchive("blue", len(left), Sealed(left))))
     if blue.power_state != "Stopped" or mode == "delete":
         confirm(mode)
         params = (StopCluster("blue", pb.blue_rg, blue.name) if mode == "stop"

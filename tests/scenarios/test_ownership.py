@@ -24,6 +24,7 @@ import yaml
 from bluegreen_cli.app import app
 from typer.testing import CliRunner
 
+from bluegreen.kube.client import KubeClient
 from bluegreen.sim.world import World
 from tests.scenarios.conftest import Cutover
 
@@ -267,6 +268,23 @@ def test_an_archive_of_another_run_is_not_adopted(cutover: Cutover) -> None:
     assert f"{archive} holds the archive of another run (0123456789abcdef" in result.output
     assert "archive" not in _journal(cutover)["facts"]
     assert cutover.show()["objects"][BLUE] == on_blue and any(o["kind"] == "Deployment" for o in on_blue)
+
+
+def test_blue_is_not_deleted_with_an_object_its_archive_does_not_hold(cutover: Cutover) -> None:
+    """Mode delete: the cluster goes with everything on it, so the archive must hold all of that first."""
+    cutover.edit(lambda raw: raw["decommission"].update(mode="delete"))
+    cutover.init()
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "switch").exit_code == 0
+    World.schedule_crash(cutover.world, after_mutations=1)  # the archive is written, one delete done
+    assert cutover.subprocess("run", str(cutover.playbook), "--yes").returncode == -signal.SIGKILL
+    with World.open(cutover.world) as world:  # created on blue after the archive was written
+        KubeClient.from_kubeconfig(world.cluster(BLUE).kubeconfig(), clock=world.clock).apply(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "late", "namespace": "shop"},
+             "data": {"k": "v"}}, field_manager="test")
+    result = cutover.cli("run", str(cutover.playbook), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "does not hold ConfigMap/shop/late" in result.output
+    assert BLUE in [c["name"] for c in cutover.show()["clusters"]]
 
 
 # -- item 19: fail before traffic moves -------------------------------------------------------------------
