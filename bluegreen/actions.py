@@ -42,6 +42,7 @@ class Kind(str, Enum):
     TAG_CLUSTER = "tag_cluster"
     STOP_CLUSTER = "stop_cluster"
     DELETE_CLUSTER = "delete_cluster"
+    VERIFY_ARCHIVE = "verify_archive"
 
 
 class Learned(TypedDict, total=False):
@@ -417,6 +418,8 @@ class Delete(Params):
     kind: str
     namespace: str | None
     name: str
+    archived: bool = False  # must be in this run's archive before it is deleted (checked on every attempt)
+    uid: str | None = None  # the object the plan saw; the archive must hold this one
 
     @property
     def target(self) -> str:
@@ -491,6 +494,26 @@ class DeleteCluster(_ClusterPower):
     VERB = "delete"
 
 
+@dataclass(frozen=True)
+class VerifyArchive(Params):
+    """Before blue is deleted with everything on it: this run's archive holds each object still there."""
+
+    KIND = Kind.VERIFY_ARCHIVE
+    REPEAT = True
+    cluster: str
+    count: int
+    # (kind, namespace, name, uid) of what is still on the cluster, owned objects left out (their owners count)
+    objects: Sealed[tuple[tuple[str, str | None, str, str | None], ...]] | None = transient()
+
+    @property
+    def target(self) -> str:
+        return f"this run's archive ({self.count} objects left on {self.cluster})"
+
+    @property
+    def summary(self) -> str:
+        return f"check that this run's archive holds the {self.count} objects still on {self.cluster}"
+
+
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
     for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
@@ -498,6 +521,7 @@ PARAMS: dict[Kind, type[Params]] = {
                 CheckHttp, SwitchIntent, SetRecord, SuspendCronJob, RestoreCronJob, WaitTtl, ConfirmRecord,
                 BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster)
 }
+PARAMS[VerifyArchive.KIND] = VerifyArchive
 assert set(PARAMS) == set(Kind), "every kind has its parameters"
 
 

@@ -8,10 +8,16 @@ content: only kinds, namespaces, names, counts and paths.
 
 Layout of one run::
 
-    <directory>/<cluster>-<YYYYMMDDTHHMMSSZ>/     0700
+    <directory>/<cluster>-<YYYYMMDDTHHMMSSZ>-<run id, 8 chars>/     0700
         <namespace>.yaml     one multi-document YAML file per namespace, 0600
         _cluster.yaml        cluster-scoped objects (Namespaces, StorageClasses, ...), 0600
-        index.json           kind/namespace/name/file per object, counts, sha256 per file; written last
+        index.json           the run id; kind/namespace/name/uid/file per object, counts, sha256 per
+                             file; written last
+
+An archive belongs to one run (its id is in the index): a run adopts only its
+own archive, and decommission deletes an object only after `verify_archived`
+found it in this run's archive, so two playbooks that share a cluster name and
+an archive directory never take each other's archive for their own.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,8 @@ import yaml
 from .clock import Clock
 from .errors import BluegreenError, RefusedError
 
-__all__ = ["ArchiveError", "ArchiveExistsError", "ArchiveInfo", "read_archive", "write_archive"]
+__all__ = ["ArchiveError", "ArchiveExistsError", "ArchiveInfo", "NotArchivedError", "archive_run", "read_archive",
+           "run_dir_name", "verify_archived", "write_archive"]
 
 FORMAT = 1
 INDEX = "index.json"
@@ -50,6 +57,10 @@ class ArchiveError(BluegreenError):
 
 class ArchiveExistsError(RefusedError):
     """The archive path is already taken; an archive is never overwritten."""
+
+
+class NotArchivedError(RefusedError):
+    """Something is about to be deleted that this run's archive does not hold."""
 
 
 @dataclass(frozen=True)
@@ -138,16 +149,25 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any]], *, clock: Clock) -> ArchiveInfo:
-    """Archive `objects` (as read from `cluster`) under `directory`; refuse if this run's path exists.
+def run_dir_name(cluster: str, moment: datetime, run_id: str | None) -> str:
+    """The archive directory's name: the cluster, the moment it was started and the run's id."""
+    name = f"{cluster}-{moment.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+    return f"{name}-{run_id[:8]}" if run_id else name
+
+
+def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any]], *, clock: Clock,
+                  run_id: str | None = None) -> ArchiveInfo:
+    """Archive `objects` (as read from `cluster`) under `directory` for run `run_id`; refuse if its path exists.
 
     Everything is validated and serialised before the first byte hits the disk,
     so a bad object leaves no half-written archive behind.
     """
     if not _CLUSTER_NAME.match(cluster):
         raise ArchiveError(f"cluster name {cluster!r} is not usable in a path")
+    if run_id is not None and not re.fullmatch(r"[0-9a-f]{8,64}", run_id):
+        raise ArchiveError("the run id is not usable in a path")
     stamp = clock.now().astimezone(timezone.utc)
-    run_dir = Path(directory) / f"{cluster}-{stamp.strftime('%Y%m%dT%H%M%SZ')}"
+    run_dir = Path(directory) / run_dir_name(cluster, stamp, run_id)
 
     groups: dict[str, list[str]] = {}
     entries: list[dict[str, Any]] = []
@@ -161,8 +181,9 @@ def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any
         seen.add(key)
         file = CLUSTER_FILE if namespace is None else f"{namespace}.yaml"
         docs = groups.setdefault(file, [])
+        uid = (obj.get("metadata") or {}).get("uid")
         entries.append({"apiVersion": api_version, "kind": kind, "namespace": namespace, "name": name,
-                        "file": file, "document": len(docs)})
+                        "file": file, "document": len(docs), **({"uid": uid} if isinstance(uid, str) else {})})
         docs.append(_dump(obj, position))
         if kind == "Secret":
             secrets += 1
@@ -170,6 +191,7 @@ def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any
     payloads = {file: "".join(docs).encode("utf-8") for file, docs in sorted(groups.items())}
     index = {
         "format": FORMAT,
+        "run": run_id,
         "cluster": cluster,
         "created": stamp.isoformat(),
         "counts": {"files": len(payloads), "objects": len(entries), "secrets": secrets},
@@ -244,3 +266,51 @@ def read_archive(path: Path) -> list[dict[str, Any]]:
                                f"{entry.get('kind')}/{entry.get('name')} as the index says")
         objects.append(obj)
     return objects
+
+
+def _index(path: Path) -> dict[str, Any]:
+    try:
+        index = json.loads((Path(path) / INDEX).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArchiveError(f"{path} has no {INDEX}: not an archive, or an incomplete one") from None
+    except (OSError, ValueError) as exc:
+        raise ArchiveError(f"{Path(path) / INDEX} is unreadable ({type(exc).__name__})") from None
+    if not isinstance(index, dict) or index.get("format") != FORMAT or not isinstance(index.get("objects"), list):
+        raise ArchiveError(f"{Path(path) / INDEX}: unknown archive format")
+    return index
+
+
+def archive_run(path: Path) -> str | None:
+    """The id of the run that wrote the (complete) archive at `path`; None for one written before run ids."""
+    run = _index(path).get("run")
+    return run if isinstance(run, str) else None
+
+
+def verify_archived(path: Path, run_id: str, wanted: Sequence[tuple[str, str | None, str, str | None]]) -> None:
+    """Refuse unless the archive at `path` is run `run_id`'s and holds every (kind, namespace, name, uid).
+
+    A uid of None matches any archived uid; an archived object without a uid matches any uid. An archive
+    from before run ids (a record migrated mid-decommission) is judged by its objects' uids alone.
+    """
+    index = _index(path)
+    run = index.get("run")
+    if run is not None and run != run_id:
+        raise NotArchivedError(f"the archive {path} was written by another run ({run}), not this one ({run_id}); "
+                               "refusing to delete what this run has not archived")
+    held: dict[tuple[Any, Any, Any], Any] = {}
+    if run is None:  # written before archives carried run ids: the objects' own uids say where they came from
+        for obj in read_archive(path):
+            meta = obj.get("metadata") or {}
+            held[(obj.get("kind"), meta.get("namespace") or None, meta.get("name"))] = meta.get("uid")
+    for entry in index["objects"] if run is not None else ():
+        if isinstance(entry, dict):
+            held[(entry.get("kind"), entry.get("namespace"), entry.get("name"))] = entry.get("uid")
+    missing = []
+    for kind, namespace, name, uid in wanted:
+        key = (kind, namespace or None, name)
+        if key not in held or (uid and held[key] and held[key] != uid):
+            missing.append("/".join(p for p in (kind, namespace, name) if p) + (f" (uid {uid})" if uid else ""))
+    if missing:
+        raise NotArchivedError(f"this run's archive {path} does not hold {', '.join(missing)}; refusing to delete "
+                               "what was not archived (created on blue after the archive was written?): save and "
+                               "remove it yourself, then run decommission again")

@@ -13,6 +13,7 @@ from typing import Any
 from bluegreen.actions import Action, RestoreCronJob, SuspendCronJob
 from bluegreen.azure.aks_clone import green_cluster_body
 from bluegreen.azure.dns import RecordSetInfo
+from bluegreen.errors import GuardError
 from bluegreen.kinds import MANAGED_BY_TAG, ORIGINAL_SUSPEND, RUNNABLE_KINDS
 from bluegreen.kube.manifests import order_for_apply, order_for_delete
 from bluegreen.kube.objects import name_of, namespace_of
@@ -67,7 +68,8 @@ def pool_override_wire(override: NodePoolOverride) -> dict[str, Any]:
 
 
 def green_body(pb: Playbook, obs: Observed) -> dict[str, Any]:
-    assert obs.blue.info is not None
+    if obs.blue.info is None:  # a typed refusal, not an assertion: the planner checks this first
+        raise GuardError(f"blue cluster {pb.blue.name} does not exist: there is nothing to clone")
     target = resolve_target_version(pb, obs) or pb.green.kubernetes_version
     overrides = {name: pool_override_wire(o) for name, o in pb.green.node_pools.items()}
     return green_cluster_body(

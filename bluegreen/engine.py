@@ -8,17 +8,30 @@ once through its kind's executor, records it in the run record and emits
 events (through the redactor), so a process killed anywhere is resumed by
 running the same command again: finished actions are not repeated, unfinished
 ones are re-planned from the live state. The engine knows no step's internals.
+
+The run record is bound to the playbook's identity (`Identity`): a record that
+another playbook (or this one before its clusters or record were edited) wrote
+is refused, never resumed. Before any step at or after a later step's
+`Blocker.applies_from`, the later steps are planned and their blockers stop the
+run, so a refusal known in advance comes before traffic moves, not after.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bluegreen.actions import Learned
 from bluegreen.context import Session
-from bluegreen.errors import GuardError, NotFoundError, PlaybookError, StalePlanError, StepFailedError
+from bluegreen.errors import (
+    GuardError,
+    NotFoundError,
+    PlaybookError,
+    RecordOwnerError,
+    StalePlanError,
+    StepFailedError,
+)
 from bluegreen.events import (
     ACTION_FINISHED,
     ACTION_STARTED,
@@ -36,11 +49,19 @@ from bluegreen.journal import JournalStore, RecordStore
 from bluegreen.kube.client import KubeClient
 from bluegreen.observe import Observed, fingerprint, observe
 from bluegreen.plan import DONE_NOTE, READ_ONLY_STEPS, STEPS, Plan, StepPlan, fingerprint_drift
-from bluegreen.playbook import LoadedPlaybook
-from bluegreen.record import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING, RunRecord
+from bluegreen.playbook import LoadedPlaybook, Playbook
+from bluegreen.record import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING, Identity, RunRecord
 from bluegreen.runtime import Runtime
 from bluegreen.steps import PLANNERS
 from bluegreen.steps.rollback import may_roll_back, plan_rollback
+
+
+def playbook_identity(pb: Playbook, subscription: str) -> Identity:
+    """What a run of `pb` changes, and where: the fields that bind its run record."""
+    sw = pb.switch
+    return Identity(playbook=pb.name, subscription=subscription, blue=f"{pb.blue_rg}/{pb.blue.name}",
+                    green=f"{pb.green_rg}/{pb.green.name}",
+                    switched=f"{sw.type} {pb.zone_rg}/{sw.zone}/{sw.record_type}/{sw.record}")
 
 
 @dataclass
@@ -67,6 +88,35 @@ class _Engine:
     def save(self) -> None:
         self.store.save(self.record)
 
+    # -- whose record ---------------------------------------------------------------------------------------
+    def claim(self, bind: bool) -> None:
+        """Refuse a run record bound to another identity; with `bind`, bind it to this playbook's.
+
+        A record with no identity (new, or written before identities) is bound on first use. One bound
+        to another identity under which nothing was done yet is rebound: it holds no work to protect.
+        """
+        mine = playbook_identity(self.pb, self.session.subscription_id)
+        record = self.record
+        theirs = record.identity
+        if theirs is not None and theirs != mine:
+            if record.changed_anything:
+                changes = "; ".join(theirs.changes(mine))
+                here = str(self.loaded.path.resolve())
+                owner = (f"this playbook ({here}) before it was edited" if record.playbook_path == here else
+                         f"another playbook: {theirs.playbook!r}, last run from {record.playbook_path or 'unknown'}")
+                raise RecordOwnerError(
+                    f"the run record {self.store.where} belongs to {owner} ({theirs.describe()}); "
+                    f"this playbook differs in {changes}. These fields say what a run changes, so the record "
+                    "cannot carry over: if this is the same cutover, put those values back; if it is another "
+                    "one, give it its own --state-dir or another name")
+            self.emit(WARNING, "the run record was bound to other clusters, but nothing had been done under "
+                      "them: it is bound to this playbook now (" + "; ".join(theirs.changes(mine)) + ")")
+        if bind:
+            path = str(self.loaded.path.resolve())
+            if record.identity != mine or record.playbook_path != path:
+                record.identity, record.playbook_path = mine, path
+                self.save()
+
     def observe(self) -> Observed:
         obs = observe(self.loaded, self.session)
         for secret in obs.secrets():
@@ -77,9 +127,22 @@ class _Engine:
         return PLANNERS[name](self.pb, obs, self.record)
 
     # -- guards ---------------------------------------------------------------------------------------------
+    def check_blockers(self, name: str, obs: Observed) -> None:
+        """Refuse to start `name` while a later step's blocker says that step will refuse (see Blocker)."""
+        later = STEPS[STEPS.index(name) + 1:] if name in STEPS else ()
+        found = [(other, b) for other in later if self.record.status(other) != DONE
+                 for b in self.plan_step(other, obs).blockers if b.applies_to(name)]
+        if found:
+            raise GuardError(f"{name} does not start: " + "; ".join(
+                f"{other} would refuse ({b.name}): {b.detail}" for other, b in found)
+                + ". Nothing was changed by this step; fix that first, so the cutover does not stop halfway")
+
     @staticmethod
     def guard(step: StepPlan) -> None:
-        """A step's blocking checks become one error: bad input, a failed preflight, or a refusal."""
+        """A step's blocking checks and its own blockers become one error: bad input, a failed preflight, or
+        a refusal."""
+        if step.blockers:
+            raise GuardError("; ".join(f"{b.name}: {b.detail}" for b in step.blockers))
         blocking = step.blocking
         bad_input = [c for c in blocking if c.field]
         if bad_input:
@@ -114,7 +177,7 @@ class _Engine:
             loaded=self.loaded, clock=self.clock, poll_interval=self.session.rt.poll_interval,
             aks=self.session.aks, dns=self.session.dns, kube=kube, forget=forget,
             report=lambda kind, message, **data: self.emit(kind, message, step, **data),
-            checkpoint=checkpoint,
+            checkpoint=checkpoint, run_id=self.record.run_id, archive_path=lambda: self.record.facts.archive,
         )
 
     def run_actions(self, step: StepPlan, obs: Observed) -> list[str]:
@@ -249,8 +312,7 @@ def _projected(step: StepPlan, earlier_pending: set[str]) -> StepPlan:
     kept = tuple(c for c in step.checks if c not in deferred)
     notes = tuple(f"guard: {c.name}, which {c.satisfied_by} makes hold, is checked again when {step.name} runs"
                   for c in deferred)
-    return StepPlan(step.name, step.actions, kept, step.notes + notes, step.waits, step.basis, step.may_rerun,
-                    step.resets, step.incomplete)
+    return replace(step, checks=kept, notes=step.notes + notes)
 
 
 def make_plan(
@@ -261,6 +323,7 @@ def make_plan(
     Observes once and makes no mutating request.
     """
     engine = _Engine(loaded, runtime, sink)
+    engine.claim(bind=False)
     obs = engine.observe()
     names = list(steps) if steps else list(STEPS)
     # A whole-cutover plan shows a step as done exactly when a run would skip it.
@@ -306,12 +369,13 @@ def run(
     skipped: list[str] = []
     with engine.store.locked(engine.clock.now()):
         engine.record = engine.store.load()
+        engine.claim(bind=True)
         if only:
             engine.require_previous(only)
-        obs: Observed | None = engine.observe()
+        first = engine.observe()
+        obs: Observed | None = first
         if saved_plan is not None:
-            assert obs is not None
-            engine.check_saved_plan(saved_plan, obs)
+            engine.check_saved_plan(saved_plan, first)
             if resumable_plan:
                 engine.record.plan_id = saved_plan.id
                 engine.save()
@@ -325,6 +389,7 @@ def run(
             step = engine.plan_step(name, obs)
             if saved_plan is not None:
                 engine.check_approved(saved_plan, step)
+            engine.check_blockers(name, obs)
             engine.apply_step(step, obs)
             completed.append(name)
             obs = None  # the next step observes what this one changed
@@ -337,6 +402,7 @@ def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_r
     engine = _Engine(loaded, runtime, sink)
     with engine.store.locked(engine.clock.now()):
         engine.record = engine.store.load()
+        engine.claim(bind=not dry_run)
         refusal = may_roll_back(engine.record)
         if refusal:
             raise GuardError(refusal)
@@ -358,6 +424,7 @@ def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_r
 def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[str, Any]:
     """The run record plus what Azure and the clusters say now."""
     engine = _Engine(loaded, runtime, sink)
+    engine.claim(bind=False)
     session, pb = engine.session, engine.pb
     blue = session.aks.get(pb.blue_rg, pb.blue.name)
     try:

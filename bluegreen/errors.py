@@ -7,6 +7,8 @@
      |    +-- LockHeldError     another run holds the playbook's lock
      |    +-- GuardError        a step's guard (e.g. record still points at blue)
      |    +-- RecordFormatError the run record was written in a format this version cannot read
+     |    +-- RecordOwnerError  the run record belongs to another playbook (or to this one before an edit)
+     |    +-- TamperedPlanError a saved plan's content is not what was saved (its digest)
      +-- StepFailedError        a step ran and failed (smoke check, provisioning failure)
      +-- RemoteError            Azure or Kubernetes answered with an error
           +-- TransientRemoteError   worth retrying (429, 5xx, connection reset)
@@ -53,6 +55,14 @@ class GuardError(RefusedError):
 
 class RecordFormatError(RefusedError):
     """The run record on disk has a format this version of bluegreen cannot read."""
+
+
+class RecordOwnerError(RefusedError):
+    """The run record was bound to another playbook identity (clusters, record, subscription, name)."""
+
+
+class TamperedPlanError(RefusedError):
+    """A saved plan whose content is not what was saved, or that carries no digest to prove it."""
 
 
 class StepFailedError(BluegreenError):

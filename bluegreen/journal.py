@@ -46,6 +46,11 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
 class RecordStore(Protocol):
     """Loads and saves one playbook's run record, and holds its lock while a run applies."""
 
+    @property
+    def where(self) -> str:
+        """Where the record lives, for messages."""
+        ...
+
     def load(self) -> RunRecord: ...
 
     def save(self, record: RunRecord) -> None: ...
@@ -61,6 +66,10 @@ class JournalStore:
         self.path = self.directory / "journal.json"
         self.lock_path = self.directory / "lock"
         self.playbook = playbook
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     def load(self) -> RunRecord:
         if not self.path.exists():

@@ -3,6 +3,10 @@
 The same Plan object is printed for review, saved as JSON, checked against a
 fresh observation (fingerprint) and then applied. It never holds secret values:
 Secrets appear as counts of keys, kubeconfigs not at all.
+
+A saved plan carries a digest of its whole content, so a plan edited after
+review (its decommission deleted, its fingerprint kept) is refused rather
+than applied as if it were the reviewed one.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bluegreen.actions import Action
+from bluegreen.errors import TamperedPlanError
 
 PLAN_FORMAT = 2  # 2: typed action parameters
 STEPS = ("preflight", "provision", "redeploy", "smoke", "switch", "decommission")
@@ -33,6 +38,35 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Blocker:
+    """A refusal a step already knows at plan time, and the first step it must stop.
+
+    Why: a problem that will make a later step refuse should stop the run before
+    anything irreversible happens, not halfway (decommission in mode stop refusing
+    active CronJobs outside the playbook's namespaces is as true before the switch
+    as after it, and finding out after traffic moved leaves a half-done cutover).
+
+    How to use it: a planner returns it in `StepPlan.blockers`, with `applies_from`
+    the first step it must stop (default: the switch, so traffic never moves). The
+    engine plans the later steps before it starts any step at or after
+    `applies_from` and refuses (GuardError, exit 3) while a blocker holds; a step's
+    own blockers stop it too, so a checks list need not repeat them. `bluegreen
+    plan` lists them and exits 3. Only what the planner can know from the
+    observation and the playbook belongs here; a guard that an earlier step makes
+    hold (e.g. "the record no longer points at blue") is a `Check` with
+    `satisfied_by`.
+    """
+
+    name: str
+    detail: str
+    applies_from: str = "switch"
+
+    def applies_to(self, step: str) -> bool:
+        """Whether this blocker stops `step` (it stops every step from `applies_from` on)."""
+        return step in STEPS and STEPS.index(step) >= STEPS.index(self.applies_from)
+
+
+@dataclass(frozen=True)
 class StepPlan:
     name: str
     actions: tuple[Action, ...] = ()
@@ -45,6 +79,7 @@ class StepPlan:
     may_rerun: bool = False
     resets: tuple[str, ...] = ()  # later steps whose result this step invalidates when it starts
     incomplete: str | None = None  # the step does only part of its job: it fails with this after its actions
+    blockers: tuple[Blocker, ...] = ()  # refusals known now that stop earlier steps too (see Blocker)
 
     @property
     def eta_seconds(self) -> float:
@@ -84,6 +119,13 @@ class Plan:
     def step(self, name: str) -> StepPlan | None:
         return next((s for s in self.steps if s.name == name), None)
 
+    @property
+    def blocking_problems(self) -> list[str]:
+        """Everything this plan already knows will stop a run: failed guards and declared blockers."""
+        return ([f"{s.name}: {c.name}: {c.detail}" for s in self.steps for c in s.blocking]
+                + [f"{s.name}: {b.name}: {b.detail} (stops {b.applies_from} and every step after it)"
+                   for s in self.steps for b in s.blockers])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": self.format,
@@ -98,10 +140,14 @@ class Plan:
         data = self.to_dict()
         data["id"] = self.id
         data["eta_seconds"] = self.eta_seconds
-        return json.dumps(data, indent=2, sort_keys=False, default=str)
+        return json.dumps(seal(data), indent=2, sort_keys=False, default=str)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
+        """A saved plan, after checking its digest: nothing in an unverified file is trusted."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a saved plan is a JSON object, not {type(data).__name__}")
+        verify_digest(data)
         if data.get("format") != PLAN_FORMAT:
             raise ValueError(f"unsupported plan format {data.get('format')!r} (this bluegreen reads format "
                              f"{PLAN_FORMAT}); make a new plan with `bluegreen plan`")
@@ -116,11 +162,36 @@ class Plan:
         )
 
 
+DIGEST = "digest"
+
+
+def plan_digest(data: dict[str, Any]) -> str:
+    """sha256 over the canonical JSON of everything in a saved plan but the digest itself."""
+    body = {k: v for k, v in data.items() if k != DIGEST}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def seal(data: dict[str, Any]) -> dict[str, Any]:
+    """The saved form: `data` with its digest."""
+    return {**data, DIGEST: plan_digest(data)}
+
+
+def verify_digest(data: dict[str, Any]) -> None:
+    digest = data.get(DIGEST)
+    if not isinstance(digest, str) or not digest:
+        raise TamperedPlanError("the plan file has no digest, so it cannot be shown to be the reviewed plan; "
+                                "make a new plan with `bluegreen plan --out`")
+    if digest != plan_digest(data):
+        raise TamperedPlanError("the plan file was changed after it was saved (its digest does not match its "
+                                "content); review and save a new plan with `bluegreen plan --out`")
+
+
 def step_to_dict(step: StepPlan) -> dict[str, Any]:
     return {"name": step.name, "actions": [a.to_dict() for a in step.actions],
             "checks": [asdict(c) for c in step.checks], "notes": list(step.notes), "waits": list(step.waits),
             "basis": step.basis, "may_rerun": step.may_rerun, "resets": list(step.resets),
-            "incomplete": step.incomplete}
+            "incomplete": step.incomplete, "blockers": [asdict(b) for b in step.blockers]}
 
 
 def step_from_dict(data: dict[str, Any]) -> StepPlan:
@@ -134,6 +205,7 @@ def step_from_dict(data: dict[str, Any]) -> StepPlan:
         may_rerun=bool(data.get("may_rerun")),
         resets=tuple(data.get("resets", ())),
         incomplete=data.get("incomplete"),
+        blockers=tuple(Blocker(**b) for b in data.get("blockers", ())),
     )
 
 

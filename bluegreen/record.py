@@ -6,18 +6,27 @@ resetting a step (a redeploy run again resets smoke, a rollback resets the
 switch) forgets exactly what that step had established. Format 1 (no format
 number, untyped `facts`, one flat `actions` map) is migrated on load; a newer
 format is refused with what to do.
+
+A record belongs to one playbook: its `identity` (subscription, both clusters,
+the switched record, the playbook's name) is bound when the record is first
+written, so a second playbook that happens to share the name and state
+directory is refused instead of finding every step "already done". Records
+written before identities (formats 1 and 2) are bound on first use. Its
+`run_id` names this run wherever its work is kept outside the record (the
+archive's index), so one run never adopts another run's archive.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from bluegreen.actions import Learned
 from bluegreen.errors import RecordFormatError
 
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3  # 3: identity, run id and the playbook's last path
 PENDING, RUNNING, DONE, FAILED, ROLLED_BACK = "pending", "running", "done", "failed", "rolled_back"
 
 
@@ -66,6 +75,33 @@ class StepRecord:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
 
+_LABELS = {"playbook": "name", "subscription": "subscription", "blue": "blue", "green": "green",
+           "switched": "switch"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What makes a run record this playbook's: what it changes (clusters, record) and where."""
+
+    playbook: str
+    subscription: str
+    blue: str  # resource group/name
+    green: str  # resource group/name
+    switched: str  # what the switch moves: e.g. "private_dns rg/zone/A/name"
+
+    def changes(self, other: Identity) -> list[str]:
+        """What differs, as `field: old -> new`, in the playbook's words."""
+        return [f"{_LABELS[f.name]}: {getattr(self, f.name)} -> {getattr(other, f.name)}"
+                for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+
+    def describe(self) -> str:
+        return ", ".join(f"{_LABELS[f.name]} {getattr(self, f.name)}" for f in dataclasses.fields(self))
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
 @dataclass
 class RunRecord:
     playbook: str
@@ -73,6 +109,15 @@ class RunRecord:
     steps: dict[str, StepRecord] = field(default_factory=dict)
     facts: Facts = field(default_factory=Facts)
     format: int = RECORD_FORMAT
+    identity: Identity | None = None  # None: not bound yet (a new record, or one written before format 3)
+    run_id: str = field(default_factory=new_run_id)
+    playbook_path: str | None = None  # where the playbook was last run from, to say who owns the record
+
+    @property
+    def changed_anything(self) -> bool:
+        """Whether any step finished an action: until then the record holds no work worth protecting."""
+        return any(entry.actions for entry in self.steps.values()) or any(
+            v is not None for v in dataclasses.asdict(self.facts).values())
 
     def step(self, name: str) -> StepRecord:
         return self.steps.setdefault(name, StepRecord())
@@ -99,6 +144,10 @@ class RunRecord:
         return {
             "format": self.format,
             "playbook": self.playbook,
+            "identity": None if self.identity is None else
+            {k: v for k, v in dataclasses.asdict(self.identity).items()},
+            "run_id": self.run_id,
+            "playbook_path": self.playbook_path,
             "plan_id": self.plan_id,
             "steps": {name: entry.to_dict() for name, entry in self.steps.items()},
             "facts": {k: v for k, v in dataclasses.asdict(self.facts).items() if v is not None},
@@ -109,6 +158,8 @@ class RunRecord:
         version = data.get("format", 1)
         if version == 1:
             data = migrate_v1(data)
+        elif version == 2:
+            data = dict(data, format=RECORD_FORMAT)  # no identity, no run id: bound on first use
         elif version != RECORD_FORMAT:
             raise RecordFormatError(
                 f"{where} has format {version!r}, but this bluegreen reads formats 1 to {RECORD_FORMAT}: "
@@ -120,12 +171,24 @@ class RunRecord:
         if unknown:
             raise RecordFormatError(f"{where} holds facts this bluegreen does not know ({', '.join(unknown)}); "
                                     "run the bluegreen version that wrote it")
+        identity = data.get("identity")
         return cls(
             playbook=data["playbook"],
             plan_id=data.get("plan_id"),
             steps={name: StepRecord(**entry) for name, entry in (data.get("steps") or {}).items()},
             facts=Facts(**facts),
+            identity=_identity(identity, where) if identity else None,
+            run_id=data.get("run_id") or new_run_id(),
+            playbook_path=data.get("playbook_path"),
         )
+
+
+def _identity(data: Any, where: str) -> Identity:
+    names = [f.name for f in dataclasses.fields(Identity)]
+    if not isinstance(data, dict) or sorted(data) != sorted(names) or not all(isinstance(v, str) for v in data.values()):
+        raise RecordFormatError(f"{where} has an identity this bluegreen cannot read; "
+                                "run the bluegreen version that wrote it")
+    return Identity(**data)
 
 
 _V1_BEGUN = "decommission/begun"

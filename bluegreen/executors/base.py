@@ -35,6 +35,8 @@ class ExecEnv:
     forget: Callable[[str], None]  # drop a cluster's client (its API server may move after a stop)
     report: Callable[..., None]  # report(event_kind, message, **data): the engine emits it, redacted
     checkpoint: Callable[[Learned], None]  # recorded at once, before the executor goes on (intent before a write)
+    run_id: str = ""  # the run record's id: what this run writes outside the record carries it (the archive)
+    archive_path: Callable[[], str | None] = lambda: None  # this run's archive, once written
 
     @property
     def pb(self) -> Playbook:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bluegreen.actions import (
     Apply,
     AwaitIngress,
@@ -12,6 +14,7 @@ from bluegreen.actions import (
     SuspendCronJob,
     WaitNoPods,
 )
+from bluegreen.archive import NotArchivedError, verify_archived
 from bluegreen.errors import StepFailedError
 from bluegreen.events import WAITING
 from bluegreen.executors.base import ExecEnv, Outcome, executes
@@ -92,6 +95,13 @@ def restore_cronjob(p: RestoreCronJob, env: ExecEnv) -> Outcome:
 
 @executes(Delete)
 def delete(p: Delete, env: ExecEnv) -> Outcome:
+    """Nothing is deleted that this run did not archive: checked against the archive's index each time."""
+    if p.archived:
+        path = env.archive_path()
+        if path is None:
+            raise NotArchivedError(f"{p.kind} {p.namespace}/{p.name} is to be deleted, but this run has no archive "
+                                   "yet; refusing to delete what was not archived")
+        verify_archived(Path(path), env.run_id, [(p.kind, p.namespace, p.name, p.uid)])
     env.kube(p.cluster).delete(p.api_version, p.kind, p.namespace, p.name, propagation="Background")
     return Outcome()
 

@@ -20,13 +20,14 @@ from bluegreen.actions import (
     StopCluster,
     SuspendCronJob,
     TagCluster,
+    VerifyArchive,
     WaitNoPods,
     WaitTtl,
 )
 from bluegreen.derive import archived_objects, record_label, runnable_on_blue
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.observe import Observed, object_key
-from bluegreen.plan import Check, StepPlan
+from bluegreen.plan import Blocker, Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
 
@@ -95,7 +96,8 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
         for obj in runnable_on_blue(obs):
             actions.append(Action(id=f"decommission/delete/{object_key(obj)}",
                                   params=Delete("blue", str(obj.get("apiVersion")), str(obj.get("kind")),
-                                                namespace_of(obj), name_of(obj)),
+                                                namespace_of(obj), name_of(obj), archived=True,
+                                                uid=(obj.get("metadata") or {}).get("uid")),
                                   before="exists", after=None, eta_seconds=1))
         actions.append(Action(id="decommission/drain",
                               params=WaitNoPods("blue", tuple(pb.workloads.namespaces),
@@ -116,6 +118,11 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
                               params=TagCluster(pb.blue_rg, blue.name, dict(blue.tags), pb.name,
                                                 f"replaced by {pb.green.name}; workloads removed"),
                               after={"bluegreen-retired-by": pb.name}, eta_seconds=30))
+    if mode == "delete":  # everything still on blue goes with it: this run's archive must hold it
+        left = tuple((str(o.get("kind")), namespace_of(o), name_of(o), (o.get("metadata") or {}).get("uid"))
+                     for o in (obs.blue.objects if obs.blue.reachable else ())
+                     if not (o.get("metadata") or {}).get("ownerReferences"))
+        actions.append(Action(id="decommission/verify-archive", params=VerifyArchive("blue", len(left), Sealed(left))))
     if blue.power_state != "Stopped" or mode == "delete":
         confirm(mode)
         params = (StopCluster("blue", pb.blue_rg, blue.name) if mode == "stop"
@@ -123,15 +130,21 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
         actions.append(Action(id=f"decommission/{mode}", params=params, before={"powerState": blue.power_state},
                               after={"powerState": "Stopped" if mode == "stop" else "(deleted)"},
                               eta_seconds=STOP_ETA if mode == "stop" else DELETE_ETA))
-    checks.extend(_unmanaged_timer_checks(pb, obs))
+    timers = _unmanaged_timer_checks(pb, obs)
+    checks.extend(c for c in timers if c.ok or c.severity != "error")
+    # Known before the switch and not changed by it: the run stops before traffic moves, not halfway.
+    blockers = tuple(Blocker(c.name, c.detail) for c in timers if not c.ok and c.severity == "error")
     waits: tuple[str, ...] = ()
     if pb.decommission.wait_for_ttl and obs.record is not None:
         waits = (f"one record TTL ({obs.record.ttl}s) after the switch before touching blue",)
-    return StepPlan(name="decommission", actions=tuple(actions), checks=tuple(checks), waits=waits)
+    return StepPlan(name="decommission", actions=tuple(actions), checks=tuple(checks), waits=waits,
+                    blockers=blockers)
 
 
 def _unmanaged_timer_checks(pb: Playbook, obs: Observed) -> list[Check]:
-    """Active CronJobs bluegreen does not manage stay on a stopped blue: the zombie timers of field notes §2."""
+    """Active CronJobs bluegreen does not manage stay on a stopped blue: the zombie timers of field notes §2.
+
+    Failing ones become the step's blockers (they stop the switch too)."""
     if not obs.blue.reachable:
         return []
     accepted = pb.decommission.accept_unmanaged_cronjobs

@@ -104,6 +104,9 @@ def render_step(step: StepPlan, console: Console) -> None:
         mark = "[green]ok[/green]  " if check.ok else ("[yellow]warn[/yellow]" if check.severity == "warning"
                                                    else "[red]FAIL[/red]")
         console.print(f"  {mark} {escape(check.name)}: {escape(check.detail)}")
+    for blocker in step.blockers:
+        console.print(f"  [red]BLOCKS[/red] {escape(blocker.name)}: {escape(blocker.detail)} "
+                      f"(stops {escape(blocker.applies_from)} and every step after it)")
     if step.actions:
         table = Table(show_header=True, header_style="dim", box=None, pad_edge=False, padding=(0, 1))
         table.add_column("action")
@@ -127,7 +130,7 @@ def render_plan(plan: Plan, output: str, console: Console) -> None:
                   f"(observed {plan.created_at}); ETA {format_eta(plan.eta_seconds)}\n")
     for step in plan.steps:
         render_step(step, console)
-    blocking = [c for s in plan.steps for c in s.blocking]
+    blocking = plan.blocking_problems
     if blocking:
         console.print(f"[red]{len(blocking)} blocking problem(s): the run would stop at them.[/red]")
 

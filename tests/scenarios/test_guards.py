@@ -24,6 +24,7 @@ from bluegreen.azure import AzureContext, PrivateDnsRecords
 from bluegreen.errors import GuardError
 from bluegreen.events import EventLog
 from bluegreen.kube.client import KubeClient
+from bluegreen.plan import seal
 from bluegreen.playbook import load_playbook
 from bluegreen.runtime import Runtime
 from bluegreen.sim.world import World
@@ -273,7 +274,7 @@ def test_an_action_the_approved_plan_does_not_contain_is_refused_as_stale(cutove
     provision = next(s for s in plan["steps"] if s["name"] == "provision")
     assert [a["id"] for a in provision["actions"]] == ["provision/cluster", "provision/verify"]
     provision["actions"] = provision["actions"][1:]  # approved: verify green, but create nothing
-    plan_file.write_text(json.dumps(plan))
+    plan_file.write_text(json.dumps(seal(plan)))  # re-sealed: the approved ids are checked on their own too
     result = cutover.cli("run", str(cutover.playbook), "--plan", str(plan_file), "--yes")
     assert result.exit_code == 3, result.output
     assert "stale" in result.output and "provision/cluster" in result.output

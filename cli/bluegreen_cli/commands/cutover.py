@@ -44,6 +44,14 @@ def plan(
         out.write_text(the_plan.to_json() + "\n")
         if output == Output.text:
             app.display(f"saved to {out}")
+    problems = the_plan.blocking_problems
+    if problems:  # a pipeline must not go on to `run` a plan that already knows it will stop
+        from bluegreen.errors import GuardError, PlaybookError
+
+        bad_input = [(c.field, c.detail) for s in the_plan.steps for c in s.blocking if c.field]
+        if bad_input:  # the playbook's own values: bad input, as when a run meets them
+            raise PlaybookError("; ".join(f"{f}: {d}" for f, d in bad_input), problems=bad_input)
+        raise GuardError(f"the plan has {len(problems)} blocking problem(s): " + "; ".join(problems))
 
 
 def run(

@@ -14,7 +14,7 @@ import pytest
 from bluegreen.actions import Action, Apply, Sealed, SetRecord
 from bluegreen.errors import LockHeldError, RecordFormatError
 from bluegreen.journal import JournalStore
-from bluegreen.plan import Check, FingerprintEntry, Plan, StepPlan, fingerprint_drift
+from bluegreen.plan import Check, FingerprintEntry, Plan, StepPlan, fingerprint_drift, seal
 from bluegreen.record import DONE, RECORD_FORMAT, RunRecord
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
@@ -52,7 +52,7 @@ def test_a_saved_plan_with_an_unknown_action_kind_is_refused() -> None:
     data = json.loads(_plan().to_json())
     data["steps"][0]["actions"][0]["kind"] = "reboot_the_internet"
     with pytest.raises(ValueError, match="unknown action kind 'reboot_the_internet'.*make a new plan"):
-        Plan.from_dict(data)
+        Plan.from_dict(seal(data))  # re-sealed: the kind, not the digest, is what is refused
 
 
 def test_object_bodies_are_never_saved_with_a_plan() -> None:
