@@ -161,21 +161,21 @@ def _recreated_by_cluster(obj: dict[str, Any]) -> bool:
 
 def deleted_on_blue(obs: Observed) -> list[dict[str, Any]]:
     """Every object discovered in blue's namespaces, in deletion order: what can run first, timers first (CronJobs
-    at whatever version blue serves them), then the rest. An object whose owner is deleted too goes with it
-    (the garbage collector), except CronJobs: a timer is never left to a later deletion."""
-    present = obs.blue.objects
-    uids = {(o.get("metadata") or {}).get("uid") for o in present} - {None}
-    names = {(namespace_of(o), o.get("kind"), name_of(o)) for o in present}
+    at whatever version blue serves them), then the rest.
 
-    def owner_deleted(obj: dict[str, Any]) -> bool:
-        for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
-            if ref.get("uid") in uids or (namespace_of(obj), ref.get("kind"), ref.get("name")) in names:
-                return True
-        return False
+    An owned object goes with its owner (the garbage collector), except CronJobs: a timer is never left to a
+    later deletion. What is already being deleted, and what the cluster would recreate at once, is left alone.
+    """
 
-    chosen = [o for o in present if (is_cronjob(o) or not owner_deleted(o)) and not _recreated_by_cluster(o)]
-    runnable = sorted((o for o in chosen if runnable_rank(o) is not None), key=lambda o: runnable_rank(o) or 0)
-    return runnable + order_for_delete([o for o in chosen if runnable_rank(o) is None])
+    def chosen(obj: dict[str, Any]) -> bool:
+        meta = obj.get("metadata") or {}
+        if meta.get("deletionTimestamp") or _recreated_by_cluster(obj):
+            return False
+        return is_cronjob(obj) or not meta.get("ownerReferences")
+
+    picked = [o for o in obs.blue.objects if chosen(o)]
+    runnable = sorted((o for o in picked if runnable_rank(o) is not None), key=lambda o: runnable_rank(o) or 0)
+    return runnable + order_for_delete([o for o in picked if runnable_rank(o) is None])
 
 
 def runnable_on_blue(obs: Observed) -> list[dict[str, Any]]:

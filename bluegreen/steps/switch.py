@@ -69,7 +69,7 @@ def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) ->
                             "before green's are resumed, so the switch waits until blue answers"))
     if obs.blue.reachable:
         for message, accepted in unmanaged_schedulers(pb, obs):
-            checks.append(Check("schedulers bluegreen cannot hand over", accepted,
+            checks.append(Check("schedulers bluegreen cannot hand over", False,
                                 message + (" (accepted by the playbook)" if accepted else ""),
                                 severity="warning" if accepted else "error"))
     handoff = handoff_actions("switch", obs.blue.objects, green_cronjobs(pb, obs), "blue", "green")
