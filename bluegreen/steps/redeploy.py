@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bluegreen.actions import Action, Apply, AwaitIngress, CheckSuspended, EnsureNamespace, Sealed
-from bluegreen.derive import crds_green_has, one_off_jobs, planned_objects
+from bluegreen.derive import crds_green_has, one_off_jobs, planned_objects, unmanaged_schedulers
 from bluegreen.kinds import ORIGINAL_SUSPEND, is_cronjob
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.sanitize import should_copy
@@ -45,6 +45,10 @@ def _after(obj: dict[str, Any]) -> dict[str, Any]:
 
 def plan_redeploy(pb: Playbook, obs: Observed, record: RunRecord | None = None) -> StepPlan:
     checks: list[Check] = [Check("source", False, p) for p in obs.source_problems]
+    if obs.source_kind == "live" and obs.blue.reachable:
+        # Copied to green, such a scheduler's operator there would start its timers while blue's still run.
+        checks.extend(Check("schedulers bluegreen cannot hand over", False, message)
+                      for message, accepted in unmanaged_schedulers(pb, obs) if not accepted)
     objects = planned_objects(pb, obs)
     on_green = {object_key(o) for o in obs.green.objects}
     namespaces = sorted(set(pb.workloads.namespaces) | {ns for o in objects if (ns := namespace_of(o))})

@@ -163,6 +163,8 @@ def test_a_custom_resource_owning_a_cronjob_stops_the_switch(cutover: Cutover, v
     assert "Nightly (ops.example.com)" in result.output
     assert "switch.accept_unmanaged_schedulers" in result.output
     assert _record_values(cutover) == before  # no traffic moved
+    with World.open(cutover.world) as world:  # and green never got the operator's schedule
+        assert "ops.example.com/v1" not in _client(world, GREEN).served_api_versions()
 
 
 def test_an_accepted_scheduler_lets_the_switch_go_ahead(cutover: Cutover) -> None:

@@ -16,6 +16,7 @@ from bluegreen.kube.discovery import KindSelection, ListedKind
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
 from bluegreen.steps.decommission import plan_decommission
+from bluegreen.steps.redeploy import plan_redeploy
 from bluegreen.steps.switch import plan_switch
 from tests.unit.core.test_planners import GREEN_IP, _cluster, _observed, _record, pb  # noqa: F401
 
@@ -72,11 +73,14 @@ def test_a_custom_resource_owning_a_cronjob_blocks_the_switch(pb: Playbook) -> N
     obs = _observed(blue_objects=[NIGHTLY, OWNED_CRONJOB])
     (check,) = _schedulers(plan_switch(pb, obs, RunRecord(pb.name)))
     assert "Nightly (ops.example.com) jobs/cleanup owns CronJob jobs/cleanup" in check.detail
+    # Redeploy would copy the Nightly to green, whose operator would start its timer while blue's still runs.
+    assert [c.detail for c in _schedulers(plan_redeploy(pb, obs, RunRecord(pb.name)))] == [check.detail]
     for accept in (["ops.example.com/Nightly"], ["jobs/cleanup"]):
         accepted = pb.model_copy(update={"switch": pb.switch.model_copy(
             update={"accept_unmanaged_schedulers": accept})})
         step = plan_switch(accepted, obs, RunRecord(pb.name))
         assert _schedulers(step) == []
+        assert _schedulers(plan_redeploy(accepted, obs, RunRecord(pb.name))) == []
         assert [c.severity for c in step.checks if c.name.startswith("schedulers")] == ["warning"]
 
 
