@@ -189,3 +189,17 @@ def _record_values(cutover: Cutover) -> list[str]:
     return list(next(r for r in show["records"] if r["name"] == "shop")["values"])
 
 
+
+
+def test_rollback_hands_a_batch_v1beta1_cronjob_back_to_blue(cutover: Cutover) -> None:
+    _prepare(cutover, "1.20.15")
+    cutover.init()
+    result = cutover.cli("run", str(cutover.playbook), "--until", "switch", "--yes")
+    assert result.exit_code == 0, result.output
+    result = cutover.cli("rollback", str(cutover.playbook), "--yes")
+    assert result.exit_code == 0, result.output
+    with World.open(cutover.world) as world:
+        (blue_cronjob,) = _client(world, BLUE).list("batch/v1beta1", "CronJob", "jobs")
+        (green_cronjob,) = _client(world, GREEN).list("batch/v1", "CronJob", "jobs")
+    assert blue_cronjob["spec"]["suspend"] is False
+    assert green_cronjob["spec"]["suspend"] is True
