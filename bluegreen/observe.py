@@ -2,7 +2,8 @@
 
 One `observe` call gathers blue, green, the DNS record and the workloads from
 Azure and both clusters. It makes no mutating request (listing credentials is
-a read), so `plan` and `--dry-run` are safe at any time. It needs clients,
+a read), so `plan` and `--dry-run` are safe at any time. Which kinds it lists
+comes from each cluster's own discovery (bluegreen.kube.discovery). It needs clients,
 not a run: it knows nothing of steps, the run record or events.
 """
 
