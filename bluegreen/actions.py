@@ -205,6 +205,7 @@ class CheckSuspended(Params):
     REPEAT = True
     cluster: str
     namespaces: tuple[str, ...]
+    api_version: str = "batch/v1"  # as the cluster serves CronJobs
 
     @property
     def target(self) -> str:
@@ -308,6 +309,7 @@ class SuspendCronJob(Params):
     namespace: str
     name: str
     keep_original: bool = True  # remember `suspend: false` so the other side restores it
+    api_version: str = "batch/v1"  # as the cluster serves CronJobs (batch/v1beta1 before 1.21)
 
     @property
     def target(self) -> str:
@@ -315,7 +317,8 @@ class SuspendCronJob(Params):
 
     @property
     def summary(self) -> str:
-        return f"suspend CronJob {self.namespace}/{self.name} on {self.cluster}"
+        at = "" if self.api_version == "batch/v1" else f" ({self.api_version})"
+        return f"suspend CronJob {self.namespace}/{self.name} on {self.cluster}{at}"
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,8 @@ class RestoreCronJob(Params):
     name: str
     suspend: bool
     carry_from: str | None = None  # the cluster whose lastScheduleTime a resumed CronJob takes over
+    api_version: str = "batch/v1"  # as `cluster` serves CronJobs
+    carry_api_version: str = "batch/v1"  # as `carry_from` serves them
 
     @property
     def target(self) -> str:

@@ -14,9 +14,10 @@ from bluegreen.actions import Action, RestoreCronJob, SuspendCronJob
 from bluegreen.azure.aks_clone import green_cluster_body
 from bluegreen.azure.dns import RecordSetInfo
 from bluegreen.errors import GuardError
-from bluegreen.kinds import MANAGED_BY_TAG, ORIGINAL_SUSPEND, RUNNABLE_KINDS
-from bluegreen.kube.manifests import order_for_apply, order_for_delete
+from bluegreen.kinds import CRONJOB, MANAGED_BY_TAG, ORIGINAL_SUSPEND, group_kind, is_cronjob, runnable_rank
+from bluegreen.kube.manifests import is_builtin, order_for_apply, order_for_delete
 from bluegreen.kube.objects import name_of, namespace_of
+from bluegreen.kube.sanitize import should_copy
 from bluegreen.observe import Observed, object_key
 from bluegreen.playbook import NodePoolOverride, Playbook
 
@@ -90,7 +91,7 @@ def prepare_for_green(obj: dict[str, Any], default_namespace: str) -> dict[str, 
     meta = out.setdefault("metadata", {})
     if out.get("kind") not in CLUSTER_SCOPED and not meta.get("namespace"):
         meta["namespace"] = default_namespace
-    if out.get("kind") == "CronJob":
+    if is_cronjob(out):
         spec = out.setdefault("spec", {})
         annotations = meta.setdefault("annotations", {}) or {}
         meta["annotations"] = annotations
@@ -107,9 +108,31 @@ def one_off_jobs(obs: Observed) -> list[dict[str, Any]]:
     return [o for o in obs.source_objects if o.get("kind") == "Job"]
 
 
+def _crd_kind(crd: dict[str, Any]) -> tuple[str, str]:
+    spec = crd.get("spec") or {}
+    return str(spec.get("group") or ""), str((spec.get("names") or {}).get("kind") or "")
+
+
+def green_serves(obs: Observed, group: str, kind: str) -> bool:
+    """Whether green's discovery lists the kind (listed or deliberately skipped); False while green is unknown."""
+    kinds = obs.green.kinds
+    if not obs.green.reachable or kinds is None:
+        return False
+    return any(k.group == group and k.kind == kind for k in kinds.listed) or any(
+        k.api_version.rpartition("/")[0] == group and k.kind == kind for k in kinds.skipped)
+
+
+def crds_green_has(obs: Observed) -> list[dict[str, Any]]:
+    """Blue's CRDs that are not copied because green already serves their kind (installed there some other way)."""
+    if obs.source_kind != "live":
+        return []
+    return [o for o in obs.source_objects if o.get("kind") == "CustomResourceDefinition" and is_builtin(o)
+            and green_serves(obs, *_crd_kind(o))]
+
+
 def planned_objects(pb: Playbook, obs: Observed) -> list[dict[str, Any]]:
     default_ns = pb.workloads.namespaces[0]
-    skipped = {object_key(o) for o in one_off_jobs(obs)}
+    skipped = {object_key(o) for o in one_off_jobs(obs) + crds_green_has(obs)}
     return order_for_apply(
         [prepare_for_green(o, default_ns) for o in obs.source_objects if object_key(o) not in skipped]
     )
@@ -119,30 +142,81 @@ def green_cronjobs(pb: Playbook, obs: Observed) -> list[dict[str, Any]]:
     """Green's CronJobs as they are, or (green not reachable yet) as redeploy will leave them."""
     if obs.green.reachable:
         return obs.green.objects
-    return [prepare_for_green(o, pb.workloads.namespaces[0]) for o in obs.source_objects
-            if o.get("kind") == "CronJob"]
+    return [prepare_for_green(o, pb.workloads.namespaces[0]) for o in obs.source_objects if is_cronjob(o)]
 
 
 # -- what blue loses ---------------------------------------------------------------------------------------------
 def archived_objects(obs: Observed) -> list[dict[str, Any]]:
-    """Every object of blue's namespaces except Pods that a controller owns (their owners are archived)."""
+    """Every object discovered in blue's namespaces except Pods that a controller owns (their owners are
+    archived), and the CRDs of the custom resources among them, so the archive can be applied again."""
     return [o for o in obs.blue.objects
-            if not (o.get("kind") == "Pod" and (o.get("metadata") or {}).get("ownerReferences"))]
+            if not (o.get("kind") == "Pod" and (o.get("metadata") or {}).get("ownerReferences"))] + list(obs.blue.crds)
+
+
+def _recreated_by_cluster(obj: dict[str, Any]) -> bool:
+    """What every namespace gets from the cluster itself (default ServiceAccount, root CA, tokens): deleting it
+    is undone at once."""
+    decision = should_copy({k: v for k, v in obj.items() if k != "metadata"} | {
+        "metadata": {k: v for k, v in (obj.get("metadata") or {}).items() if k != "ownerReferences"}})
+    return not decision and obj.get("kind") in ("ServiceAccount", "ConfigMap", "Secret")
+
+
+def deleted_on_blue(obs: Observed) -> list[dict[str, Any]]:
+    """Every object discovered in blue's namespaces, in deletion order: what can run first, timers first (CronJobs
+    at whatever version blue serves them), then the rest.
+
+    An owned object goes with its owner (the garbage collector), except CronJobs: a timer is never left to a
+    later deletion. What is already being deleted, and what the cluster would recreate at once, is left alone.
+    """
+
+    def chosen(obj: dict[str, Any]) -> bool:
+        meta = obj.get("metadata") or {}
+        if meta.get("deletionTimestamp") or _recreated_by_cluster(obj):
+            return False
+        return is_cronjob(obj) or not meta.get("ownerReferences")
+
+    picked = [o for o in obs.blue.objects if chosen(o)]
+    runnable = sorted((o for o in picked if runnable_rank(o) is not None), key=lambda o: runnable_rank(o) or 0)
+    return runnable + order_for_delete([o for o in picked if runnable_rank(o) is None])
 
 
 def runnable_on_blue(obs: Observed) -> list[dict[str, Any]]:
-    """What can run on blue, in deletion order (timers first); owned objects go with their owners."""
-    kinds = {k for _, k in RUNNABLE_KINDS}
-    owned_by_runnable = {"ReplicaSet", "Job", "Pod"}
-    out = []
+    """What can run on blue (timers first), as decommission deletes it."""
+    return [o for o in deleted_on_blue(obs) if runnable_rank(o) is not None]
+
+
+# -- schedulers bluegreen cannot hand over --------------------------------------------------------------------
+def unmanaged_schedulers(pb: Playbook, obs: Observed) -> list[tuple[str, bool]]:
+    """What could start pods on blue on a schedule after the switch, that the CronJob handoff cannot stop: a custom
+    resource owning CronJobs or Jobs (its operator recreates or resumes them), or CronJobs bluegreen cannot read.
+    Each as (message, accepted by `switch.accept_unmanaged_schedulers`)."""
+    accepted = set(pb.switch.accept_unmanaged_schedulers)
+    out: list[tuple[str, bool]] = []
+    owners: dict[tuple[str, str], set[str]] = {}
+    owned: dict[tuple[str, str], list[str]] = {}
     for obj in obs.blue.objects:
-        if obj.get("kind") not in kinds:
+        if group_kind(obj) not in (CRONJOB, ("batch", "Job")):
             continue
-        owners = (obj.get("metadata") or {}).get("ownerReferences") or []
-        if obj.get("kind") in owned_by_runnable and owners:
-            continue
-        out.append(obj)
-    return order_for_delete(out)
+        for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+            ref_obj = {"apiVersion": ref.get("apiVersion") or "", "kind": ref.get("kind")}
+            if is_builtin(ref_obj):
+                continue
+            key = (str(ref_obj["apiVersion"]).rpartition("/")[0], str(ref.get("kind")))
+            owners.setdefault(key, set()).add(f"{namespace_of(obj)}/{ref.get('name')}")
+            owned.setdefault(key, []).append(f"{obj.get('kind')} {namespace_of(obj)}/{name_of(obj)}")
+    for (group, kind), names in sorted(owners.items()):
+        ok = f"{group}/{kind}" in accepted or names <= accepted
+        out.append((f"{kind} ({group}) {', '.join(sorted(names))} owns {', '.join(sorted(owned[(group, kind)]))}: "
+                    "its operator can create or resume them on blue after the switch, and bluegreen cannot hand "
+                    f"it over; remove it from blue, or accept it in switch.accept_unmanaged_schedulers "
+                    f"(\"{group}/{kind}\")", ok))
+    for what, error in sorted(obs.blue.unreadable.items()):
+        api_version, _, kind = what.partition(" ")
+        if (api_version.rpartition("/")[0], kind) == CRONJOB:
+            out.append((f"cannot read blue's {api_version} CronJobs ({error}): they cannot be suspended; grant "
+                        "bluegreen list/patch on them, or accept it in switch.accept_unmanaged_schedulers "
+                        "(\"batch/CronJob\")", "batch/CronJob" in accepted))
+    return out
 
 
 # -- the CronJob handoff -----------------------------------------------------------------------------------------
@@ -162,12 +236,15 @@ def handoff_actions(step: str, source: list[dict[str, Any]], target: list[dict[s
     is not started again.
     """
     actions = []
-    for cj in (o for o in source if o.get("kind") == "CronJob" and _active(o)):
+    source_versions = {(namespace_of(o), name_of(o)): str(o.get("apiVersion") or "batch/v1")
+                       for o in source if is_cronjob(o)}
+    for cj in (o for o in source if is_cronjob(o) and _active(o)):
         key = f"{namespace_of(cj)}/{name_of(cj)}"
         actions.append(Action(id=f"{step}/suspend/{source_name}/{key}",
-                              params=SuspendCronJob(source_name, namespace_of(cj) or "", name_of(cj)),
+                              params=SuspendCronJob(source_name, namespace_of(cj) or "", name_of(cj),
+                                                    api_version=str(cj.get("apiVersion") or "batch/v1")),
                               before={"suspend": False}, after={"suspend": True}))
-    for cj in (o for o in target if o.get("kind") == "CronJob"):
+    for cj in (o for o in target if is_cronjob(o)):
         original = _original(cj)
         if original is None:
             continue
@@ -178,6 +255,9 @@ def handoff_actions(step: str, source: list[dict[str, Any]], target: list[dict[s
         key = f"{namespace_of(cj)}/{name_of(cj)}"
         actions.append(Action(id=f"{step}/restore/{target_name}/{key}",
                               params=RestoreCronJob(target_name, namespace_of(cj) or "", name_of(cj), wanted,
-                                                    carry_from=None if wanted else source_name),
+                                                    carry_from=None if wanted else source_name,
+                                                    api_version=str(cj.get("apiVersion") or "batch/v1"),
+                                                    carry_api_version=source_versions.get(
+                                                        (namespace_of(cj), name_of(cj)), "batch/v1")),
                               before={"suspend": current}, after={"suspend": wanted}))
     return actions

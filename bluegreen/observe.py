@@ -2,7 +2,8 @@
 
 One `observe` call gathers blue, green, the DNS record and the workloads from
 Azure and both clusters. It makes no mutating request (listing credentials is
-a read), so `plan` and `--dry-run` are safe at any time. It needs clients,
+a read), so `plan` and `--dry-run` are safe at any time. Which kinds it lists
+comes from each cluster's own discovery (bluegreen.kube.discovery). It needs clients,
 not a run: it knows nothing of steps, the run record or events.
 """
 
@@ -17,9 +18,11 @@ from bluegreen.azure.aks import AksClient, KubernetesVersionInfo, ManagedCluster
 from bluegreen.azure.dns import DnsRecords, RecordSetInfo
 from bluegreen.azure.network import NetworkClient, SubnetInfo
 from bluegreen.errors import NotFoundError, RemoteError
-from bluegreen.kinds import APP_KINDS
+from bluegreen.kinds import CRONJOB
+from bluegreen.kube.apiversions import Conversion, conversion_target, convert
 from bluegreen.kube.client import KubeClient
-from bluegreen.kube.manifests import load_manifests
+from bluegreen.kube.discovery import KindSelection, select_kinds
+from bluegreen.kube.manifests import is_builtin, load_manifests
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.sanitize import should_copy, strip_server_fields
 from bluegreen.plan import FingerprintEntry
@@ -51,6 +54,12 @@ class ClusterView:
     ingress_ip: str | None = None
     unreachable_reason: str | None = None
     served: set[str] = field(default_factory=set)
+    # What discovery says the cluster serves and which kinds were listed or left out, and why.
+    kinds: KindSelection | None = None
+    # Kinds that were listed but could not be read ("batch/v1beta1 CronJob" -> the error).
+    unreadable: dict[str, str] = field(default_factory=dict)
+    # The CustomResourceDefinitions of the custom kinds that have objects in the playbook's namespaces.
+    crds: list[dict[str, Any]] = field(default_factory=list)
     # Active CronJobs outside the playbook's namespaces ("ns/name"); None when they could not be listed.
     other_cronjobs: list[str] | None = field(default_factory=list)
     other_cronjobs_error: str | None = None
@@ -77,6 +86,7 @@ class Observed:
     source_origins: dict[str, str] = field(default_factory=dict)  # object key -> manifest location
     subnets: dict[str, SubnetInfo] = field(default_factory=dict)  # green's node subnets, by lower-cased id
     green_rg_exists: bool = True
+    conversions: list[Conversion] = field(default_factory=list)  # blue's objects green gets at a newer version
 
     @property
     def blue_value(self) -> str | None:
@@ -93,7 +103,12 @@ class Observed:
 
 
 def object_key(obj: dict[str, Any]) -> str:
-    return f"{namespace_of(obj) or '-'}/{obj.get('kind')}/{name_of(obj)}"
+    """"ns/Kind/name"; a custom resource's kind carries its group ("ns/Widget.example.com/name"), as two groups may
+    define the same kind."""
+    kind = str(obj.get("kind"))
+    if obj.get("apiVersion") and not is_builtin(obj):
+        kind = f"{kind}.{str(obj.get('apiVersion')).rpartition('/')[0]}"
+    return f"{namespace_of(obj) or '-'}/{kind}/{name_of(obj)}"
 
 
 def _digest_content(objects: list[dict[str, Any]]) -> str:
@@ -109,25 +124,50 @@ def _view(clients: ObserveClients, pb: Playbook, info: ManagedClusterInfo | None
         return view
     try:
         kube = clients.kube(info)
-        view.served = kube.served_api_versions()
+        served = kube.served_resources()
+        view.served = {r.api_version for r in served}
+        view.kinds = select_kinds(served)
         for namespace in pb.workloads.namespaces:
-            kinds = [(v, k) for v, k in APP_KINDS if v in view.served]
-            view.objects.extend(kube.list_namespaced_all(namespace, kinds))
+            for listed in view.kinds.listed:
+                try:
+                    view.objects.extend(kube.list(listed.api_version, listed.kind, namespace))
+                except RemoteError as exc:
+                    # One kind refused (RBAC, a broken aggregated API) is reported by the steps, not an outage.
+                    view.unreadable.setdefault(f"{listed.api_version} {listed.kind}", str(exc))
+        view.crds = _crds_of(kube, view)
         view.ingress_ip = kube.load_balancer_ip(pb.ingress.namespace, pb.ingress.service)
         view.reachable = True
     except RemoteError as exc:
         view.unreachable_reason = str(exc)
-    if view.reachable:
+    cronjob_version = view.kinds.version_of(*CRONJOB) if view.kinds else None
+    if view.reachable and cronjob_version:
         # Cluster-wide, and often not allowed to a namespace-scoped identity: its failure is no outage.
         try:
             view.other_cronjobs = sorted(
-                f"{namespace_of(cj)}/{name_of(cj)}" for cj in kube.list("batch/v1", "CronJob")
+                f"{namespace_of(cj)}/{name_of(cj)}" for cj in kube.list(cronjob_version, "CronJob")
                 if namespace_of(cj) not in pb.workloads.namespaces and not (cj.get("spec") or {}).get("suspend")
             )
         except RemoteError as exc:
             view.other_cronjobs = None
             view.other_cronjobs_error = str(exc)
     return view
+
+
+def _crds_of(kube: KubeClient, view: ClusterView) -> list[dict[str, Any]]:
+    """The definitions of the custom kinds found in the namespaces: green needs them before their objects."""
+    assert view.kinds is not None
+    plurals = {(k.group, k.kind): k.plural for k in view.kinds.listed}
+    wanted = sorted({(str(o.get("apiVersion")).rpartition("/")[0], str(o.get("kind")))
+                     for o in view.objects if not is_builtin(o)})
+    crd_version = ("apiextensions.k8s.io/v1" if "apiextensions.k8s.io/v1" in view.served
+                   else "apiextensions.k8s.io/v1beta1")
+    crds = []
+    for group, kind in wanted:
+        plural = plurals.get((group, kind))
+        crd = kube.get(crd_version, "CustomResourceDefinition", None, f"{plural}.{group}") if plural else None
+        if crd is not None:  # an aggregated API's kind has no CRD: it is served by its own server
+            crds.append(crd)
+    return crds
 
 
 def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
@@ -144,7 +184,9 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
     versions = clients.aks.kubernetes_versions(blue_info.location) if blue_info else []
     zone_exists = clients.dns.zone_exists(pb.zone_rg, pb.switch.zone)
     record = clients.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) if zone_exists else None
-    source, problems, origins = _source_objects(loaded, blue)
+    target = (green_info.kubernetes_version if green_info and green_info.kubernetes_version
+              else pb.green.kubernetes_version)
+    source, problems, origins, conversions = _source_objects(loaded, blue, target)
     subnets = {}
     if green_info is None and blue_info is not None:
         ids = {pb.green.subnet_id} if pb.green.subnet_id else {p.vnet_subnet_id for p in blue_info.node_pools}
@@ -161,28 +203,39 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
         source_origins=origins,
         subnets=subnets,
         green_rg_exists=green_rg_exists,
+        conversions=conversions,
     )
 
 
 def _source_objects(
-    loaded: LoadedPlaybook, blue: ClusterView
-) -> tuple[list[dict[str, Any]], list[str], dict[str, str]]:
+    loaded: LoadedPlaybook, blue: ClusterView, target_version: str
+) -> tuple[list[dict[str, Any]], list[str], dict[str, str], list[Conversion]]:
+    """What green receives: the manifests as written, or blue's live objects (with their CRDs) at the versions
+    green serves."""
     pb = loaded.playbook
     problems: list[str] = []
     origins: dict[str, str] = {}
+    objects: list[dict[str, Any]] = []
     if pb.workloads.manifests:
         manifests = load_manifests([loaded.resolve(p) for p in pb.workloads.manifests])
-        objects = []
         for m in manifests:
             obj = dict(m.obj)
             objects.append(obj)
             origins[object_key(obj)] = m.location
-        return objects, problems, origins
+        return objects, problems, origins, []
     if not blue.reachable:
         problems.append(f"cannot read blue's objects: {blue.unreachable_reason}")
-        return [], problems, origins
-    objects = [strip_server_fields(o) for o in blue.objects if o.get("kind") != "Pod" and should_copy(o)]
-    return objects, problems, origins
+        return [], problems, origins, []
+    conversions: list[Conversion] = []
+    live = [strip_server_fields(o) for o in blue.objects if o.get("kind") != "Pod" and should_copy(o)]
+    for obj in [strip_server_fields(c) for c in blue.crds] + live:
+        to_version = conversion_target(str(obj.get("apiVersion")), str(obj.get("kind")), target_version)
+        if to_version:
+            conversions.append(Conversion(str(obj.get("kind")), namespace_of(obj), name_of(obj),
+                                          str(obj.get("apiVersion")), to_version))
+            obj = convert(obj, to_version)
+        objects.append(obj)
+    return objects, problems, origins, conversions
 
 
 def source_digest(obs: Observed) -> str:

@@ -157,6 +157,21 @@ class SwitchSpec(_Model):
     record_type: Literal["A", "CNAME"] = "A"
     blue_value: str | None = Field(None, description="Expected current value; default: blue's ingress IP (A).")
     green_value: str | None = Field(None, description="New value; default: green's ingress IP (A).")
+    accept_unmanaged_schedulers: list[str] = Field(
+        default_factory=list,
+        description='Schedulers bluegreen cannot hand over that may go on running on blue after the switch: '
+        'a custom resource kind owning CronJobs or Jobs ("<group>/<Kind>", e.g. "example.com/Schedule"), one '
+        'owner object ("<namespace>/<name>"), or "batch/CronJob" when blue\'s CronJobs cannot be read. '
+        "Without it such a scheduler stops the switch.",
+    )
+
+    @field_validator("accept_unmanaged_schedulers")
+    @classmethod
+    def _scheduler_refs(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*/[A-Za-z0-9][A-Za-z0-9.-]*", item):
+                raise ValueError(f"{item!r} is neither <group>/<Kind> nor <namespace>/<name>")
+        return value
 
 
 class DecommissionSpec(_Model):

@@ -15,10 +15,11 @@ from bluegreen.actions import (
     WaitNoPods,
 )
 from bluegreen.archive import NotArchivedError, verify_archived
-from bluegreen.errors import StepFailedError
+from bluegreen.errors import PermanentRemoteError, StepFailedError
 from bluegreen.events import WAITING
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 from bluegreen.kinds import ORIGINAL_SUSPEND
+from bluegreen.kube.manifests import is_builtin
 from bluegreen.kube.objects import name_of
 from bluegreen.kube.wait import NotYet, wait_until
 
@@ -33,7 +34,21 @@ def ensure_namespace(p: EnsureNamespace, env: ExecEnv) -> Outcome:
 def apply(p: Apply, env: ExecEnv) -> Outcome:
     if p.obj is None:
         raise ValueError("an object's body is not saved with a plan: apply a plan made now")
-    env.kube(p.cluster).apply(p.obj.value, field_manager="bluegreen", force=True)
+    kube, obj = env.kube(p.cluster), p.obj.value
+    if not is_builtin(obj):
+        # A CRD applied a moment ago is served once the API server has established it.
+        def served() -> bool:
+            try:
+                kube.resource(str(obj.get("apiVersion")), str(obj.get("kind")))
+            except PermanentRemoteError as exc:
+                if exc.code != "NotServed":
+                    raise
+                raise NotYet(str(exc)) from None
+            return True
+
+        wait_until(served, clock=env.clock, timeout=120.0, interval=env.poll_interval,
+                   describe=f"{p.cluster} to serve {obj.get('apiVersion')} {obj.get('kind')}")
+    kube.apply(obj, field_manager="bluegreen", force=True)
     return Outcome()
 
 
@@ -57,7 +72,7 @@ def await_ingress(p: AwaitIngress, env: ExecEnv) -> Outcome:
 def check_suspended(p: CheckSuspended, env: ExecEnv) -> Outcome:
     """Read back what was applied: an admission webhook or a default may have un-suspended a CronJob."""
     kube = env.kube(p.cluster)
-    active = sorted(f"{ns}/{name_of(cj)}" for ns in p.namespaces for cj in kube.list("batch/v1", "CronJob", ns)
+    active = sorted(f"{ns}/{name_of(cj)}" for ns in p.namespaces for cj in kube.list(p.api_version, "CronJob", ns)
                     if not (cj.get("spec") or {}).get("suspend"))
     if active:
         raise StepFailedError(f"CronJobs are active on {p.cluster} before the switch ({', '.join(active)}): they "
@@ -70,7 +85,7 @@ def suspend_cronjob(p: SuspendCronJob, env: ExecEnv) -> Outcome:
     patch: dict = {"spec": {"suspend": True}}
     if p.keep_original:
         patch["metadata"] = {"annotations": {ORIGINAL_SUSPEND: "false"}}
-    env.kube(p.cluster).patch_merge("batch/v1", "CronJob", p.namespace, p.name, patch)
+    env.kube(p.cluster).patch_merge(p.api_version, "CronJob", p.namespace, p.name, patch)
     return Outcome()
 
 
@@ -84,12 +99,12 @@ def restore_cronjob(p: RestoreCronJob, env: ExecEnv) -> Outcome:
     """
     kube = env.kube(p.cluster)
     if not p.suspend and p.carry_from:
-        other = env.kube(p.carry_from).get("batch/v1", "CronJob", p.namespace, p.name)
+        other = env.kube(p.carry_from).get(p.carry_api_version, "CronJob", p.namespace, p.name)
         last = ((other or {}).get("status") or {}).get("lastScheduleTime")
         if last:
-            kube.patch_merge("batch/v1", "CronJob", p.namespace, p.name, {"status": {"lastScheduleTime": last}},
+            kube.patch_merge(p.api_version, "CronJob", p.namespace, p.name, {"status": {"lastScheduleTime": last}},
                              subresource="status")
-    kube.patch_merge("batch/v1", "CronJob", p.namespace, p.name, {"spec": {"suspend": p.suspend}})
+    kube.patch_merge(p.api_version, "CronJob", p.namespace, p.name, {"spec": {"suspend": p.suspend}})
     return Outcome()
 
 

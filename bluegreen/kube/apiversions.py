@@ -8,6 +8,7 @@ migration guide (kubernetes.io/docs/reference/using-api/deprecation-guide/).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -161,3 +162,100 @@ def removed_api_findings(objects: Iterable[Manifest | Mapping[str, Any]], target
             Finding(severity, row.api_version, row.kind, namespace_of(obj), name_of(obj), source, row)
         )
     return findings
+
+
+# --- conversion -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """An object read at an old version, rewritten at the version the target serves instead."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    from_version: str
+    to_version: str
+
+    @property
+    def message(self) -> str:
+        return f"{describe(self.kind, self.namespace, self.name)}: {self.from_version} -> {self.to_version}"
+
+
+def conversion_target(api_version: str, kind: str, target_version: str) -> str | None:
+    """The apiVersion to send an object of this version to a `target_version` cluster in, or None to keep it.
+
+    Converted once the target deprecates the old version: by then it serves the replacement (Kubernetes
+    deprecates a version only when its successor is served), and the old one may be gone next.
+    """
+    row = lookup(api_version, kind)
+    if row is None or row.replacement is None or " " in row.replacement:
+        return None
+    target = parse_version(target_version)
+    due = row.deprecated_in or row.removed_in
+    if due is None or target < due:
+        return None
+    return row.replacement
+
+
+def convert(obj: Mapping[str, Any], to_version: str) -> dict[str, Any]:
+    """`obj` at `to_version`: the apiVersion changed and the fields the newer version renamed rewritten."""
+    out: dict[str, Any] = copy.deepcopy(dict(obj))
+    from_version, kind = str(out.get("apiVersion")), str(out.get("kind"))
+    out["apiVersion"] = to_version
+    spec = out.get("spec")
+    if not isinstance(spec, dict):
+        return out
+    if kind == "Ingress" and from_version in ("extensions/v1beta1", "networking.k8s.io/v1beta1"):
+        _ingress_to_v1(spec)
+    elif kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet") and to_version == "apps/v1":
+        _selector_required(spec)
+    elif kind == "HorizontalPodAutoscaler" and from_version == "autoscaling/v2beta1":
+        for metric in spec.get("metrics") or []:
+            _hpa_metric_to_v2(metric)
+    return out
+
+
+def _ingress_backend(old: Any) -> Any:
+    if not isinstance(old, dict) or "serviceName" not in old:
+        return old
+    port = old.get("servicePort")
+    port_ref = {"number": port} if isinstance(port, int) else {"name": str(port)}
+    return {"service": {"name": old["serviceName"], "port": port_ref}}
+
+
+def _ingress_to_v1(spec: dict[str, Any]) -> None:
+    if "backend" in spec:
+        spec["defaultBackend"] = _ingress_backend(spec.pop("backend"))
+    for rule in spec.get("rules") or []:
+        for path in ((rule or {}).get("http") or {}).get("paths") or []:
+            if isinstance(path, dict):
+                path["backend"] = _ingress_backend(path.get("backend"))
+                path.setdefault("pathType", "ImplementationSpecific")
+
+
+def _selector_required(spec: dict[str, Any]) -> None:
+    """apps/v1 requires a selector; the beta versions defaulted it to the pod template's labels."""
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    if not spec.get("selector") and isinstance(labels, dict):
+        spec["selector"] = {"matchLabels": dict(labels)}
+
+
+def _hpa_metric_to_v2(metric: Any) -> None:
+    if not isinstance(metric, dict):
+        return
+    body = metric.get(_HPA_SOURCE.get(str(metric.get("type")), ""))
+    if not isinstance(body, dict):
+        return
+    if "targetAverageUtilization" in body:
+        body["target"] = {"type": "Utilization", "averageUtilization": body.pop("targetAverageUtilization")}
+    elif "targetAverageValue" in body:
+        body["target"] = {"type": "AverageValue", "averageValue": body.pop("targetAverageValue")}
+    elif "targetValue" in body:
+        body["target"] = {"type": "Value", "value": body.pop("targetValue")}
+    if "metricName" in body:
+        body["metric"] = {"name": body.pop("metricName"), **({"selector": body.pop("metricSelector")}
+                                                             if "metricSelector" in body else {})}
+
+
+_HPA_SOURCE = {"Resource": "resource", "Pods": "pods", "Object": "object", "External": "external"}

@@ -32,6 +32,7 @@ from bluegreen.errors import (
     PlaybookError,
     RemoteError,
 )
+from bluegreen.kube.discovery import ServedResource
 from bluegreen.kube.kubeconfig import ClusterAccess, parse_kubeconfig
 from bluegreen.kube.objects import describe
 from bluegreen.retry import RetryPolicy, call_with_retry
@@ -163,6 +164,24 @@ class KubeClient:
                 (r.group_version, r.kind): ApiResource(r.group_version, r.kind, r.name, True)
                 for r in conn.preferred_resources()
                 if r.namespaced and "list" in (r.verbs or [])
+            }
+            return [found[key] for key in sorted(found)]
+
+        return self._call(fetch, method="GET", what="API discovery")
+
+    def served_resources(self) -> builtins.list[ServedResource]:
+        """Every resource of every group version the server serves, each marked preferred or not; no subresources.
+
+        Read afresh (a CRD installed a moment ago shows up). Choosing among them is `select_kinds`' job.
+        """
+
+        def fetch(conn: Connection) -> builtins.list[ServedResource]:
+            found = {
+                (r.group_version, r.kind): ServedResource(
+                    str(r.group_version), str(r.kind), str(r.name), bool(r.namespaced),
+                    tuple(str(v) for v in r.verbs or []), preferred,
+                )
+                for r, preferred in conn.all_resources()
             }
             return [found[key] for key in sorted(found)]
 

@@ -24,7 +24,8 @@ from bluegreen.actions import (
     WaitNoPods,
     WaitTtl,
 )
-from bluegreen.derive import archived_objects, record_label, runnable_on_blue
+from bluegreen.derive import archived_objects, deleted_on_blue, record_label
+from bluegreen.kinds import is_cronjob
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.observe import Observed, object_key
 from bluegreen.plan import Blocker, Check, StepPlan
@@ -86,14 +87,15 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
             eta_seconds=2,
         ))
         confirm("workloads")
-        for cj in (o for o in obs.blue.objects if o.get("kind") == "CronJob"):
+        for cj in (o for o in obs.blue.objects if is_cronjob(o)):
             if not (cj.get("spec") or {}).get("suspend"):
                 key = f"{namespace_of(cj)}/{name_of(cj)}"
                 actions.append(Action(id=f"decommission/suspend/{key}",
                                       params=SuspendCronJob("blue", namespace_of(cj) or "", name_of(cj),
-                                                            keep_original=False),
+                                                            keep_original=False,
+                                                            api_version=str(cj.get("apiVersion") or "batch/v1")),
                                       before={"suspend": False}, after={"suspend": True}))
-        for obj in runnable_on_blue(obs):
+        for obj in deleted_on_blue(obs):
             actions.append(Action(id=f"decommission/delete/{object_key(obj)}",
                                   params=Delete("blue", str(obj.get("apiVersion")), str(obj.get("kind")),
                                                 namespace_of(obj), name_of(obj), archived=True,
@@ -134,6 +136,9 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
     checks.extend(c for c in timers if c.ok or c.severity != "error")
     # Known before the switch and not changed by it: the run stops before traffic moves, not halfway.
     blockers = tuple(Blocker(c.name, c.detail) for c in timers if not c.ok and c.severity == "error")
+    checks.extend(Check("kinds blue serves", False, f"cannot list {what} on blue ({error}): its objects are "
+                        "neither archived nor deleted", severity="warning")
+                  for what, error in sorted(obs.blue.unreadable.items()))
     waits: tuple[str, ...] = ()
     if pb.decommission.wait_for_ttl and obs.record is not None:
         waits = (f"one record TTL ({obs.record.ttl}s) after the switch before touching blue",)

@@ -10,7 +10,13 @@ is never active on both clusters.
 from __future__ import annotations
 
 from bluegreen.actions import Action, RestoreCronJob, SetRecord, SwitchIntent
-from bluegreen.derive import green_cronjobs, handoff_actions, record_before, record_label
+from bluegreen.derive import (
+    green_cronjobs,
+    handoff_actions,
+    record_before,
+    record_label,
+    unmanaged_schedulers,
+)
 from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
@@ -61,6 +67,11 @@ def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) ->
         checks.append(Check("blue reachable", False,
                             f"cannot read blue's CronJobs ({obs.blue.unreachable_reason}); they must be suspended "
                             "before green's are resumed, so the switch waits until blue answers"))
+    if obs.blue.reachable:
+        for message, accepted in unmanaged_schedulers(pb, obs):
+            checks.append(Check("schedulers bluegreen cannot hand over", False,
+                                message + (" (accepted by the playbook)" if accepted else ""),
+                                severity="warning" if accepted else "error"))
     handoff = handoff_actions("switch", obs.blue.objects, green_cronjobs(pb, obs), "blue", "green")
     actions.extend(handoff)
     if any(isinstance(a.params, RestoreCronJob) for a in handoff):
