@@ -161,7 +161,12 @@ def _recreated_by_cluster(obj: dict[str, Any]) -> bool:
     return not decision and obj.get("kind") in ("ServiceAccount", "ConfigMap", "Secret")
 
 
-def deleted_on_blue(obs: Observed) -> list[dict[str, Any]]:
+def holds_data(obj: dict[str, Any]) -> bool:
+    """A claim's volume holds data no manifest archive can keep: deleting it may delete the disk."""
+    return group_kind(obj) == ("", "PersistentVolumeClaim")
+
+
+def deleted_on_blue(obs: Observed, *, delete_volume_claims: bool = False) -> list[dict[str, Any]]:
     """Every object discovered in blue's namespaces, in deletion order: what can run first, timers first (CronJobs
     at whatever version blue serves them), then the rest.
 
@@ -172,6 +177,8 @@ def deleted_on_blue(obs: Observed) -> list[dict[str, Any]]:
     def chosen(obj: dict[str, Any]) -> bool:
         meta = obj.get("metadata") or {}
         if meta.get("deletionTimestamp") or _recreated_by_cluster(obj):
+            return False
+        if holds_data(obj) and not delete_volume_claims:
             return False
         return is_cronjob(obj) or not meta.get("ownerReferences")
 

@@ -184,6 +184,11 @@ class DecommissionSpec(_Model):
         description="With mode stop, go ahead although blue runs CronJobs outside workloads.namespaces "
         "(they would run again if the stopped cluster is started).",
     )
+    delete_volume_claims: bool = Field(
+        False,
+        description="Also delete blue's PersistentVolumeClaims. Off by default: with a Delete reclaim policy the "
+        "volume's data goes with its claim, and the archive holds only the manifest.",
+    )
 
 
 

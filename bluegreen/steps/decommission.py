@@ -24,7 +24,7 @@ from bluegreen.actions import (
     WaitNoPods,
     WaitTtl,
 )
-from bluegreen.derive import archived_objects, deleted_on_blue, record_label
+from bluegreen.derive import archived_objects, deleted_on_blue, holds_data, record_label
 from bluegreen.kinds import is_cronjob
 from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.observe import Observed, object_key
@@ -61,6 +61,7 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
     facts = record.facts if record is not None else None
     drained = record is not None and "decommission/drain" in record.finished("decommission")
     actions: list[Action] = []
+    notes: list[str] = []
     ttl = (facts.record_ttl if facts else None) or (obs.record.ttl if obs.record else None)
     if pb.decommission.wait_for_ttl and ttl:
         actions.append(Action(id="decommission/ttl", params=WaitTtl(int(ttl), facts.switched_at if facts else None),
@@ -95,7 +96,14 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
                                                             keep_original=False,
                                                             api_version=str(cj.get("apiVersion") or "batch/v1")),
                                       before={"suspend": False}, after={"suspend": True}))
-        for obj in deleted_on_blue(obs):
+        kept = [o for o in obs.blue.objects if holds_data(o)]
+        if kept and not pb.decommission.delete_volume_claims:
+            notes.append(f"kept on blue: {len(kept)} PersistentVolumeClaim(s) ("
+                         + ", ".join(f"{namespace_of(o)}/{name_of(o)}" for o in kept[:5])
+                         + (", ..." if len(kept) > 5 else "") + "); their volumes hold data the archive does not"
+                         + (" (deleting the cluster deletes them)" if pb.decommission.mode == "delete" else "")
+                         + "; set decommission.delete_volume_claims to delete them")
+        for obj in deleted_on_blue(obs, delete_volume_claims=pb.decommission.delete_volume_claims):
             actions.append(Action(id=f"decommission/delete/{object_key(obj)}",
                                   params=Delete("blue", str(obj.get("apiVersion")), str(obj.get("kind")),
                                                 namespace_of(obj), name_of(obj), archived=True,
@@ -143,7 +151,7 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
     if pb.decommission.wait_for_ttl and obs.record is not None:
         waits = (f"one record TTL ({obs.record.ttl}s) after the switch before touching blue",)
     return StepPlan(name="decommission", actions=tuple(actions), checks=tuple(checks), waits=waits,
-                    blockers=blockers)
+                    notes=tuple(notes), blockers=blockers)
 
 
 def _unmanaged_timer_checks(pb: Playbook, obs: Observed) -> list[Check]:

@@ -57,6 +57,22 @@ def test_decommission_deletes_every_discovered_object_timers_first(pb: Playbook)
     assert "decommission/delete/shop/Widget.example.com/w" in [a.id for a in step.actions]
 
 
+CLAIM = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "shop",
+                                                                          "uid": "u-pvc"}}
+
+
+def test_decommission_keeps_volume_claims_unless_the_playbook_deletes_them(pb: Playbook) -> None:  # noqa: F811
+    """A claim's volume holds data the manifest archive cannot keep: it stays on blue, and the plan says so."""
+    obs = _observed(blue_objects=[DEPLOYMENT, CLAIM], record=_record(GREEN_IP))
+    step = plan_decommission(pb, obs, RunRecord(pb.name))
+    assert "decommission/delete/shop/PersistentVolumeClaim/data" not in [a.id for a in step.actions]
+    assert any("PersistentVolumeClaim" in n and "shop/data" in n for n in step.notes)
+    opted = pb.model_copy(update={"decommission": pb.decommission.model_copy(update={"delete_volume_claims": True})})
+    step = plan_decommission(opted, obs, RunRecord(pb.name))
+    assert "decommission/delete/shop/PersistentVolumeClaim/data" in [a.id for a in step.actions]
+    assert not any("PersistentVolumeClaim" in n for n in step.notes)
+
+
 def test_switch_hands_over_cronjobs_at_the_version_each_cluster_serves(pb: Playbook) -> None:  # noqa: F811
     obs = _observed(blue_objects=[V1BETA1_CRONJOB])
     step = plan_switch(pb, obs, RunRecord(pb.name))
