@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from bluegreen.errors import BluegreenError, PlaybookError
-from bluegreen_cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED, exit_code_for
+from bluegreen_cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED, INPUT_ERRORS, exit_code_for
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,6 +33,9 @@ class Application:
     """What one invocation knows: the global options, and how to display and abort."""
 
     def __init__(self, simulate: Path | None = None, state_dir: Path | None = None) -> None:
+        for option, directory in (("--simulate", simulate), ("--state-dir", state_dir)):
+            if directory is not None and directory.exists() and not directory.is_dir():
+                raise PlaybookError(f"{directory} is a file; give a folder (it is created if missing)", field=option)
         self.simulate = simulate
         self.state_dir = state_dir
 
@@ -64,6 +67,8 @@ class Application:
         code = exit_code_for(exc)
         if isinstance(exc, KeyboardInterrupt):
             self.abort("interrupted; run the same command again to resume", code)
+        if isinstance(exc, INPUT_ERRORS):
+            self.abort(f"bad input: {_describe(exc)}", code)
         problems = exc.problems if isinstance(exc, PlaybookError) else []
         if len(problems) > 1:
             for field, message in problems:
@@ -123,12 +128,22 @@ def application(ctx: typer.Context) -> Application:
     return ctx.ensure_object(Application)
 
 
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(exc, UnicodeError):
+        return f"not UTF-8 text ({exc})"
+    return f"a number too large ({exc})"
+
+
 class Group(TyperGroup):
-    """Every command runs through here: library errors and Ctrl-C become a message and an exit code."""
+    """Every command runs through here: library errors, input errors and Ctrl-C become a message and an exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except (BluegreenError, KeyboardInterrupt) as exc:
+            application(ctx).fail(exc)
+        except INPUT_ERRORS as exc:
             application(ctx).fail(exc)
 

@@ -35,6 +35,7 @@ def plan(
     from bluegreen_cli.render import EventRenderer, render_plan
 
     app = application(ctx)
+    _check_out(out)
     loaded = load_playbook(playbook)
     with app.runtime_for(loaded) as rt:
         sink = EventRenderer(output, app.console) if output == Output.json else quiet
@@ -86,16 +87,54 @@ def _execute(app: Application, loaded: "LoadedPlaybook", rt: "Runtime", output: 
         return engine.run(loaded, rt, sink, **how)
 
 
+_MAX_PLAN_BYTES = 16 * 1024 * 1024
+
+
 def _read_plan(path: Path) -> "Plan":
+    """A saved plan, or bad input naming --plan and the file: whatever the file holds, never a traceback."""
     import json
 
-    from bluegreen.errors import PlaybookError
+    from bluegreen import safe_yaml
+    from bluegreen.errors import BluegreenError, PlaybookError
     from bluegreen.plan import Plan
 
+    def refuse(why: str) -> PlaybookError:
+        return PlaybookError(f"{path} is not a saved plan ({why}); make one with `bluegreen plan --out`",
+                             field="--plan")
+
+    if path.is_dir():
+        raise refuse("it is a folder")
     try:
-        return Plan.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PlaybookError(f"not a readable plan: {exc}", field=str(path)) from exc
+        text = safe_yaml.read_text(path, max_bytes=_MAX_PLAN_BYTES, what="plan")
+    except PlaybookError as exc:
+        raise refuse(exc.problems[0][1] if exc.problems else str(exc)) from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise refuse("nested too deeply") from None
+    except ValueError as exc:
+        raise refuse(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise refuse(f"a JSON {type(data).__name__ if data is not None else 'null'}, not an object")
+    try:
+        return Plan.from_dict(data)
+    except BluegreenError:
+        raise
+    except Exception as exc:  # any shape a hand-edited file can take is bad input
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+        raise refuse(detail) from None
+
+
+def _check_out(out: Path | None) -> None:
+    """`--out` must be writable before anything is observed: a plan lost at the end is an hour lost."""
+    from bluegreen.errors import PlaybookError
+
+    if out is None:
+        return
+    if out.is_dir():
+        raise PlaybookError(f"{out} is a folder; give a file name", field="--out")
+    if not out.parent.is_dir():
+        raise PlaybookError(f"{out.parent} does not exist", field="--out")
 
 
 def show_summary(app: Application, journal: dict[str, Any], output: str) -> None:
