@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from bluegreen.errors import BluegreenError, PlaybookError
+from bluegreen.errors import BluegreenError, PlaybookError, StepFailedError
 from bluegreen_cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED, INPUT_ERRORS, exit_code_for
 
 if TYPE_CHECKING:
@@ -69,6 +69,8 @@ class Application:
             self.abort("interrupted; run the same command again to resume", code)
         if isinstance(exc, INPUT_ERRORS):
             self.abort(f"bad input: {_describe(exc)}", code)
+        if isinstance(exc, StepFailedError) and exc.step and not str(exc).startswith(exc.step):
+            self.abort(f"{exc.step} failed: {exc}", code)  # the library's message says what, once; this says where
         problems = exc.problems if isinstance(exc, PlaybookError) else []
         if len(problems) > 1:
             for field, message in problems:
