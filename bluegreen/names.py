@@ -106,7 +106,8 @@ def host_name(value: str) -> str | None:
     """A fully qualified host name, as a CNAME target holds (a trailing dot allowed)."""
     name = value[:-1] if value.endswith(".") else value
     labels = name.split(".")
-    if len(name) > 253 or len(labels) < 2 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+    if len(name) > 253 or len(labels) < 2 or not all(_DNS_LABEL.fullmatch(label) for label in labels) \
+            or labels[-1].isdigit():  # an IP address is no host name: a CNAME cannot point at one
         return "expected a host name such as app.contoso.com"
     return None
 

@@ -60,6 +60,12 @@ class BoundedLoader(yaml.SafeLoader):
         self._aliases = 0
         self._weight: dict[int, int] = {}  # id(node) -> nodes it expands to; nodes live as long as the loader
 
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # The scanner runs ahead of the composer, and its cost grows with the square of the flow depth.
+        if self.flow_level >= self.max_depth:
+            raise _Refused(f"nested more than {self.max_depth} levels deep", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
     def compose_document(self) -> Any:
         node = super().compose_document()
         self._weight.clear()
@@ -134,15 +140,17 @@ def decode(data: bytes, where: str, *, max_bytes: int = MAX_BYTES, what: str = "
 
 
 def _parse(text: str, where: str, parse: Callable[[BoundedLoader], Any]) -> Any:
-    loader = BoundedLoader(text)
+    loader = None
     try:
+        loader = BoundedLoader(text)  # the reader refuses control characters here already
         return parse(loader)
     except yaml.YAMLError as exc:
         raise PlaybookError(f"not valid YAML: {exc}", field=where) from None
     except RecursionError:
         raise PlaybookError("not valid YAML: nested too deeply", field=where) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load(text: str, where: str) -> Any:

@@ -45,6 +45,17 @@ def plan(
         out.write_text(the_plan.to_json() + "\n")
         if output == Output.text:
             app.display(f"saved to {out}")
+    _refuse_bad_input(the_plan)
+
+
+def _refuse_bad_input(the_plan: "Plan") -> None:
+    """Blocking problems that name a playbook field (a version not offered, a Service that does not exist) are
+    bad input: exit 2, each named, as `validate` would, so a pipeline stops here."""
+    from bluegreen.errors import PlaybookError
+
+    problems = [(c.field, c.detail) for s in the_plan.steps for c in s.blocking if c.field]
+    if problems:
+        raise PlaybookError("; ".join(f"{f}: {m}" for f, m in problems), problems=problems)
 
 
 def run(
@@ -65,13 +76,16 @@ def run(
     saved = _read_plan(plan_file) if plan_file else None
     with app.runtime_for(loaded) as rt:
         if dry_run:
-            render_plan(engine.make_plan(loaded, rt, quiet), output, app.console)
+            shown = engine.make_plan(loaded, rt, quiet)
+            render_plan(shown, output, app.console)
+            _refuse_bad_input(shown)
             return
         resumable = saved is not None
         if saved is None and not yes:
             # What the operator reviews is what gets applied: the shown plan's fingerprint is checked.
             saved = engine.make_plan(loaded, rt, quiet)
             render_plan(saved, output, app.console)
+            _refuse_bad_input(saved)
         app.confirm(yes, "apply this plan")
         result = _execute(app, loaded, rt, output, saved_plan=saved, until=until.value if until else None,
                           resumable_plan=resumable)
@@ -116,6 +130,8 @@ def _read_plan(path: Path) -> "Plan":
         raise refuse(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise refuse(f"a JSON {type(data).__name__ if data is not None else 'null'}, not an object")
+    if "format" not in data:
+        raise refuse("it has no format number")
     try:
         return Plan.from_dict(data)
     except BluegreenError:
