@@ -413,7 +413,7 @@ def cross_field_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
         if not namespaces:
             problems.append(("workloads.namespaces", "list at least one application namespace"))
         for i, ns in enumerate(namespaces):
-            if ns in _SYSTEM_NAMESPACES:
+            if isinstance(ns, str) and ns in _SYSTEM_NAMESPACES:
                 problems.append((f"workloads.namespaces[{i}]",
                                  f"{ns} is a system namespace; bluegreen never copies or empties it"))
         ingress_ns = _get(raw, "ingress", "namespace")
