@@ -34,8 +34,10 @@ class Application:
 
     def __init__(self, simulate: Path | None = None, state_dir: Path | None = None) -> None:
         for option, directory in (("--simulate", simulate), ("--state-dir", state_dir)):
-            if directory is not None and directory.exists() and not directory.is_dir():
-                raise PlaybookError(f"{directory} is a file; give a folder (it is created if missing)", field=option)
+            # The folder, or the nearest part of it that exists, must be a folder: it is created below it.
+            existing = next((p for p in (directory, *directory.parents) if p.exists()), None) if directory else None
+            if existing is not None and not existing.is_dir():
+                raise PlaybookError(f"{existing} is a file; give a folder (it is created if missing)", field=option)
         self.simulate = simulate
         self.state_dir = state_dir
 
