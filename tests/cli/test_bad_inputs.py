@@ -153,7 +153,8 @@ def _commands(corpus: Corpus, case: dict[str, Any]) -> tuple[list[tuple[list[str
         else:
             file = _write(corpus, case, f"{case['id']}.txt", b"a file, not a folder\n", None)
         args = [str(a).replace("PLAYBOOK", str(corpus.root / "playbook.yaml")).replace("WORLD", str(corpus.world))
-                .replace("TMP", str(corpus.root / "tmp")).replace("FILE", str(file)) for a in case["args"]]
+                .replace("TMP", str(corpus.root / "tmp")).replace("FILE", str(file)).replace("STATE", str(corpus.state))
+                for a in case["args"]]
         return [(args, 2)], file.name
     if "plan_text" in case or "plan_make" in case:
         text = case["plan_text"].encode() if "plan_text" in case else None
@@ -211,4 +212,4 @@ def test_bad_input_is_refused_up_front(corpus: Corpus, case: dict[str, Any]) -> 
     if _stamp(corpus.world) != world_before or mutations_before is not None:
         # The world was opened (to plan against it): it answered reads only.
         assert corpus.mutations() == (mutations_before if mutations_before is not None else 0)
-    assert not (corpus.root / "tmp" / "new-world").exists()
+    assert sorted(p.name for p in (corpus.root / "tmp").iterdir()) == []  # no world seeded, no plan saved

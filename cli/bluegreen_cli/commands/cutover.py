@@ -41,11 +41,11 @@ def plan(
         sink = EventRenderer(output, app.console) if output == Output.json else quiet
         the_plan = engine.make_plan(loaded, rt, sink)
     render_plan(the_plan, output, app.console)
+    _refuse_bad_input(the_plan)  # before saving: a plan that can only be refused is not kept
     if out:
         out.write_text(the_plan.to_json() + "\n")
         if output == Output.text:
             app.display(f"saved to {out}")
-    _refuse_bad_input(the_plan)
 
 
 def _refuse_bad_input(the_plan: "Plan") -> None:
