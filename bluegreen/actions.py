@@ -273,7 +273,9 @@ class SwitchIntent(Params):
 
     @property
     def summary(self) -> str:
-        return f"record the intent to move traffic from {self.switched_from} to {self.switched_to}"
+        source = self.switched_from or "blue's ingress IP (unknown)"
+        target = self.switched_to or "green's ingress IP (known after redeploy)"
+        return f"record the intent to move traffic from {source} to {target}"
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,7 @@ class _Engine:
             raise PlaybookError("; ".join(f"{c.field}: {c.detail}" for c in bad_input),
                                 problems=[(c.field or "", c.detail) for c in bad_input])
         if blocking and step.name == "preflight":
-            raise StepFailedError(
-                "preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in blocking), step.name)
+            raise StepFailedError("; ".join(f"{c.name}: {c.detail}" for c in blocking), step.name)
         if blocking:
             raise GuardError("; ".join(c.detail for c in blocking))
 
@@ -205,6 +204,8 @@ class _Engine:
 
     def apply_step(self, step: StepPlan, obs: Observed) -> None:
         name = step.name
+        if any(c.field for c in step.blocking):
+            self.guard(step)  # bad input: refused before the run record is touched, as if validate had said it
         entry = self.record.step(name)
         if step.basis is not None and entry.basis != step.basis:
             entry.actions.clear()  # made from another source: everything is done again
@@ -222,7 +223,7 @@ class _Engine:
             self.guard(step)
             failed = self.run_actions(step, obs)
             if failed:
-                raise StepFailedError(f"{name} checks failed: " + "; ".join(failed), name)
+                raise StepFailedError("checks failed: " + "; ".join(failed), name)
             if step.incomplete:
                 self.emit(WARNING, step.incomplete, name)
                 raise StepFailedError(step.incomplete, name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bluegreen.azure.aks import AksClient, KubernetesVersionInfo, ManagedClusterInfo
 from bluegreen.azure.dns import DnsRecords, RecordSetInfo
@@ -87,6 +87,8 @@ class Observed:
     subnets: dict[str, SubnetInfo] = field(default_factory=dict)  # green's node subnets, by lower-cased id
     green_rg_exists: bool = True
     conversions: list[Conversion] = field(default_factory=list)  # blue's objects green gets at a newer version
+    # When the record is missing: the type a record of that name has instead (a CNAME playbook against an A).
+    record_other_type: str | None = None
 
     @property
     def blue_value(self) -> str | None:
@@ -184,6 +186,11 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
     versions = clients.aks.kubernetes_versions(blue_info.location) if blue_info else []
     zone_exists = clients.dns.zone_exists(pb.zone_rg, pb.switch.zone)
     record = clients.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) if zone_exists else None
+    other_type = None
+    if zone_exists and record is None:
+        other: Literal["A", "CNAME"] = "CNAME" if pb.switch.record_type == "A" else "A"
+        if clients.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, other) is not None:
+            other_type = other
     target = (green_info.kubernetes_version if green_info and green_info.kubernetes_version
               else pb.green.kubernetes_version)
     source, problems, origins, conversions = _source_objects(loaded, blue, target)
@@ -196,6 +203,7 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
         green=green,
         record=record,
         zone_exists=zone_exists,
+        record_other_type=other_type,
         versions=versions,
         source_objects=source,
         source_kind="manifests" if pb.workloads.manifests else "live",

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import posixpath
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -23,36 +27,59 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from bluegreen import names
 from bluegreen.errors import PlaybookError
 from bluegreen.simulation_spec import SimulationSpec
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$")
+# Longer than any wait a cutover has: a bigger number is a typo, and would overflow the clock's dates.
+MAX_DURATION = 366 * 86400.0
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from 90, "90s", "10m", "2h" or "1d"."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
+    """Seconds from 90, "90s", "10m", "2h" or "1d"; negative, NaN, infinite or absurdly long ones are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 10m, 2h)")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    if isinstance(value, str):
+        match = _DURATION.fullmatch(value)
+        if not match:
+            raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 10m, 2h)")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    else:
+        seconds = float(value)
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError(f"a duration must be 0 or more, got {value!r}")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"a duration must be at most 366d, got {value!r}")
+    return seconds
 
 
 # Seconds, written as 90, "90s", "15m" or "2h" in the playbook.
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
-    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0},
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": MAX_DURATION},
                               {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"}]}),
 ]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _rule(check: Any) -> Any:
+    """A field validator from a `bluegreen.names` rule (None when the value is fine)."""
+
+    def validate(value: Any) -> Any:
+        problem = check(value) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(f"{value!r}: {problem}")
+        return value
+
+    return validate
 
 
 class _KubeAccess(_Model):
@@ -75,6 +102,9 @@ class _KubeAccess(_Model):
 class ClusterRef(_KubeAccess):
     name: str = Field(description="AKS managed cluster name.")
     resource_group: str | None = Field(None, description="Defaults to the playbook's resource_group.")
+
+    _names = field_validator("name")(_rule(names.aks_cluster))
+    _groups = field_validator("resource_group")(_rule(names.resource_group))
 
 
 class NodePoolOverride(_Model):
@@ -103,9 +133,31 @@ class GreenSpec(_KubeAccess):
     @field_validator("kubernetes_version")
     @classmethod
     def _version(cls, v: str) -> str:
-        if not re.fullmatch(r"1\.\d+(\.\d+)?", v):
+        if not re.fullmatch(r"1\.\d{1,3}(\.\d{1,3})?", v):
             raise ValueError('expected "1.<minor>" or "1.<minor>.<patch>"')
         return v
+
+    _names = field_validator("name")(_rule(names.aks_cluster))
+    _groups = field_validator("resource_group")(_rule(names.resource_group))
+    _prefix = field_validator("dns_prefix")(_rule(names.dns_prefix))
+
+    @field_validator("node_pools")
+    @classmethod
+    def _pools(cls, pools: dict[str, NodePoolOverride]) -> dict[str, NodePoolOverride]:
+        for name in pools:
+            problem = names.agent_pool(name)
+            if problem:
+                raise PydanticCustomError("at_key", "{why}", {"key": name, "why": f"{name!r}: {problem}"})
+        return pools
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            problem = names.tag(key, value)
+            if problem:
+                raise PydanticCustomError("at_key", "{why}", {"key": key, "why": problem})
+        return tags
 
 
 class Workloads(_Model):
@@ -118,28 +170,70 @@ class Workloads(_Model):
         default_factory=list, description="Files or folders (relative to the playbook) to apply on green."
     )
 
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, namespaces: list[str]) -> list[str]:
+        for i, ns in enumerate(namespaces):
+            problem = names.namespace(ns)
+            if problem:
+                raise PydanticCustomError("at_key", "{why}", {"key": i, "why": f"{ns!r}: {problem}"})
+        return namespaces
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 class HttpCheckSpec(_Model):
-    name: str
+    name: str = Field(min_length=1)
     url: str = Field(description="Public URL of a user flow; sent to green's ingress IP with this host name.")
     method: Literal["GET", "HEAD", "POST"] = "GET"
-    expect_status: list[int] = Field(default_factory=lambda: [200])
+    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        default_factory=lambda: [200], min_length=1, description="HTTP status codes (100-599) that pass.")
     body_contains: str | None = None
-    max_latency_ms: int | None = Field(None, gt=0)
+    max_latency_ms: int | None = Field(None, gt=0, le=3_600_000)
     headers: dict[str, str] = Field(default_factory=dict)
     verify_tls: bool = True
 
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", v):
+        """A URL that can only fail (no host, a port out of range, a line break) is refused before green exists."""
+        if _CONTROL.search(v) or " " in v:
+            raise ValueError("a URL holds no spaces, line breaks or control characters")
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an absolute http:// or https:// URL")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError("the port must be a number from 1 to 65535") from None
+        if port == 0:
+            raise ValueError("the port must be a number from 1 to 65535")
+        problem = names.url_host(parts.hostname or "")
+        if problem:
+            raise ValueError(problem)
         return v
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for key, value in headers.items():
+            if not _HEADER_NAME.fullmatch(key):
+                raise PydanticCustomError("at_key", "{why}", {"key": key, "why": "not a valid header name"})
+            if _CONTROL.sub("", value.replace("\t", "")) != value.replace("\t", ""):
+                raise PydanticCustomError("at_key", "{why}",
+                                          {"key": key, "why": "a header value holds no line breaks or control "
+                                                              "characters"})
+        return headers
 
 
 class IngressRef(_Model):
     namespace: str
     service: str = Field(description="LoadBalancer Service whose IP is the cluster's entry point.")
+
+    _namespace = field_validator("namespace")(_rule(names.namespace))
+    _service = field_validator("service")(_rule(names.service))
 
 
 class SmokeSpec(_Model):
@@ -173,6 +267,10 @@ class SwitchSpec(_Model):
                 raise ValueError(f"{item!r} is neither <group>/<Kind> nor <namespace>/<name>")
         return value
 
+    _groups = field_validator("resource_group")(_rule(names.resource_group))
+    _zone = field_validator("zone")(_rule(names.dns_zone))
+    _record = field_validator("record")(_rule(names.record_set))
+
 
 class DecommissionSpec(_Model):
     mode: Literal["stop", "delete"] = Field("delete", description="delete is safest: a stopped cluster can be restarted.")
@@ -189,6 +287,17 @@ class DecommissionSpec(_Model):
         description="Also delete blue's PersistentVolumeClaims. Off by default: with a Delete reclaim policy the "
         "volume's data goes with its claim, and the archive holds only the manifest.",
     )
+
+    @field_validator("archive_dir")
+    @classmethod
+    def _archive_dir(cls, v: str) -> str:
+        """Blue's Secrets land here: a relative path stays inside the playbook's folder; elsewhere, say so."""
+        if not v.strip() or _CONTROL.search(v):
+            raise ValueError("give a folder (relative to the playbook, or absolute)")
+        if not posixpath.isabs(v) and not v.startswith("~") and \
+                posixpath.normpath(v.replace("\\", "/")).split("/")[0] == "..":
+            raise ValueError(f"{v!r} leaves the playbook's folder; give an absolute path to archive elsewhere")
+        return v
 
 
 
@@ -210,12 +319,9 @@ class Playbook(_Model):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError("use letters, digits, '-' and '_' (max 63)")
-        return v
+    _name = field_validator("name")(_rule(names.playbook_name))
+    _subscription = field_validator("subscription_id")(_rule(names.subscription_id))
+    _groups = field_validator("resource_group")(_rule(names.resource_group))
 
     @model_validator(mode="after")
     def _cross_field(self) -> Playbook:
@@ -252,8 +358,59 @@ class LoadedPlaybook:
         return p if p.is_absolute() else (self.base_dir / p)
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(playbook)"
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BUILTIN_TAGS = {"str", "int", "float", "bool", "none", "list", "dict", "datetime", "bytes"}
+
+
+def field_path(loc: Sequence[Any], raw: Any = None) -> str:
+    """The playbook's own spelling of a location (`smoke.http[1].url`), without pydantic's internal names.
+
+    pydantic puts the branch of a union (`str`, `ServiceRef`, `function-after[...]`) into an error's
+    location; such a part is dropped when the document has no key of that name at that point.
+    """
+    out = ""
+    node = raw
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and -len(node) <= part < len(node) else None
+            continue
+        text = str(part)
+        present = isinstance(node, dict) and text in node
+        if not present and ("[" in text or text in _BUILTIN_TAGS or text[:1].isupper()):
+            continue
+        if not _PLAIN_KEY.fullmatch(text):
+            out += f"[{json.dumps(text)}]"
+        else:
+            out += f".{text}" if out else text
+        node = node.get(text) if isinstance(node, dict) else None
+    return out or "(playbook)"
+
+
+def pydantic_problems(exc: ValidationError, raw: Any, prefix: Sequence[Any] = ()) -> list[tuple[str, str]]:
+    """A ValidationError as (field path, message) pairs; `at_key` errors name the key or index they are about."""
+    located = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        context = error.get("ctx") or {}
+        if error["type"] == "at_key":
+            loc.append(context["key"])
+            if context.get("sub") is not None:
+                loc.append(context["sub"])
+        if loc and loc[-1] == "[key]":  # a dict key of the wrong type: pydantic's spelling
+            loc.pop()
+        message = error["msg"].removeprefix("Value error, ")
+        located.append((field_path([*prefix, *loc], _wrap(prefix, raw)), message, error["type"]))
+    # A union reports every branch; "not a string" is noise when the mapping branch says what is wrong inside.
+    return [(path, message) for path, message, kind in located
+            if not (kind.endswith("_type") and any(other.startswith(path + ".") or other.startswith(path + "[")
+                                                  for other, _, _ in located))]
+
+
+def _wrap(prefix: Sequence[Any], raw: Any) -> Any:
+    for part in reversed(prefix):
+        raw = {part: raw}
+    return raw
 
 
 _SYSTEM_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease"}
@@ -276,8 +433,8 @@ def cross_field_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
         if not namespaces:
             problems.append(("workloads.namespaces", "list at least one application namespace"))
         for i, ns in enumerate(namespaces):
-            if ns in _SYSTEM_NAMESPACES:
-                problems.append((f"workloads.namespaces.{i}",
+            if isinstance(ns, str) and ns in _SYSTEM_NAMESPACES:
+                problems.append((f"workloads.namespaces[{i}]",
                                  f"{ns} is a system namespace; bluegreen never copies or empties it"))
         ingress_ns = _get(raw, "ingress", "namespace")
         if isinstance(ingress_ns, str) and namespaces and ingress_ns not in namespaces:
@@ -287,10 +444,15 @@ def cross_field_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
     green = (_get(raw, "green", "name"), _get(raw, "green", "resource_group") or rg)
     if blue[0] and blue == green:
         problems.append(("green.name", "green.name must differ from blue.name"))
-    if _get(raw, "switch", "record_type") == "CNAME":
-        for side in ("blue_value", "green_value"):
-            if not _get(raw, "switch", side):
-                problems.append((f"switch.{side}", "a CNAME switch needs blue_value and green_value (host names)"))
+    record_type = _get(raw, "switch", "record_type") or "A"
+    for side in ("blue_value", "green_value"):
+        value = _get(raw, "switch", side)
+        if record_type == "CNAME" and not value:
+            problems.append((f"switch.{side}", "a CNAME switch needs blue_value and green_value (host names)"))
+        elif isinstance(value, str):
+            problem = (names.host_name if record_type == "CNAME" else names.ipv4)(value)
+            if problem:
+                problems.append((f"switch.{side}", f"{value!r}: {problem} (record_type is {record_type})"))
     return problems
 
 
@@ -303,32 +465,58 @@ def validation_problems(raw: Any) -> list[tuple[str, str]]:
         Playbook.model_validate(raw)
     except ValidationError as exc:
         # The model's own cross-field error is reported below, field by field.
-        problems = [(_field_path(e["loc"]), e["msg"]) for e in exc.errors() if _CROSS_FIELD not in e["msg"]]
-    return problems + [p for p in cross_field_problems(raw) if p not in problems]
+        problems = [p for p in pydantic_problems(exc, raw) if _CROSS_FIELD not in p[1]]
+    # A field already refused on its own needs no second word about how it relates to others.
+    named = {field for field, _ in problems}
+    return problems + [p for p in cross_field_problems(raw) if p[0] not in named]
+
+
+MAX_PLAYBOOK_BYTES = 1024 * 1024  # a playbook is a few KB; its manifests are separate files
+
+
+def read_document(path: str | Path) -> Any:
+    """A playbook file's YAML, bounded (size, depth, aliases) and strict (duplicate keys); errors name the file."""
+    from bluegreen import safe_yaml  # here, not at the top: `bluegreen schema` needs no YAML parser
+
+    path = Path(path)
+    if path.is_dir():
+        raise PlaybookError("is a folder, not a playbook file", field=str(path))
+    return safe_yaml.load_file(path, max_bytes=MAX_PLAYBOOK_BYTES, what="playbook")
 
 
 def load_playbook(path: str | Path) -> LoadedPlaybook:
     """Read and validate a playbook file; raises PlaybookError naming the first bad field (all in `.problems`)."""
-    import yaml  # here, not at the top: `bluegreen schema` needs no YAML parser
-
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise PlaybookError(f"cannot read playbook: {exc.strerror}", field=str(path)) from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlaybookError(f"not valid YAML: {exc}", field=str(path)) from exc
+    raw = read_document(path)
     problems = validation_problems(raw)
     if problems:
         summary = "; ".join(f"{f}: {m}" for f, m in problems[:5]) + (" ..." if len(problems) > 5 else "")
         raise PlaybookError(summary, problems=problems)
     loaded = LoadedPlaybook(Playbook.model_validate(raw), path.resolve(), raw)
-    for rel in loaded.playbook.workloads.manifests:
-        if not loaded.resolve(rel).exists():
-            raise PlaybookError(f"no such file or folder: {rel}", field="workloads.manifests")
+    problems = file_problems(loaded)
+    if problems:
+        raise PlaybookError("; ".join(f"{f}: {m}" for f, m in problems), problems=problems)
     return loaded
+
+
+def file_problems(loaded: LoadedPlaybook) -> list[tuple[str, str]]:
+    """What only the file system can tell: manifests that are missing, an archive folder that leaves home."""
+    pb = loaded.playbook
+    problems = []
+    for i, rel in enumerate(pb.workloads.manifests):
+        if not loaded.resolve(rel).exists():
+            problems.append((f"workloads.manifests[{i}]", f"no such file or folder: {rel}"))
+    archive = pb.decommission.archive_dir
+    if not Path(archive).expanduser().is_absolute():
+        home = loaded.base_dir.resolve()
+        target = loaded.resolve(archive).resolve()
+        if target != home and home not in target.parents:
+            problems.append(("decommission.archive_dir",
+                             f"{archive!r} resolves to {target}, outside the playbook's folder (through a link); "
+                             "give an absolute path to archive elsewhere"))
+        elif target.exists() and not target.is_dir():
+            problems.append(("decommission.archive_dir", f"{archive!r} is a file, not a folder"))
+    return problems
 
 
 def json_schema() -> dict[str, Any]:

@@ -7,22 +7,29 @@ end up in the playbook's JSON Schema and in editors' hover help. They describe
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from bluegreen import names
 
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+_DAY = 86400.0
 
 
 def _check_version(value: str) -> str:
-    if not _VERSION.match(value):
+    if not _VERSION.fullmatch(value):
         raise ValueError(f"Kubernetes version must look like '1.30.5', got {value!r}")
     return value
 
@@ -31,10 +38,10 @@ class ClusterBehaviourSpec(_Model):
     """How a simulated cluster's controllers behave; every field optional so overrides can be partial."""
 
     pod_ready_seconds: float | None = Field(
-        default=None, ge=0, description="Simulated seconds from a pod's creation until it is Ready (default 20)."
+        default=None, ge=0, le=_DAY, description="Simulated seconds from a pod's creation until it is Ready (default 20)."
     )
     job_seconds: float | None = Field(
-        default=None, ge=0, description="Simulated seconds a Job's pod runs before the Job completes (default 30)."
+        default=None, ge=0, le=_DAY, description="Simulated seconds a Job's pod runs before the Job completes (default 30)."
     )
     broken_images: list[str] | None = Field(
         default=None,
@@ -43,7 +50,7 @@ class ClusterBehaviourSpec(_Model):
     )
     node_count: int | None = Field(default=None, ge=0, description="Nodes the cluster reports (default 3).")
     lb_provision_seconds: float | None = Field(
-        default=None, ge=0,
+        default=None, ge=0, le=_DAY,
         description="Simulated seconds until a LoadBalancer Service gets its address (default 45).",
     )
     throttle_writes: int | None = Field(
@@ -144,6 +151,25 @@ class BlueSpec(_Model):
     def _version(cls, value: str) -> str:
         return _check_version(value)
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _named(names.aks_cluster, value)
+
+    @field_validator("resource_group")
+    @classmethod
+    def _group(cls, value: str) -> str:
+        return _named(names.resource_group, value)
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, values: list[str]) -> list[str]:
+        for i, value in enumerate(values):
+            problem = names.namespace(value)
+            if problem:
+                raise PydanticCustomError("at_key", "{why}", {"key": i, "why": f"{value!r}: {problem}"})
+        return values
+
 
 class RecordSpec(_Model):
     """One DNS record set in a seeded zone."""
@@ -154,6 +180,11 @@ class RecordSpec(_Model):
     values: list[Address] = Field(
         min_length=1, description="A: IPv4 addresses (or Service references); CNAME: exactly one host name."
     )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _named(names.record_set, value)
 
     @model_validator(mode="after")
     def _cname_single(self) -> RecordSpec:
@@ -169,6 +200,16 @@ class ZoneSpec(_Model):
     private: bool = Field(default=True, description="True for an Azure Private DNS zone, false for public Azure DNS.")
     resource_group: str | None = Field(default=None, description="Resource group of the zone (default: blue's).")
     records: list[RecordSpec] = Field(default_factory=list, description="Record sets to seed.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _named(names.dns_zone, value)
+
+    @field_validator("resource_group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        return None if value is None else _named(names.resource_group, value)
 
 
 class EndpointSpec(_Model):
@@ -250,5 +291,89 @@ class SimulationSpec(_Model):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=timezone.utc)
+        if value.year > 9000:  # time runs on from here; near year 9999 a date would overflow
+            raise ValueError("start must be before the year 9000")
         return value.astimezone(timezone.utc)
+
+    @field_validator("resource_groups")
+    @classmethod
+    def _groups(cls, values: list[str]) -> list[str]:
+        for i, value in enumerate(values):
+            problem = names.resource_group(value)
+            if problem:
+                raise PydanticCustomError("at_key", "{why}", {"key": i, "why": f"{value!r}: {problem}"})
+        return values
+
+    @field_validator("faults")
+    @classmethod
+    def _faults(cls, faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rules the simulator applies when it loads them, so `validate` refuses what `--simulate` would."""
+        for i, fault in enumerate(faults):
+            for key, why in fault_problems(fault):
+                raise PydanticCustomError("at_key", "{why}", {"key": i, "sub": key, "why": why})
+        return faults
+
+
+def _named(check: Any, value: str) -> str:
+    problem = check(value)
+    if problem:
+        raise ValueError(f"{value!r}: {problem}")
+    return value
+
+
+# The keys a fault may have, as `bluegreen/sim/arm/core/faults.py` reads them (snake_case, camelCase or dashes).
+FAULT_KEYS = {
+    "effect": "effect", "method": "method", "path": "path", "api": "api", "service": "api",
+    "operation": "operation", "times": "times", "retry_after": "retry_after", "retryafter": "retry_after",
+    "latency_seconds": "latency_seconds", "latencyseconds": "latency_seconds", "latency": "latency_seconds",
+    "code": "code", "message": "message", "after_commit": "after_commit", "aftercommit": "after_commit",
+}
+FAULT_EFFECTS = ("throttle", "server_error", "unavailable", "latency", "fail_lro")
+_METHODS = ("GET", "PUT", "PATCH", "POST", "DELETE", "HEAD")
+_FAULT_LIMITS = {"times": (1, 1_000_000), "retry_after": (0, 3600), "latency_seconds": (0, 86400)}
+
+
+def fault_problems(fault: Any) -> list[tuple[str | None, str]]:
+    """Every problem of one `simulation.faults` entry as (key or None, message)."""
+    if not isinstance(fault, dict):
+        return [(None, "a fault must be a mapping, e.g. {effect: throttle, times: 2}")]
+    problems: list[tuple[str | None, str]] = []
+    values: dict[str, Any] = {}
+    for key, value in fault.items():
+        name = FAULT_KEYS.get(str(key).replace("-", "_").lower()) or FAULT_KEYS.get(str(key).lower())
+        if name is None:
+            problems.append((str(key), f"unknown key; expected one of {', '.join(sorted(set(FAULT_KEYS.values())))}"))
+        else:
+            values[name] = (str(key), value)
+    if "effect" not in values:
+        problems.append(("effect", f"missing; one of {', '.join(FAULT_EFFECTS)}"))
+    for name, (key, value) in values.items():
+        if name == "effect" and value not in FAULT_EFFECTS:
+            problems.append((key, f"{value!r} is not one of {', '.join(FAULT_EFFECTS)}"))
+        elif name == "method" and (not isinstance(value, str) or value.upper() not in _METHODS):
+            problems.append((key, f"{value!r} is not one of {', '.join(_METHODS)}"))
+        elif name in ("path", "api", "operation", "code", "message") and not isinstance(value, str):
+            problems.append((key, "must be a string"))
+        elif name == "path":
+            try:
+                re.compile(value)
+            except re.error as exc:
+                problems.append((key, f"not a regular expression: {exc}"))
+        elif name == "after_commit" and not isinstance(value, bool):
+            problems.append((key, "must be true or false"))
+        elif name in _FAULT_LIMITS:
+            low, high = _FAULT_LIMITS[name]
+            number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            if name == "times" and not isinstance(number, int):
+                number = None
+            if number is None or not math.isfinite(number) or not low <= number <= high:
+                kind = "a whole number" if name == "times" else "a number"
+                problems.append((key, f"must be {kind} from {low} to {high}, got {value!r}"))
+    effect = values.get("effect", (None, None))[1]
+    if "after_commit" in values and values["after_commit"][1] is True and effect not in ("server_error", "unavailable"):
+        problems.append((values["after_commit"][0], "after_commit goes with server_error or unavailable"))
+    latency = values.get("latency_seconds")
+    if effect == "latency" and (latency is None or latency[1] == 0):
+        problems.append((latency[0] if latency else "latency_seconds", "a latency fault needs latency_seconds > 0"))
+    return problems

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from bluegreen.errors import PlaybookError
+from bluegreen.safe_yaml import BoundedLoader
 
 # Inline credentials bluegreen writes to private per-client files itself (see transport).
 INLINE_DATA = ("client-certificate-data", "client-key-data")
@@ -72,11 +73,16 @@ def _check_base64(entry: Mapping[str, Any], key: str) -> None:
 
 def parse_kubeconfig(data: bytes, context: str | None = None, base_dir: str | Path | None = None) -> ClusterAccess:
     """The server and TLS flags of `context` (default: current-context); `base_dir` resolves relative paths."""
+    loader = None
     try:
-        config = yaml.safe_load(data)
-    except yaml.YAMLError:
+        loader = BoundedLoader(data)  # bounded and strict like every YAML input (an alias bomb, a repeated key)
+        config = loader.get_single_data()
+    except (yaml.YAMLError, RecursionError):
         # Not chained: the parser's message can quote the document, which holds credentials.
         raise PlaybookError("kubeconfig is not valid YAML", field="kubeconfig") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if not isinstance(config, Mapping):
         raise PlaybookError("kubeconfig is not a mapping", field="kubeconfig")
     context_name = context or config.get("current-context")

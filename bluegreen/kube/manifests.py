@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from bluegreen import safe_yaml
 from bluegreen.errors import PlaybookError
 from bluegreen.kube.objects import api_group, describe_obj
 
@@ -80,10 +81,7 @@ def _manifest_files(path: Path) -> list[Path]:
 
 
 def _load_file(file: Path) -> list[Manifest]:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlaybookError(f"cannot read manifest: {exc}", field=str(file)) from exc
+    text = safe_yaml.read_text(file, what="manifest")  # size, binary and encoding refused, naming the file
     if file.suffix.lower() == ".json":
         return _load_json(file, text)
     return _load_yaml(file, text)
@@ -96,12 +94,17 @@ def _load_json(file: Path, text: str) -> list[Manifest]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PlaybookError(f"document 1 (line {exc.lineno}): invalid JSON: {exc.msg}", field=str(file)) from exc
+    except RecursionError:
+        raise PlaybookError("document 1: invalid JSON: nested too deeply", field=str(file)) from None
     return _objects_of(file, 0, data, line=1)
 
 
 def _load_yaml(file: Path, text: str) -> list[Manifest]:
     manifests: list[Manifest] = []
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = safe_yaml.BoundedLoader(text)  # duplicate keys, depth and alias expansion bounded
+    except yaml.YAMLError as exc:  # the reader refuses control characters before any document
+        raise PlaybookError(f"document 1: invalid YAML: {exc}", field=str(file)) from None
     index = 0
     try:
         while True:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bluegreen.errors import PlaybookError
 
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -35,10 +33,12 @@ def load_seed_objects(paths: list[str], base_dir: Path, field: str) -> list[dict
 
 
 def _load_file(file: Path, where: str) -> list[dict[str, Any]]:
+    from bluegreen import safe_yaml
+
     try:
-        documents = list(yaml.safe_load_all(file.read_text()))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise PlaybookError(f"cannot read {file}: {exc}", field=where) from exc
+        documents = safe_yaml.load_all_file(file, what="manifest")
+    except PlaybookError as exc:
+        raise PlaybookError(str(exc), field=where) from None
     objects: list[dict[str, Any]] = []
     for number, doc in enumerate(documents, start=1):
         if doc is None:

@@ -21,7 +21,8 @@ def plan_preflight(pb: Playbook, obs: Observed, record: RunRecord | None = None)
     checks: list[Check] = []
     blue = obs.blue.info
     if blue is None:
-        checks.append(Check("blue exists", False, f"cluster {pb.blue.name} not found in {pb.blue_rg}"))
+        checks.append(Check("blue exists", False, f"cluster {pb.blue.name} not found in {pb.blue_rg}",
+                            field="blue.name"))
     else:
         checks.append(Check("blue exists", True, f"{blue.name} in {blue.location}, Kubernetes {blue.kubernetes_version}"))
         running = blue.power_state == "Running" and blue.provisioning_state == "Succeeded"
@@ -39,14 +40,16 @@ def plan_preflight(pb: Playbook, obs: Observed, record: RunRecord | None = None)
         if target is None:
             checks.append(
                 Check("target version offered", False,
-                      f"{pb.green.kubernetes_version} is not offered (GA) in {blue.location}; offered: {offered}")
+                      f"{pb.green.kubernetes_version} is not offered (GA) in {blue.location}; offered: {offered}",
+                      field="green.kubernetes_version")
             )
         else:
             older = _minor(target) < _minor(blue.kubernetes_version or target)
             checks.append(Check("target version offered", True, f"{pb.green.kubernetes_version} resolves to {target}"))
             checks.append(
                 Check("target not older than blue", not older,
-                      f"blue runs {blue.kubernetes_version}, green would run {target}")
+                      f"blue runs {blue.kubernetes_version}, green would run {target}",
+                      field="green.kubernetes_version" if older else None)
             )
             checks.extend(_api_checks(obs, target))
             if not any(c.field for c in checks):
@@ -80,24 +83,42 @@ def _record_checks(pb: Playbook, obs: Observed) -> list[Check]:
     sw = pb.switch
     label = record_label(pb)
     if not obs.zone_exists:
-        return [Check("DNS zone exists", False, f"zone {sw.zone} not found in {pb.zone_rg}")]
+        return [Check("DNS zone exists", False, f"zone {sw.zone} not found in {pb.zone_rg}", field="switch.zone")]
+    if obs.record is None and obs.record_other_type:
+        return [Check("DNS record type", False, f"{sw.record}.{sw.zone} is a {obs.record_other_type} record, "
+                      f"not {sw.record_type}", field="switch.record_type")]
     if obs.record is None:
-        return [Check("DNS record exists", False, f"{label} not found")]
+        return [Check("DNS record exists", False, f"{label} not found", field="switch.record")]
     checks = [Check("DNS record exists", True, f"{label} = {', '.join(obs.record.values)} (TTL {obs.record.ttl}s)")]
     blue_value = sw.blue_value or obs.blue_value
     green_value = sw.green_value or obs.green_value
     values = list(obs.record.values)
     if green_value and values == [green_value]:
         checks.append(Check("DNS record points at blue", True, f"already points at green ({green_value})", "warning"))
+    elif blue_value is None and _ingress_missing(pb, obs):
+        checks.append(Check("blue's ingress Service exists", False,
+                            f"blue has no Service {pb.ingress.namespace}/{pb.ingress.service}",
+                            field="ingress.service"))
     elif blue_value is None:
         checks.append(Check("DNS record points at blue", False, "blue's ingress address is unknown "
                             f"(Service {pb.ingress.namespace}/{pb.ingress.service} has no LoadBalancer IP)"))
+    elif sw.blue_value and values != [blue_value]:
+        checks.append(Check("DNS record points at blue", False,
+                            f"record holds {', '.join(values)}, not {blue_value}", field="switch.blue_value"))
     else:
         checks.append(
             Check("DNS record points at blue", values == [blue_value],
                   f"record holds {', '.join(values)}; blue's ingress is {blue_value}")
         )
     return checks
+
+
+def _ingress_missing(pb: Playbook, obs: Observed) -> bool:
+    """Blue answered and has no such Service: the playbook names the wrong one (not a slow load balancer)."""
+    if not obs.blue.reachable:
+        return False
+    return not any(o.get("kind") == "Service" and (o.get("metadata") or {}).get("namespace") == pb.ingress.namespace
+                   and (o.get("metadata") or {}).get("name") == pb.ingress.service for o in obs.blue.objects)
 
 
 def subnet_checks(pb: Playbook, obs: Observed) -> list[Check]:

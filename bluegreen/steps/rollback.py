@@ -54,9 +54,12 @@ def plan_rollback(pb: Playbook, obs: Observed, record: RunRecord) -> StepPlan:
         ))
         notes.append(f"TTL {dns.ttl}s: resolvers may keep sending clients to green for up to {dns.ttl}s")
     else:
+        known = [f"{side}'s {value}" for side, value in (("green", switched_to), ("blue", blue_value)) if value]
+        expected = ("neither " + " nor ".join(known) if len(known) == 2 else
+                    f"not {known[0]}" if known else "and neither side's address is known")
         checks.append(Check("record holds green", False,
-                            f"{record_label(pb)} holds {', '.join(dns.values)}, neither green's {switched_to} "
-                            f"nor blue's {blue_value}; not touching a record somebody else changed"))
+                            f"{record_label(pb)} holds {', '.join(dns.values)}, {expected}; "
+                            "not touching a record somebody else changed"))
     if obs.green.reachable:
         actions.extend(handoff_actions("rollback", obs.green.objects, obs.blue.objects, "green", "blue"))
     else:

@@ -42,8 +42,10 @@ def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) ->
         notes.append(f"{record_label(pb)} already points at green ({green_value})")
         write = not (facts and facts.switched_at)  # written by a run killed before it recorded the time
     elif blue_value is None or list(dns.values) != [blue_value]:
+        expected = (f"expected blue's {blue_value}" if blue_value else "and blue's ingress address is unknown "
+                    f"(Service {pb.ingress.namespace}/{pb.ingress.service} has no LoadBalancer address)")
         checks.append(Check("record points at blue", False,
-                            f"{record_label(pb)} holds {', '.join(dns.values)}, expected blue's {blue_value}; "
+                            f"{record_label(pb)} holds {', '.join(dns.values)}, {expected}; "
                             "refusing to change a record that does not hold what we expect"))
     else:
         write = True

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from bluegreen.errors import BluegreenError, PlaybookError
-from bluegreen_cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED, exit_code_for
+from bluegreen.errors import BluegreenError, PlaybookError, StepFailedError
+from bluegreen_cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED, INPUT_ERRORS, exit_code_for
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,6 +33,11 @@ class Application:
     """What one invocation knows: the global options, and how to display and abort."""
 
     def __init__(self, simulate: Path | None = None, state_dir: Path | None = None) -> None:
+        for option, directory in (("--simulate", simulate), ("--state-dir", state_dir)):
+            # The folder, or the nearest part of it that exists, must be a folder: it is created below it.
+            existing = next((p for p in (directory, *directory.parents) if p.exists()), None) if directory else None
+            if existing is not None and not existing.is_dir():
+                raise PlaybookError(f"{existing} is a file; give a folder (it is created if missing)", field=option)
         self.simulate = simulate
         self.state_dir = state_dir
 
@@ -64,6 +69,10 @@ class Application:
         code = exit_code_for(exc)
         if isinstance(exc, KeyboardInterrupt):
             self.abort("interrupted; run the same command again to resume", code)
+        if isinstance(exc, INPUT_ERRORS):
+            self.abort(f"bad input: {_describe(exc)}", code)
+        if isinstance(exc, StepFailedError) and exc.step and not str(exc).startswith(exc.step):
+            self.abort(f"{exc.step} failed: {exc}", code)  # the library's message says what, once; this says where
         problems = exc.problems if isinstance(exc, PlaybookError) else []
         if len(problems) > 1:
             for field, message in problems:
@@ -123,12 +132,22 @@ def application(ctx: typer.Context) -> Application:
     return ctx.ensure_object(Application)
 
 
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(exc, UnicodeError):
+        return f"not UTF-8 text ({exc})"
+    return f"a number too large ({exc})"
+
+
 class Group(TyperGroup):
-    """Every command runs through here: library errors and Ctrl-C become a message and an exit code."""
+    """Every command runs through here: library errors, input errors and Ctrl-C become a message and an exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except (BluegreenError, KeyboardInterrupt) as exc:
+            application(ctx).fail(exc)
+        except INPUT_ERRORS as exc:
             application(ctx).fail(exc)
 

@@ -16,11 +16,16 @@ EXIT_REFUSED = 3
 EXIT_INTERRUPTED = 130
 
 
+# Raised only by what reads input (a file that is not UTF-8, nesting past Python's stack, a number past
+# what a date or a float can hold): wherever one escapes the loaders' own checks, it is still bad input.
+INPUT_ERRORS: tuple[type[BaseException], ...] = (UnicodeError, RecursionError, OverflowError)
+
+
 def exit_code_for(exc: BaseException) -> int:
     """The README's "Exit codes" table, as code."""
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
-    if isinstance(exc, PlaybookError):
+    if isinstance(exc, (PlaybookError, *INPUT_ERRORS)):
         return EXIT_BAD_INPUT
     if isinstance(exc, RefusedError):
         return EXIT_REFUSED

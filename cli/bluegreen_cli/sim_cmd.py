@@ -42,36 +42,38 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 
 
+_MAX_ADVANCE_DAYS = 3660  # ten years at a time: more is a typo, and would run the clock past any date
+
+
 def parse_duration(text: str) -> float:
-    """'90s', '10m', '2h', '1d', or combinations such as '1h30m', to seconds."""
+    """'90s', '10m', '2h', '1d', or combinations such as '1h30m', to seconds (at most ten years)."""
     compact = text.strip().lower()
     if not compact or _DURATION.sub("", compact):
         raise PlaybookError(f"not a duration: {text!r} (use e.g. 90s, 10m, 2h, 1d, 1h30m)", field="DURATION")
-    return sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
+    seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
+    if not seconds <= _MAX_ADVANCE_DAYS * 86400:
+        raise PlaybookError(f"{text!r} is more than {_MAX_ADVANCE_DAYS} days; advance in smaller steps",
+                            field="DURATION")
+    return seconds
 
 
 def load_simulation(playbook: Path) -> "SimulationSpec":
     """The playbook's `simulation:` section, validated; errors name the field."""
-    import yaml
     from pydantic import ValidationError
 
+    from bluegreen.playbook import pydantic_problems, read_document
     from bluegreen.simulation_spec import SimulationSpec
 
-    try:
-        document = yaml.safe_load(playbook.read_text())
-    except OSError as exc:
-        raise PlaybookError(f"cannot read playbook: {exc.strerror or exc}", field=str(playbook)) from exc
-    except yaml.YAMLError as exc:
-        raise PlaybookError(f"not valid YAML: {exc}", field=str(playbook)) from exc
+    document = read_document(playbook)  # bounded and strict, as every playbook read
     if not isinstance(document, dict) or not isinstance(document.get("simulation"), dict):
         raise PlaybookError("the playbook has no `simulation:` section", field="simulation")
     try:
         return SimulationSpec.model_validate(document["simulation"])
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in ("simulation", *first["loc"]))
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise PlaybookError(f"{first['msg']}{more}", field=where) from exc
+        problems = pydantic_problems(exc, document["simulation"], prefix=("simulation",))
+        field, message = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PlaybookError(f"{message}{more}", field=field, problems=problems) from None
 
 
 @app.command()

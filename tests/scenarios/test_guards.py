@@ -123,7 +123,7 @@ def test_validate_reports_cross_field_problems_with_their_paths(cutover: Cutover
     result = cutover.cli("validate", str(cutover.playbook), "--output", "json")
     assert result.exit_code == 2
     fields = {p["field"] for p in json.loads(result.stdout)["problems"]}
-    assert fields == {"green.name", "ingress.namespace", "switch.blue_value", "switch.green_value", "smoke.http.0.url"}
+    assert fields == {"green.name", "ingress.namespace", "switch.blue_value", "switch.green_value", "smoke.http[0].url"}
     text = cutover.cli("validate", str(cutover.playbook))
     assert text.exit_code == 2 and "else[/x]where" in text.output
 

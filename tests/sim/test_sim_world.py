@@ -7,12 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bluegreen.errors import PlaybookError
+from bluegreen.playbook import pydantic_problems
 from bluegreen.sim import persist
 from bluegreen.sim.world import World, WorldError
+from bluegreen.simulation_spec import SimulationSpec
 
-from .sim_helpers import CRON, MANIFESTS, SHOP, make_spec
+from .sim_helpers import CRON, MANIFESTS, SHOP, make_spec, spec_dict
 
 
 def _lb_ips(world: World, cluster: str) -> dict[str, str]:
@@ -113,14 +116,12 @@ def test_create_refuses_foreign_and_existing_directories(tmp_path: Path):
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"dns_zones": [{"name": "z", "records": [{"name": "a", "type": "A",
-                                                  "values": [{"service": "default/nope"}]}]}]},
+        ({"dns_zones": [{"name": "z.internal", "records": [{"name": "a", "type": "A",
+                                                           "values": [{"service": "default/nope"}]}]}]},
          "simulation.dns_zones[0].records[0].values[0]"),
-        ({"dns_zones": [{"name": "z", "records": [{"name": "a", "type": "A",
-                                                  "values": [{"service": "default/productcatalogservice"}]}]}]},
+        ({"dns_zones": [{"name": "z.internal", "records": [{"name": "a", "type": "A",
+                                                           "values": [{"service": "default/productcatalogservice"}]}]}]},
          "simulation.dns_zones[0].records[0].values[0]"),
-        ({"faults": [{"effect": "explode"}]}, "simulation.faults[0].effect"),
-        ({"faults": [{"effect": "throttle", "colour": "red"}]}, "simulation.faults[0].colour"),
     ],
 )
 def test_bad_seed_data_names_the_field_and_writes_nothing(tmp_path: Path, change, field):
@@ -129,6 +130,22 @@ def test_bad_seed_data_names_the_field_and_writes_nothing(tmp_path: Path, change
         World.create(tmp_path / "w", spec, MANIFESTS)
     assert info.value.field == field
     assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize(
+    ("faults", "field"),
+    [
+        ([{"effect": "explode"}], "simulation.faults[0].effect"),
+        ([{"effect": "throttle", "colour": "red"}], "simulation.faults[0].colour"),
+        ([{"effect": "latency", "latency_seconds": float("inf")}], "simulation.faults[0].latency_seconds"),
+    ],
+)
+def test_bad_faults_are_refused_by_the_spec_itself_naming_the_key(faults, field):
+    """The section's own rules refuse what the simulator would (so `validate` does too), key by key."""
+    raw = spec_dict(SHOP, faults=faults)
+    with pytest.raises(ValidationError) as info:
+        SimulationSpec.model_validate(raw)
+    assert pydantic_problems(info.value, raw, prefix=("simulation",))[0][0] == field
 
 
 def test_manifests_with_removed_apis_are_refused_at_seeding(tmp_path: Path):

@@ -35,23 +35,32 @@ def plan(
     from bluegreen_cli.render import EventRenderer, render_plan
 
     app = application(ctx)
+    _check_out(out)
     loaded = load_playbook(playbook)
     with app.runtime_for(loaded) as rt:
         sink = EventRenderer(output, app.console) if output == Output.json else quiet
         the_plan = engine.make_plan(loaded, rt, sink)
     render_plan(the_plan, output, app.console)
+    _refuse_bad_input(the_plan)  # before saving: a plan that can only be refused is not kept
     if out:
         out.write_text(the_plan.to_json() + "\n")
         if output == Output.text:
             app.display(f"saved to {out}")
     problems = the_plan.blocking_problems
     if problems:  # a pipeline must not go on to `run` a plan that already knows it will stop
-        from bluegreen.errors import GuardError, PlaybookError
+        from bluegreen.errors import GuardError
 
-        bad_input = [(c.field, c.detail) for s in the_plan.steps for c in s.blocking if c.field]
-        if bad_input:  # the playbook's own values: bad input, as when a run meets them
-            raise PlaybookError("; ".join(f"{f}: {d}" for f, d in bad_input), problems=bad_input)
         raise GuardError(f"the plan has {len(problems)} blocking problem(s): " + "; ".join(problems))
+
+
+def _refuse_bad_input(the_plan: "Plan") -> None:
+    """Blocking problems that name a playbook field (a version not offered, a Service that does not exist) are
+    bad input: exit 2, each named, as `validate` would, so a pipeline stops here."""
+    from bluegreen.errors import PlaybookError
+
+    problems = [(c.field, c.detail) for s in the_plan.steps for c in s.blocking if c.field]
+    if problems:
+        raise PlaybookError("; ".join(f"{f}: {m}" for f, m in problems), problems=problems)
 
 
 def run(
@@ -72,13 +81,16 @@ def run(
     saved = _read_plan(plan_file) if plan_file else None
     with app.runtime_for(loaded) as rt:
         if dry_run:
-            render_plan(engine.make_plan(loaded, rt, quiet), output, app.console)
+            shown = engine.make_plan(loaded, rt, quiet)
+            render_plan(shown, output, app.console)
+            _refuse_bad_input(shown)
             return
         resumable = saved is not None
         if saved is None and not yes:
             # What the operator reviews is what gets applied: the shown plan's fingerprint is checked.
             saved = engine.make_plan(loaded, rt, quiet)
             render_plan(saved, output, app.console)
+            _refuse_bad_input(saved)
         app.confirm(yes, "apply this plan")
         result = _execute(app, loaded, rt, output, saved_plan=saved, until=until.value if until else None,
                           resumable_plan=resumable)
@@ -94,16 +106,56 @@ def _execute(app: Application, loaded: "LoadedPlaybook", rt: "Runtime", output: 
         return engine.run(loaded, rt, sink, **how)
 
 
+_MAX_PLAN_BYTES = 16 * 1024 * 1024
+
+
 def _read_plan(path: Path) -> "Plan":
+    """A saved plan, or bad input naming --plan and the file: whatever the file holds, never a traceback."""
     import json
 
-    from bluegreen.errors import PlaybookError
+    from bluegreen import safe_yaml
+    from bluegreen.errors import BluegreenError, PlaybookError
     from bluegreen.plan import Plan
 
+    def refuse(why: str) -> PlaybookError:
+        return PlaybookError(f"{path} is not a saved plan ({why}); make one with `bluegreen plan --out`",
+                             field="--plan")
+
+    if path.is_dir():
+        raise refuse("it is a folder")
     try:
-        return Plan.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PlaybookError(f"not a readable plan: {exc}", field=str(path)) from exc
+        text = safe_yaml.read_text(path, max_bytes=_MAX_PLAN_BYTES, what="plan")
+    except PlaybookError as exc:
+        raise refuse(exc.problems[0][1] if exc.problems else str(exc)) from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise refuse("nested too deeply") from None
+    except ValueError as exc:
+        raise refuse(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise refuse(f"a JSON {type(data).__name__ if data is not None else 'null'}, not an object")
+    if "format" not in data:
+        raise refuse("it has no format number")
+    try:
+        return Plan.from_dict(data)
+    except BluegreenError:
+        raise
+    except Exception as exc:  # any shape a hand-edited file can take is bad input
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+        raise refuse(detail) from None
+
+
+def _check_out(out: Path | None) -> None:
+    """`--out` must be writable before anything is observed: a plan lost at the end is an hour lost."""
+    from bluegreen.errors import PlaybookError
+
+    if out is None:
+        return
+    if out.is_dir():
+        raise PlaybookError(f"{out} is a folder; give a file name", field="--out")
+    if not out.parent.is_dir():
+        raise PlaybookError(f"{out.parent} does not exist", field="--out")
 
 
 def show_summary(app: Application, journal: dict[str, Any], output: str) -> None:

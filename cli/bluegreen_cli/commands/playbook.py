@@ -13,13 +13,16 @@ def validate(ctx: typer.Context, playbook: PlaybookArg, output: OutputOpt = Outp
     """Check a playbook; report every problem with its field path."""
     from bluegreen.errors import PlaybookError
     from bluegreen.playbook import load_playbook
+    from bluegreen_cli.exits import INPUT_ERRORS
 
     app = application(ctx)
     try:
         load_playbook(playbook)  # the schema, cross-field rules and file references, every problem at once
         problems: list[tuple[str, str]] = []
     except PlaybookError as exc:
-        problems = exc.problems or [(str(playbook), str(exc))]
+        problems = exc.problems or [(exc.field or str(playbook), str(exc))]
+    except INPUT_ERRORS as exc:  # the loaders refuse these themselves; a report in the asked format regardless
+        problems = [(str(playbook), f"cannot read: {type(exc).__name__}")]
     if output == Output.json:
         app.display_json({"valid": not problems, "problems": [{"field": f, "message": m} for f, m in problems]})
     elif not problems:

@@ -31,7 +31,7 @@ def test_every_problem_names_its_field() -> None:
     raw["smoke"]["http"][0]["url"] = "shop.contoso.internal/"
     fields = {f for f, _ in validation_problems(raw)}
     assert {"green.kubernetes_version", "green.node_pools.system.count", "switch.record_type",
-            "smoke.http.0.url"} <= fields
+            "smoke.http[0].url"} <= fields
 
 
 def test_unknown_field_is_rejected_with_its_path() -> None:
@@ -62,7 +62,7 @@ def test_missing_manifest_path_names_the_field(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(PlaybookError) as info:
         load_playbook(path)
-    assert info.value.field == "workloads.manifests"
+    assert info.value.problems[0][0] == "workloads.manifests[0]"
 
 
 def test_durations() -> None:
