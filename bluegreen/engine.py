@@ -114,8 +114,12 @@ class _Engine:
         if bind:
             path = str(self.loaded.path.resolve())
             if record.identity != mine or record.playbook_path != path:
+                # A record under which nothing was done yet is bound in memory and saved with the first thing
+                # done: a run refused at once (bad input) leaves the state directory as it found it.
+                write_now = theirs is not None or record.changed_anything
                 record.identity, record.playbook_path = mine, path
-                self.save()
+                if write_now:
+                    self.save()
 
     def observe(self) -> Observed:
         obs = observe(self.loaded, self.session)

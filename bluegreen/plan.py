@@ -147,10 +147,10 @@ class Plan:
         """A saved plan, after checking its digest: nothing in an unverified file is trusted."""
         if not isinstance(data, dict):
             raise ValueError(f"a saved plan is a JSON object, not {type(data).__name__}")
-        verify_digest(data)
-        if data.get("format") != PLAN_FORMAT:
+        if data.get("format") != PLAN_FORMAT:  # another bluegreen's file: bad input, whatever else it holds
             raise ValueError(f"unsupported plan format {data.get('format')!r} (this bluegreen reads format "
                              f"{PLAN_FORMAT}); make a new plan with `bluegreen plan`")
+        verify_digest(data)
         steps = tuple(step_from_dict(s) for s in data["steps"])
         fingerprint = {k: FingerprintEntry(**v) for k, v in data["fingerprint"].items()}
         return cls(

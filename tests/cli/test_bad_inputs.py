@@ -24,7 +24,7 @@ import yaml
 from bluegreen_cli.app import app
 from typer.testing import CliRunner
 
-from bluegreen.plan import PLAN_FORMAT
+from bluegreen.plan import PLAN_FORMAT, seal
 from tests.scenarios.conftest import DEMO
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -59,8 +59,10 @@ MAKERS: dict[str, Any] = {
     "control_character": lambda: DEMO_TEXT.replace("name: shop-1-31", "name: shop\x07").encode(),
     "nested_json": lambda: b"[" * 100_000 + b"]" * 100_000,
     "utf16_json": lambda: '{"format": 1}'.encode("utf-16"),
-    "plan_steps_string": lambda: json.dumps({"format": PLAN_FORMAT, "playbook": "shop-1-31", "playbook_digest": "x",
-                                             "created_at": "x", "steps": "abc", "fingerprint": {}}).encode(),
+    # Sealed, so it passes the digest check and reaches the shape check (an unsealed one is refused as edited).
+    "plan_steps_string": lambda: json.dumps(seal({"format": PLAN_FORMAT, "playbook": "shop-1-31",
+                                                  "playbook_digest": "x", "created_at": "x", "steps": "abc",
+                                                  "fingerprint": {}})).encode(),
 }
 
 
