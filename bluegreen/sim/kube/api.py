@@ -35,6 +35,15 @@ _STATUS_OWNED_BY_SERVER = {
 }
 _LEGACY_SELECTOR_DEFAULTING = {"extensions/v1beta1", "apps/v1beta1"}
 _SCALABLE = {"Deployment", "ReplicaSet", "StatefulSet"}
+_ORPHAN_BY_DEFAULT = {"extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"}
+
+FOREGROUND = "foregroundDeletion"
+ORPHAN = "orphan"
+ORPHAN_POLICY = "Orphan"
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+LB_CLEANUP = "service.kubernetes.io/load-balancer-cleanup"
+JOB_ORPHAN_WARNING = ("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
+                      "to remove them or set propagationPolicy=Orphan to suppress this warning")
 
 
 class ApiError(Exception):
@@ -67,12 +76,13 @@ def terminating(pod: dict) -> bool:
     return bool(pod["metadata"].get("deletionTimestamp"))
 
 
-def mark_terminating(pod: dict, clock: Clock) -> dict | None:
+def mark_terminating(pod: dict, clock: Clock, grace: int | None = None) -> dict | None:
     """A deleted Pod lingers for its grace period (Terminating), as the kubelet shuts it down.
 
     Returns the Terminating pod to store, or None when it goes at once (grace 0, or never started).
     """
-    grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+    if grace is None:
+        grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
     phase = (pod.get("status") or {}).get("phase")
     if not grace or phase in ("Succeeded", "Failed", "Pending") or terminating(pod):
         return None if not terminating(pod) else pod
@@ -111,6 +121,8 @@ class ApiCore:
         self.table = table
         self.clock = clock
         self.allocate = allocate
+        self.warnings: list[str] = []  # Warning headers for the request being served
+        self.stuck_finalizers: frozenset[str] = frozenset()  # finalizers whose controller never finishes
 
     # --- lookup ---------------------------------------------------------------------------
     def resource(self, group: str, version: str, plural: str) -> Resource:
@@ -129,14 +141,22 @@ class ApiCore:
         out["kind"] = res.kind
         return out
 
-    def _require_namespace(self, res: Resource, namespace: str | None) -> None:
+    def _require_namespace(self, res: Resource, namespace: str | None, name: str = "") -> None:
         if not res.namespaced:
             return
         if not namespace:
             raise ApiError(400, "BadRequest", "the server could not find the requested resource: namespace required")
-        if self.store.peek(("", "Namespace", "", namespace)) is None:
+        ns = self.store.peek(("", "Namespace", "", namespace))
+        if ns is None:
             raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
                            {"name": namespace, "kind": "namespaces"})
+        if ns["metadata"].get("deletionTimestamp"):
+            raise ApiError(403, "Forbidden", f"{res.plural} \"{name}\" is forbidden: unable to create new content "
+                           f"in namespace {namespace} because it is being terminated",
+                           {"name": namespace, "kind": "namespaces",
+                            "causes": [{"reason": "NamespaceTerminating",
+                                        "message": f"namespace {namespace} is being terminated",
+                                        "field": "metadata.namespace"}]})
 
     # --- reads ----------------------------------------------------------------------------
     def get(self, res: Resource, namespace: str | None, name: str) -> dict:
@@ -249,6 +269,28 @@ class ApiCore:
             if _content(old) != _content(obj):
                 meta["generation"] += 1
         meta.pop("selfLink", None)
+        if old is None:
+            meta.pop("deletionTimestamp", None)
+            meta.pop("deletionGracePeriodSeconds", None)
+            if res.kind == "PersistentVolumeClaim" and PVC_PROTECTION not in (meta.get("finalizers") or []):
+                meta["finalizers"] = [*(meta.get("finalizers") or []), PVC_PROTECTION]  # the admission plugin
+        else:
+            for k in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                if k in old["metadata"]:
+                    meta[k] = old["metadata"][k]
+                else:
+                    meta.pop(k, None)
+            if meta.get("deletionTimestamp"):
+                added = set(meta.get("finalizers") or []) - set(old["metadata"].get("finalizers") or [])
+                if added:
+                    raise ApiError(422, "Invalid", f'{res.kind} "{name}" is invalid: metadata.finalizers: '
+                                   f'Forbidden: no new finalizers can be added if the object is being deleted, '
+                                   f'found new finalizers []string{{{", ".join(repr(f) for f in sorted(added))}}}'
+                                   .replace("'", '"'),
+                                   {"name": name, "kind": res.kind, "causes": [
+                                       {"reason": "FieldValueForbidden", "field": "metadata.finalizers",
+                                        "message": "Forbidden: no new finalizers can be added if the object is "
+                                                   "being deleted"}]})
         managed = [m for m in (old or {}).get("metadata", {}).get("managedFields", [])
                    if not (m.get("manager") == manager and m.get("operation") == operation)]
         if fields is None:
@@ -262,6 +304,8 @@ class ApiCore:
         stored = self.store.put(res.store_group, obj)
         if res.kind == "CustomResourceDefinition":
             self.refresh_crds()
+        if meta.get("deletionTimestamp"):
+            self.finish_deletions()  # a client removed a finalizer: the object may go now
         return self.view(res, stored)
 
     def refresh_crds(self) -> None:
@@ -273,8 +317,8 @@ class ApiCore:
         meta = obj["metadata"]
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + rand_suffix()
-        self._require_namespace(res, namespace)
         name = meta.get("name") or ""
+        self._require_namespace(res, namespace, name)
         if name and self.store.peek(self.key(res, namespace, name)) is not None:
             qualified = f"{res.plural}.{res.group}" if res.group else res.plural
             raise ApiError(409, "AlreadyExists", f'{qualified} "{name}" already exists',
@@ -358,7 +402,7 @@ class ApiCore:
         applied.pop("status", None) if res.kind in _STATUS_OWNED_BY_SERVER else None
         old = self.store.peek(self.key(res, namespace, name))
         if old is None:
-            self._require_namespace(res, namespace)
+            self._require_namespace(res, namespace, name)
             obj = self._prepare_new(res, namespace, applied)
             for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
                 obj["metadata"].pop(k, None)
@@ -420,8 +464,16 @@ class ApiCore:
         return self.scale(res, namespace, name)
 
     # --- delete ---------------------------------------------------------------------------
+    def default_policy(self, res: Resource) -> str:
+        """The group version's own default: batch/v1 Jobs and the pre-apps/v1 workloads orphan."""
+        if (res.group, res.kind) == ("batch", "Job") or res.group_version in _ORPHAN_BY_DEFAULT and \
+                res.kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "ReplicationController"):
+            return ORPHAN_POLICY
+        return "Background"
+
     def delete(self, res: Resource, namespace: str | None, name: str, propagation: str | None = None,
-               preconditions: dict | None = None) -> dict:
+               preconditions: dict | None = None, grace: int | None = None) -> dict:
+        """Mark for deletion (deletionTimestamp, policy finalizers) or remove at once when nothing holds it."""
         key = self.key(res, namespace, name)
         obj = self.store.peek(key)
         if obj is None:
@@ -430,59 +482,230 @@ class ApiCore:
             if preconditions.get("uid") and preconditions["uid"] != obj["metadata"]["uid"]:
                 raise ApiError(409, "Conflict", "Precondition failed: UID in precondition does not match")
             self._check_rv(res, name, obj, preconditions.get("resourceVersion"))
-        policy = propagation or "Background"
+        if propagation is None:
+            policy = self.default_policy(res)
+            if res.kind == "Job" and res.group == "batch":
+                self.warnings.append(JOB_ORPHAN_WARNING)
+        else:
+            policy = propagation
         if policy not in ("Background", "Foreground", "Orphan"):
             raise ApiError(400, "BadRequest", f"unsupported propagationPolicy {policy!r}")
-        gone = self.delete_key(key, policy)
-        return self.view(res, gone) if gone else {}
+        gone = self.delete_key(key, policy, grace)
+        if gone is None or self.store.peek(key) is None:
+            return self.view(res, gone) if gone else {}
+        return self.view(res, self.store.peek(key) or gone)
 
-    def delete_key(self, key: Key, policy: str = "Background") -> dict | None:
-        """Delete one stored object with its dependents (or orphan them), and a namespace's contents."""
+    def delete_key(self, key: Key, policy: str = "Background", grace: int | None = None) -> dict | None:
+        """Start deleting one stored object; returns its last state (still stored while something holds it)."""
         obj = self.store.peek(key)
         if obj is None:
             return None
-        uid = obj["metadata"]["uid"]
-        if key[1] == "Namespace" and key[0] == "":
-            for k in [k for k in self.store.objects if k[2] == key[3] and k[1] != "Namespace"]:
-                self.delete_key(k, "Background")
-        for dep_key, dep in list(self.store.objects.items()):
-            refs = dep["metadata"].get("ownerReferences") or []
-            if not any(r.get("uid") == uid for r in refs):
-                continue
-            if policy == "Orphan":
-                kept = copy.deepcopy(dep)
-                kept["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
-                if not kept["metadata"]["ownerReferences"]:
-                    del kept["metadata"]["ownerReferences"]
-                self.store.put(dep_key[0], kept)
-            elif len(refs) == 1 or all(self._owner_gone(r, uid) for r in refs):
-                self.delete_key(dep_key, "Background")
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp"):
+            if policy == "Foreground" and FOREGROUND not in (meta.get("finalizers") or []):
+                marked = copy.deepcopy(obj)
+                marked["metadata"]["finalizers"] = [*(meta.get("finalizers") or []), FOREGROUND]
+                self.store.put(key[0], marked)
+                self.finish_deletions()
+            return self.store.peek(key) or obj
+        finalizers = list(meta.get("finalizers") or [])
+        if policy == "Foreground" and self._dependents(meta["uid"]):
+            finalizers.append(FOREGROUND)
+        elif policy == ORPHAN_POLICY:
+            finalizers.append(ORPHAN)
+        lingering = None
         if key[:2] == ("", "Pod"):
-            lingering = mark_terminating(obj, self.clock)
-            if lingering is not None:
-                if lingering is not obj:
-                    self.store.put("", lingering)
-                return lingering
+            lingering = mark_terminating(obj, self.clock, grace)
+        if key[:2] == ("", "Namespace"):
+            lingering = copy.deepcopy(obj)
+            lingering.setdefault("status", {})["phase"] = "Terminating"
+        if not finalizers and lingering is None:
+            return self._remove(key)
+        marked = copy.deepcopy(lingering if lingering is not None else obj)
+        marked["metadata"].setdefault("deletionTimestamp", iso(self.clock))
+        marked["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+        if finalizers:
+            marked["metadata"]["finalizers"] = finalizers
+        self.store.put(key[0], marked)
+        self.finish_deletions()
+        return self.store.peek(key) or marked
+
+    def _remove(self, key: Key) -> dict | None:
+        """The object leaves storage; the garbage collector then deletes dependents left without owners."""
+        obj = self.store.peek(key)
+        if obj is None:
+            return None
         gone = self.store.remove(key)
+        uid = obj["metadata"].get("uid")
         if key[1] == "CustomResourceDefinition":
             spec = obj.get("spec", {})
-            for k in [k for k in self.store.objects if k[0] == spec.get("group") and
+            for k in [k for k in self._keys() if k[0] == spec.get("group") and
                       k[1] == spec.get("names", {}).get("kind")]:
                 self.store.remove(k)
             self.refresh_crds()
+        if key[1] == "PersistentVolumeClaim":
+            volume = self.store.peek(("", "PersistentVolume", "", (obj.get("spec") or {}).get("volumeName") or ""))
+            if volume is not None and (volume.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete":
+                self.delete_key(("", "PersistentVolume", "", volume["metadata"]["name"]))
+        for dep_key in self._dependents(uid):
+            dep = self.store.peek(dep_key)
+            if dep is not None and all(self._owner_gone(r) for r in dep["metadata"].get("ownerReferences") or []):
+                self.delete_key(dep_key, "Background")
         return gone
 
-    def _owner_gone(self, ref: dict, deleting_uid: str) -> bool:
-        if ref.get("uid") == deleting_uid:
-            return True
+    def _keys(self) -> builtins.list[Key]:
+        return builtins.list(self.store.objects)
+
+    def _dependents(self, uid: str | None) -> builtins.list[Key]:
+        if not uid:
+            return []
+        return [k for k, o in self.store.objects.items()
+                if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])]
+
+    def _owner_gone(self, ref: dict) -> bool:
         return not any(o["metadata"].get("uid") == ref.get("uid") for o in self.store.objects.values())
+
+    def finish_deletions(self) -> None:
+        """The garbage collector, namespace controller and finalizing controllers, one pass each.
+
+        Each finalizer is removed by its own controller once its work is done (orphaning, foreground
+        dependents gone, LoadBalancer released, PVC unused, namespace empty); others stay until a client
+        removes them. An object with no finalizers left (and, for a Pod, past its grace period) goes.
+        """
+        for _ in range(20):
+            before = self.store.rv
+            for key in [k for k, o in self.store.objects.items() if o["metadata"].get("deletionTimestamp")]:
+                self._finalize(key)
+            if self.store.rv == before:
+                return
+
+    def _finalize(self, key: Key) -> None:
+        obj = self.store.peek(key)
+        if obj is None:
+            return
+        meta = obj["metadata"]
+        finalizers = list(meta.get("finalizers") or [])
+        uid = meta["uid"]
+        done: builtins.set[str] = set()
+        for fin in finalizers:
+            if fin in self.stuck_finalizers:
+                continue
+            if fin == ORPHAN:
+                for dep_key in self._dependents(uid):
+                    self._drop_owner(dep_key, uid)
+                done.add(fin)
+            elif fin == FOREGROUND:
+                blocking = []
+                for dep_key in self._dependents(uid):
+                    dep = self.store.peek(dep_key)
+                    if dep is None:
+                        continue
+                    refs = dep["metadata"].get("ownerReferences") or []
+                    if not any(r.get("uid") == uid and r.get("blockOwnerDeletion") for r in refs):
+                        continue
+                    blocking.append(dep_key)
+                    if not dep["metadata"].get("deletionTimestamp"):
+                        self.delete_key(dep_key, "Foreground")
+                if not [k for k in blocking if self.store.peek(k) is not None]:
+                    done.add(fin)
+            elif fin == PVC_PROTECTION and key[1] == "PersistentVolumeClaim":
+                if not self._claim_in_use(key[2], key[3]):
+                    done.add(fin)
+            elif fin == LB_CLEANUP and key[1] == "Service":
+                done.add(fin)  # the cloud provider released the address
+        if key[:2] == ("", "Namespace"):
+            self._namespace_content(obj)
+        if done:
+            updated = copy.deepcopy(self.store.peek(key) or obj)
+            updated["metadata"]["finalizers"] = [f for f in finalizers if f not in done]
+            if LB_CLEANUP in done:
+                updated.setdefault("status", {})["loadBalancer"] = {}
+            if not updated["metadata"]["finalizers"]:
+                del updated["metadata"]["finalizers"]
+            self.store.put(key[0], updated)
+        obj = self.store.peek(key)
+        if obj is None or obj["metadata"].get("finalizers"):
+            return
+        if key[:2] == ("", "Namespace") and (obj.get("spec") or {}).get("finalizers"):
+            return
+        if key[:2] == ("", "Pod") and obj["metadata"]["deletionTimestamp"] > iso(self.clock):
+            return
+        self._remove(key)
+
+    def _namespace_content(self, ns: dict) -> None:
+        """The namespace controller: delete everything inside; drop `kubernetes` once nothing is left."""
+        name = ns["metadata"]["name"]
+        inside = [k for k in self._keys() if k[2] == name and k[1] != "Namespace"]
+        for k in inside:
+            obj = self.store.peek(k)
+            if obj is not None and not obj["metadata"].get("deletionTimestamp"):
+                self.delete_key(k, "Background")
+        left = [(k, o) for k in inside if (o := self.store.peek(k)) is not None]
+        current = self.store.peek(("", "Namespace", "", name)) or ns
+        status = copy.deepcopy(current.get("status") or {})
+        status["phase"] = "Terminating"
+        holding: dict[str, int] = {}
+        for _, o in left:
+            for fin in o["metadata"].get("finalizers") or []:
+                holding[fin] = holding.get(fin, 0) + 1
+        kinds: dict[str, int] = {}
+        for k, _ in left:
+            kinds[k[1]] = kinds.get(k[1], 0) + 1
+        now = iso(self.clock)
+        conditions = [
+            {"type": "NamespaceContentRemaining", "status": "True" if left else "False",
+             "reason": "SomeResourcesRemain" if left else "ContentRemoved",
+             "message": ("Some resources are remaining: " + ", ".join(
+                 f"{kind.lower()}s has {n} resource instances" for kind, n in sorted(kinds.items())))
+             if left else "All content successfully removed", "lastTransitionTime": now},
+            {"type": "NamespaceFinalizersRemaining", "status": "True" if holding else "False",
+             "reason": "SomeFinalizersRemain" if holding else "ContentHasNoFinalizers",
+             "message": ("Some content in the namespace has finalizers remaining: " + ", ".join(
+                 f"{fin} in {n} resource instances" for fin, n in sorted(holding.items())))
+             if holding else "All content-preserving finalizers finished", "lastTransitionTime": now},
+        ]
+        old_conditions = {c["type"]: c for c in status.get("conditions") or []}
+        for c in conditions:
+            prev = old_conditions.get(c["type"])
+            if prev and prev.get("status") == c["status"]:
+                c["lastTransitionTime"] = prev.get("lastTransitionTime", now)
+        status["conditions"] = conditions
+        updated = copy.deepcopy(current)
+        updated["status"] = status
+        if not left and "kubernetes" in ((updated.get("spec") or {}).get("finalizers") or []):
+            updated["spec"]["finalizers"] = [f for f in updated["spec"]["finalizers"] if f != "kubernetes"]
+        if updated != current:
+            self.store.put("", updated)
+
+    def _drop_owner(self, key: Key, uid: str) -> None:
+        dep = self.store.peek(key)
+        if dep is None:
+            return
+        kept = copy.deepcopy(dep)
+        kept["metadata"]["ownerReferences"] = [r for r in dep["metadata"].get("ownerReferences") or []
+                                               if r.get("uid") != uid]
+        if not kept["metadata"]["ownerReferences"]:
+            del kept["metadata"]["ownerReferences"]
+        self.store.put(key[0], kept)
+
+    def _claim_in_use(self, namespace: str, claim: str) -> bool:
+        for pod in self.store.select("", "Pod", namespace):
+            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            for volume in (pod.get("spec") or {}).get("volumes") or []:
+                if (volume.get("persistentVolumeClaim") or {}).get("claimName") == claim:
+                    return True
+        return False
 
     def delete_collection(self, res: Resource, namespace: str | None, label_selector: str | None,
                           field_selector: str | None, propagation: str | None) -> dict:
         match = self.matcher(res, namespace, label_selector, field_selector)
         gone = []
+        policy = propagation or self.default_policy(res)
+        if propagation is None and (res.group, res.kind) == ("batch", "Job"):
+            self.warnings.append(JOB_ORPHAN_WARNING)
         for k in [k for k, o in self.store.objects.items() if match(k, o)]:
-            obj = self.delete_key(k, propagation or "Background")
+            obj = self.delete_key(k, policy)
             if obj:
                 gone.append(self.view(res, obj))
         return {"kind": f"{res.kind}List", "apiVersion": res.group_version,

@@ -69,6 +69,8 @@ class ClusterSimulator:
         self._counters = {"clusterIP": 10, "nodePort": 30000, "podIP": 10}
         self.api = ApiCore(self.store, self.table, clock, self._allocate)
         self.controllers = Controllers(self.store, clock, self.behaviour, ip_allocator, self._pod_ip)
+        self.api.stuck_finalizers = frozenset(self.behaviour.stuck_finalizers)
+        self.controllers.finish_deletions = self.api.finish_deletions
         self.cron = CronController(name, self.store, clock, self.controllers, log)
         self.ingress = IngressServers(name, self.store, lock)
         with lock:

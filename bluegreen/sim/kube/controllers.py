@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bluegreen.clock import Clock
 
-from .api import iso, mark_terminating, rand_suffix, terminating
+from .api import LB_CLEANUP, PVC_PROTECTION, iso, mark_terminating, rand_suffix, terminating
 from .behaviour import ClusterBehaviour
 from .selectors import match_label_selector_object
 from .store import Key, Store
@@ -69,6 +69,7 @@ class Controllers:
         self.behaviour = behaviour
         self.ip_allocator = ip_allocator
         self.pod_ip = pod_ip
+        self.finish_deletions: Callable[[], None] = lambda: None  # the API server's garbage collector
 
     # --- helpers ----------------------------------------------------------------------------
     def _new_meta(self, name: str, namespace: str, labels: dict, owner: dict | None,
@@ -243,14 +244,12 @@ class Controllers:
                    for cs in (pod.get("status") or {}).get("containerStatuses") or [])
 
     def refresh_pods(self) -> None:
-        now = self.clock.now()
         for pod in self.store.select("", "Pod"):
             if terminating(pod):
-                if now >= parse_time(pod["metadata"]["deletionTimestamp"]):
-                    self.store.remove(("", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"]))
-                continue
-            if "status" not in pod:  # a bare Pod created through the API: the kubelet gives it an IP
-                pod = {**pod, "status": {"phase": "Pending", "podIP": self.pod_ip(), "qosClass": "BestEffort"}}
+                continue  # removed by the garbage collector once its grace period and finalizers are over
+            if not (pod.get("status") or {}).get("podIP"):  # a bare Pod created through the API: it gets an IP
+                pod = {**pod, "status": {"phase": "Pending", "qosClass": "BestEffort", **(pod.get("status") or {}),
+                                         "podIP": self.pod_ip()}}
             if pod["status"].get("phase") in ("Succeeded", "Failed"):
                 continue
             self._set_status("", pod, self.pod_status(pod))
@@ -457,6 +456,7 @@ class Controllers:
             return
         labels = dict((sts_spec.get("selector") or {}).get("matchLabels") or {})
         meta = self._new_meta(name, ns, labels, None, (claim.get("metadata") or {}).get("annotations"))
+        meta["finalizers"] = [PVC_PROTECTION]
         self.store.put("", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta,
                             "spec": copy.deepcopy(claim.get("spec") or {}), "status": {"phase": "Pending"}})
 
@@ -568,16 +568,24 @@ class Controllers:
         """Azure's cloud provider gives a LoadBalancer Service its address after a while (<pending> meanwhile)."""
         now = self.clock.now()
         for svc in self.store.select("", "Service"):
-            if (svc.get("spec") or {}).get("type") != "LoadBalancer":
+            finalizers = svc["metadata"].get("finalizers") or []
+            if (svc.get("spec") or {}).get("type") != "LoadBalancer" or terminating(svc):
+                if LB_CLEANUP in finalizers and not terminating(svc):  # no longer a LoadBalancer: released
+                    new = copy.deepcopy(svc)
+                    new["metadata"]["finalizers"] = [f for f in finalizers if f != LB_CLEANUP]
+                    new["status"] = {"loadBalancer": {}}
+                    self.store.put("", new)
                 continue
             if ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
                 continue
             age = (now - parse_time(svc["metadata"]["creationTimestamp"])).total_seconds()
             if not immediately and age < self.behaviour.lb_provision_seconds:
                 continue
-            status = copy.deepcopy(svc.get("status") or {})
-            status["loadBalancer"] = {"ingress": [{"ip": self.ip_allocator(), "ipMode": "VIP"}]}
-            self._set_status("", svc, status)
+            new = copy.deepcopy(svc)
+            new.setdefault("status", {})["loadBalancer"] = {"ingress": [{"ip": self.ip_allocator(), "ipMode": "VIP"}]}
+            if LB_CLEANUP not in finalizers:  # the service controller holds the Service until it releases the IP
+                new["metadata"]["finalizers"] = [*finalizers, LB_CLEANUP]
+            self.store.put("", new)
 
     def endpoints(self) -> None:
         """Endpoints objects follow ready pods, as the endpoints controller keeps them."""
@@ -635,5 +643,6 @@ class Controllers:
             self.load_balancers()
             self.endpoints()
             self.orphan_endpoints()
+            self.finish_deletions()
             if self.store.rv == before:
                 return

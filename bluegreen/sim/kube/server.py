@@ -134,6 +134,8 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-cache, private")
+            for text in getattr(self, "warnings", []):
+                self.send_header("Warning", '299 - "' + text.replace('"', "'") + '"')
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
@@ -154,6 +156,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             body = self._body()
+            self.warnings: list[str] = []
             try:
                 if not cluster.accepts(self.headers.get("Authorization", "")):
                     raise _unauthorized()
@@ -177,6 +180,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             parts = _split_path(path)
             method = self.command
             with cluster.lock:
+                cluster.api.warnings = self.warnings  # what the handlers warn about goes out as Warning headers
                 table = cluster.table
                 if path in ("/healthz", "/readyz", "/livez"):
                     return 200, "ok"
@@ -276,7 +280,9 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 if name is None:
                     return 200, api.delete_collection(res, ns, query.get("labelSelector"),
                                                       query.get("fieldSelector"), policy)
-                gone = api.delete(res, ns, name, policy, opts.get("preconditions"))
+                grace_text = query.get("gracePeriodSeconds") or opts.get("gracePeriodSeconds")
+                grace = int(grace_text) if grace_text is not None and str(grace_text).lstrip("-").isdigit() else None
+                gone = api.delete(res, ns, name, policy, opts.get("preconditions"), grace)
                 return 200, gone
             raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
                            f"resource ({method})")
