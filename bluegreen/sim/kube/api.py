@@ -20,6 +20,7 @@ import yaml
 
 from bluegreen.clock import Clock
 
+from . import fields
 from . import patch as patching
 from .apis import ApiTable, Resource
 from .defaults import apply_defaults
@@ -106,13 +107,6 @@ def _content(obj: dict) -> Any:
     if "spec" in obj:
         return obj["spec"]
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-
-
-def _changed_paths(old: dict | None, new: dict) -> set[patching.FieldPath]:
-    paths = patching.field_set(new)
-    if old is None:
-        return paths
-    return {p for p in paths if patching._get_path(old, p) != patching._get_path(new, p)}
 
 
 class ApiCore:
@@ -234,7 +228,8 @@ class ApiCore:
                         {"name": name, "group": res.group, "kind": res.kind, "causes": causes})
 
     def _finish(self, res: Resource, obj: dict, old: dict | None, manager: str, operation: str,
-                fields: builtins.set[patching.FieldPath] | None = None, dry_run: bool = False) -> dict:
+                applied: builtins.set[patching.FieldPath] | None = None, dry_run: bool = False,
+                force: bool = False, subresource: str = "") -> dict:
         """Defaults, validation, server-owned metadata, managedFields; then store."""
         meta = obj["metadata"]
         name = meta.get("name", "")
@@ -291,14 +286,13 @@ class ApiCore:
                                        {"reason": "FieldValueForbidden", "field": "metadata.finalizers",
                                         "message": "Forbidden: no new finalizers can be added if the object is "
                                                    "being deleted"}]})
-        managed = [m for m in (old or {}).get("metadata", {}).get("managedFields", [])
-                   if not (m.get("manager") == manager and m.get("operation") == operation)]
-        if fields is None:
-            fields = _changed_paths(old, obj)
-        if fields or operation == "Apply":
-            managed.append({"manager": manager, "operation": operation, "apiVersion": res.group_version,
-                            "time": now, "fieldsType": "FieldsV1", "fieldsV1": patching.fields_v1(fields)})
-        meta["managedFields"] = managed
+        managers = fields.decode((old or {}).get("metadata", {}).get("managedFields"))
+        try:
+            managers = fields.track(managers, old, obj, fields.Manager(manager, operation, subresource),
+                                    res.group_version, now, applied=applied, force=force)
+        except fields.Conflicts as exc:
+            raise ApiError(409, "Conflict", exc.message(), {"causes": exc.causes()}) from exc
+        meta["managedFields"] = fields.encode(managers)
         if dry_run:
             return self.view(res, obj)
         stored = self.store.put(res.store_group, obj)
@@ -406,30 +400,15 @@ class ApiCore:
             obj = self._prepare_new(res, namespace, applied)
             for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
                 obj["metadata"].pop(k, None)
-            return self._finish(res, obj, None, manager, "Apply", patching.field_set(applied), dry_run)
+            return self._finish(res, obj, None, manager, "Apply", patching.field_set(applied), dry_run, force)
         rv = meta.get("resourceVersion")
         self._check_rv(res, name, old, rv)
-        owners = {m["manager"]: patching.paths_from_fields_v1(m.get("fieldsV1") or {})
-                  for m in old["metadata"].get("managedFields", []) if m.get("operation") == "Apply"}
-        if not force:
-            conflicts = patching.apply_conflicts(old, applied, manager, owners)
-            if conflicts:
-                raise ApiError(409, "Conflict", f"Apply failed with {len(conflicts)} conflicts: "
-                               + "; ".join(conflicts),
-                               {"name": name, "group": res.group, "kind": res.plural,
-                                "causes": [{"reason": "FieldManagerConflict", "message": c} for c in conflicts]})
-        all_owners = {m["manager"] + "/" + m.get("operation", ""): patching.paths_from_fields_v1(
-            m.get("fieldsV1") or {}) for m in old["metadata"].get("managedFields", [])}
-        mine = all_owners.pop(manager + "/Apply", set())
-        all_owners[manager] = mine
-        merged, new_paths = patching.server_side_apply(old, applied, manager, all_owners)
+        config = patching.field_set(applied)
+        merged = patching.apply_merge(old, applied)
+        fields.prune(merged, fields.decode(old["metadata"].get("managedFields")),
+                     fields.Manager(manager, "Apply"), config)
         obj = self._prepare_new(res, namespace, merged)
-        if force:
-            for m in obj["metadata"].get("managedFields", []):
-                if m.get("manager") != manager:
-                    theirs = patching.paths_from_fields_v1(m.get("fieldsV1") or {}) - new_paths
-                    m["fieldsV1"] = patching.fields_v1(theirs)
-        return self._finish(res, obj, old, manager, "Apply", new_paths, dry_run)
+        return self._finish(res, obj, old, manager, "Apply", config, dry_run, force)
 
     # --- status and scale subresources ----------------------------------------------------
     def replace_status(self, res: Resource, namespace: str | None, name: str, status: Any) -> dict:
@@ -460,7 +439,7 @@ class ApiCore:
             raise not_found(res, name)
         obj = copy.deepcopy(old)
         obj["spec"]["replicas"] = replicas
-        self._finish(res, obj, old, manager, "Update")
+        self._finish(res, obj, old, manager, "Update", subresource="scale")
         return self.scale(res, namespace, name)
 
     # --- delete ---------------------------------------------------------------------------
