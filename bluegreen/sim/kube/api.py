@@ -11,6 +11,7 @@ import builtins
 import copy
 import json
 import secrets
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,7 +21,7 @@ import yaml
 
 from bluegreen.clock import Clock
 
-from . import fields
+from . import fields, openapi
 from . import patch as patching
 from .apis import ApiTable, Resource
 from .defaults import apply_defaults
@@ -117,6 +118,37 @@ class ApiCore:
         self.allocate = allocate
         self.warnings: list[str] = []  # Warning headers for the request being served
         self.stuck_finalizers: frozenset[str] = frozenset()  # finalizers whose controller never finishes
+        self._request = threading.local()  # per-request options (fieldValidation) of the serving thread
+
+    @property
+    def field_validation(self) -> str:
+        return getattr(self._request, "field_validation", "Warn")
+
+    @field_validation.setter
+    def field_validation(self, mode: str) -> None:
+        self._request.field_validation = mode
+
+    def _check_fields(self, res: Resource, obj: Any, applying: bool = False, namespace: str | None = None) -> None:
+        """Drop fields the kind's schema does not know; Strict (and apply) refuse them, Warn says so."""
+        if res in self.table.custom or not isinstance(obj, dict):
+            return
+        mode = self.field_validation
+        if mode not in ("Ignore", "Warn", "Strict"):
+            raise ApiError(400, "BadRequest", f'fieldValidation: Unsupported value: "{mode}": supported values: '
+                           '"Ignore", "Strict", "Warn"')
+        found = openapi.unknown_fields(res, obj)
+        if not found or mode == "Ignore":
+            return
+        if applying:
+            name = (obj.get("metadata") or {}).get("name", "")
+            where = f"{namespace}/{name}" if namespace else name
+            raise ApiError(400, "BadRequest", f"failed to create typed patch object ({where}; {res.group_version}, "
+                           f"Kind={res.kind}): .{found[0]}: field not declared in schema")
+        if mode == "Strict":
+            raise ApiError(400, "BadRequest", f'{res.kind} in version "{res.version}" cannot be handled as a '
+                           f"{res.kind}: strict decoding error: "
+                           + ", ".join(f'unknown field "{p}"' for p in found))
+        self.warnings.extend(f'unknown field "{p}"' for p in found)
 
     # --- lookup ---------------------------------------------------------------------------
     def resource(self, group: str, version: str, plural: str) -> Resource:
@@ -308,6 +340,7 @@ class ApiCore:
     def create(self, res: Resource, namespace: str | None, body: dict, manager: str = "unknown",
                dry_run: bool = False) -> dict:
         obj = self._prepare_new(res, namespace, body)
+        self._check_fields(res, obj)
         meta = obj["metadata"]
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + rand_suffix()
@@ -325,6 +358,7 @@ class ApiCore:
                 dry_run: bool = False) -> dict:
         old = self.store.peek(self.key(res, namespace, name))
         obj = self._prepare_new(res, namespace, body)
+        self._check_fields(res, obj)
         if obj["metadata"].get("name") != name:
             raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
         if old is None:
@@ -354,33 +388,42 @@ class ApiCore:
         old = self.store.peek(self.key(res, namespace, name))
         if old is None:
             raise not_found(res, name)
-        doc = _load(raw)
-        try:
-            if ctype == "application/json-patch+json":
-                if not isinstance(doc, list):
-                    raise ApiError(400, "BadRequest", "json patch must be a list of operations")
-                new = patching.json_patch(old, doc)
-            elif ctype == "application/merge-patch+json":
-                new = patching.json_merge_patch(old, doc)
-            elif ctype == "application/strategic-merge-patch+json":
-                if res.group and res.group not in _BUILTIN_GROUPS:
-                    raise ApiError(415, "UnsupportedMediaType", "strategic merge patch is not supported for "
-                                   "custom resources")
-                new = patching.strategic_merge_patch(old, doc)
-            else:
-                raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                               f"accepted media types include: application/json-patch+json, application/merge-patch"
-                               f"+json, application/apply-patch+yaml (got {ctype})")
-        except patching.PatchError as exc:
-            raise ApiError(422, "Invalid", str(exc)) from exc
+        new = self.patched(res, old, raw, ctype)
         if not isinstance(new, dict):
             raise ApiError(422, "Invalid", "patch did not produce an object")
+        self._check_fields(res, new)
         new_rv = (new.get("metadata") or {}).get("resourceVersion")
         self._check_rv(res, name, old, new_rv if new_rv != old["metadata"]["resourceVersion"] else None)
         obj = self._prepare_new(res, namespace, new)
         if obj["metadata"].get("name") != name:
             raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
         return self._finish(res, obj, old, manager or "unknown", "Update", dry_run=dry_run)
+
+    def patched(self, res: Resource, current: dict, raw: bytes, content_type: str) -> Any:
+        """`current` with a JSON, merge or strategic merge patch applied (or an apply configuration merged)."""
+        ctype = content_type.split(";")[0].strip()
+        doc = _load(raw, yaml_ok=ctype == "application/apply-patch+yaml")
+        try:
+            if ctype == "application/json-patch+json":
+                if not isinstance(doc, list):
+                    raise ApiError(400, "BadRequest", "json patch must be a list of operations")
+                return patching.json_patch(current, doc)
+            if ctype == "application/merge-patch+json":
+                return patching.json_merge_patch(current, doc)
+            if ctype == "application/strategic-merge-patch+json":
+                if res.group and res.group not in _BUILTIN_GROUPS:
+                    raise ApiError(415, "UnsupportedMediaType", "strategic merge patch is not supported for "
+                                   "custom resources")
+                return patching.strategic_merge_patch(current, doc)
+            if ctype == "application/apply-patch+yaml":
+                if not isinstance(doc, dict):
+                    raise ApiError(400, "BadRequest", "apply body must be an object")
+                return patching.apply_merge(current, doc)
+        except patching.PatchError as exc:
+            raise ApiError(422, "Invalid", str(exc)) from exc
+        raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                       f"accepted media types include: application/json-patch+json, application/merge-patch"
+                       f"+json, application/apply-patch+yaml (got {ctype})")
 
     def apply(self, res: Resource, namespace: str | None, name: str, body: Any, manager: str,
               force: bool = False, dry_run: bool = False) -> dict:
@@ -393,6 +436,7 @@ class ApiCore:
             raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
         applied = copy.deepcopy(body)
         applied.setdefault("metadata", {})["name"] = name
+        self._check_fields(res, applied, applying=True, namespace=namespace)
         applied.pop("status", None) if res.kind in _STATUS_OWNED_BY_SERVER else None
         old = self.store.peek(self.key(res, namespace, name))
         if old is None:

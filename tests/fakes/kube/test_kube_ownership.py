@@ -106,12 +106,12 @@ def test_kubectl_scale_then_unforced_apply_of_replicas_conflicts(world: World, t
         "name": "scaled", "namespace": "default"}, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "s"}},
         "template": {"metadata": {"labels": {"app": "s"}}, "spec": {"containers": [
             {"name": "main", "image": "nginx:1.27"}]}}}}))
-    world.kubectl("apply", "--server-side", "--validate=false", "-f", str(manifest))
+    world.kubectl("apply", "--server-side", "-f", str(manifest))
     world.kubectl("scale", "deployment/scaled", "--replicas=5")
-    out = world.kubectl("apply", "--server-side", "--validate=false", "-f", str(manifest), check=False)
+    out = world.kubectl("apply", "--server-side", "-f", str(manifest), check=False)
     assert out.returncode != 0
     assert "Apply failed with 1 conflict" in out.stderr and ".spec.replicas" in out.stderr, out.stderr
     assert 'with subresource "scale"' in out.stderr, out.stderr
-    world.kubectl("apply", "--server-side", "--validate=false", "--force-conflicts", "-f", str(manifest))
+    world.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(manifest))
     live = yaml.safe_load(world.kubectl("get", "deployment", "scaled", "-o", "yaml").stdout)
     assert live["spec"]["replicas"] == 2
