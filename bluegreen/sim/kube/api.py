@@ -37,6 +37,7 @@ _STATUS_OWNED_BY_SERVER = {
 }
 _LEGACY_SELECTOR_DEFAULTING = {"extensions/v1beta1", "apps/v1beta1"}
 _SCALABLE = {"Deployment", "ReplicaSet", "StatefulSet"}
+_LAGGING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
 _ORPHAN_BY_DEFAULT = {"extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"}
 
 FOREGROUND = "foregroundDeletion"
@@ -118,6 +119,7 @@ class ApiCore:
         self.allocate = allocate
         self.warnings: list[str] = []  # Warning headers for the request being served
         self.stuck_finalizers: frozenset[str] = frozenset()  # finalizers whose controller never finishes
+        self.lagging: builtins.set[Key] = set()  # workloads whose spec changed since the controllers last ran
         self._request = threading.local()  # per-request options (fieldValidation) of the serving thread
 
     @property
@@ -295,6 +297,8 @@ class ApiCore:
             meta["generation"] = old["metadata"].get("generation", 1)
             if _content(old) != _content(obj):
                 meta["generation"] += 1
+                if res.kind in _LAGGING and not dry_run:
+                    self.lagging.add(self.key(res, meta.get("namespace"), name))
         meta.pop("selfLink", None)
         if old is None:
             meta.pop("deletionTimestamp", None)

@@ -231,6 +231,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                     if method in _MUTATING:
                         cluster._after_mutation()
                     return result
+            cluster.catch_up()  # controllers run while someone watches, as real ones always do
             self._watch(res, route, query)
             return None
 
