@@ -21,9 +21,9 @@ import yaml
 
 from bluegreen.clock import Clock
 
-from . import fields, openapi
+from . import conversion, fields, openapi
 from . import patch as patching
-from .apis import ApiTable, Resource
+from .apis import BUILTIN, ApiTable, Resource
 from .defaults import apply_defaults
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .store import Key, Store
@@ -164,8 +164,8 @@ class ApiCore:
         return (res.store_group, res.kind, (namespace or "") if res.namespaced else "", name)
 
     def view(self, res: Resource, obj: dict) -> dict:
-        out = copy.deepcopy(obj)
-        out["apiVersion"] = res.group_version
+        """The stored object as `res`'s group version shows it (converted where the versions differ)."""
+        out = conversion.convert(obj, res.group_version)
         out["kind"] = res.kind
         return out
 
@@ -248,12 +248,12 @@ class ApiCore:
             raise ApiError(400, "BadRequest", f"the API version in the data ({body.get('apiVersion')}) does "
                            f"not match the expected API version ({res.group_version})")
         obj["kind"] = res.kind
-        obj["apiVersion"] = self._stored_api_version(res)
-        return obj
+        obj["apiVersion"] = res.group_version
+        return conversion.convert(obj, self._stored_api_version(res))
 
     def _stored_api_version(self, res: Resource) -> str:
-        preferred = self.table.preferred_for(res.store_group, res.kind)
-        return (preferred or res).group_version
+        stored = self.table.storage_for(res.store_group, res.kind)
+        return (stored or res).group_version
 
     def _invalid(self, res: Resource, name: str, causes: builtins.list[dict]) -> ApiError:
         text = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
@@ -392,7 +392,7 @@ class ApiCore:
         old = self.store.peek(self.key(res, namespace, name))
         if old is None:
             raise not_found(res, name)
-        new = self.patched(res, old, raw, ctype)
+        new = self.patched(res, self.view(res, old), raw, ctype)
         if not isinstance(new, dict):
             raise ApiError(422, "Invalid", "patch did not produce an object")
         self._check_fields(res, new)
@@ -443,19 +443,21 @@ class ApiCore:
         self._check_fields(res, applied, applying=True, namespace=namespace)
         applied.pop("status", None) if res.kind in _STATUS_OWNED_BY_SERVER else None
         old = self.store.peek(self.key(res, namespace, name))
+        # Ownership is kept in the storage version's field paths, whatever version the applier speaks.
+        config = patching.field_set(conversion.convert({**applied, "apiVersion": res.group_version,
+                                                        "kind": res.kind}, self._stored_api_version(res)))
         if old is None:
             self._require_namespace(res, namespace, name)
             obj = self._prepare_new(res, namespace, applied)
             for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
                 obj["metadata"].pop(k, None)
-            return self._finish(res, obj, None, manager, "Apply", patching.field_set(applied), dry_run, force)
+            return self._finish(res, obj, None, manager, "Apply", config, dry_run, force)
         rv = meta.get("resourceVersion")
         self._check_rv(res, name, old, rv)
-        config = patching.field_set(applied)
-        merged = patching.apply_merge(old, applied)
-        fields.prune(merged, fields.decode(old["metadata"].get("managedFields")),
-                     fields.Manager(manager, "Apply"), config)
+        merged = patching.apply_merge(self.view(res, old), applied)
         obj = self._prepare_new(res, namespace, merged)
+        fields.prune(obj, fields.decode(old["metadata"].get("managedFields")), fields.Manager(manager, "Apply"),
+                     config)
         return self._finish(res, obj, old, manager, "Apply", config, dry_run, force)
 
     # --- status and scale subresources ----------------------------------------------------
@@ -739,9 +741,7 @@ class ApiCore:
                 "metadata": {"resourceVersion": str(self.store.rv)}, "items": gone}
 
 
-_BUILTIN_GROUPS = {"apps", "batch", "policy", "autoscaling", "networking.k8s.io", "storage.k8s.io",
-                   "extensions", "rbac.authorization.k8s.io", "scheduling.k8s.io", "events.k8s.io",
-                   "apiextensions.k8s.io"}
+_BUILTIN_GROUPS = {r.group for r in BUILTIN}
 
 
 def _load(raw: bytes, yaml_ok: bool = False) -> Any:
