@@ -576,10 +576,14 @@ class ApiCore:
             volume = self.store.peek(("", "PersistentVolume", "", (obj.get("spec") or {}).get("volumeName") or ""))
             if volume is not None and (volume.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete":
                 self.delete_key(("", "PersistentVolume", "", volume["metadata"]["name"]))
-        for dep_key in self._dependents(uid):
-            dep = self.store.peek(dep_key)
-            if dep is not None and all(self._owner_gone(r) for r in dep["metadata"].get("ownerReferences") or []):
-                self.delete_key(dep_key, "Background")
+        dependents = self._dependents(uid)
+        if dependents:
+            live = {o["metadata"].get("uid") for o in self.store.objects.values()}
+            for dep_key in dependents:
+                dep = self.store.peek(dep_key)
+                if dep is not None and all(r.get("uid") not in live
+                                           for r in dep["metadata"].get("ownerReferences") or []):
+                    self.delete_key(dep_key, "Background")
         return gone
 
     def _keys(self) -> builtins.list[Key]:
@@ -590,9 +594,6 @@ class ApiCore:
             return []
         return [k for k, o in self.store.objects.items()
                 if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])]
-
-    def _owner_gone(self, ref: dict) -> bool:
-        return not any(o["metadata"].get("uid") == ref.get("uid") for o in self.store.objects.values())
 
     def finish_deletions(self) -> None:
         """The garbage collector, namespace controller and finalizing controllers, one pass each.
