@@ -317,7 +317,8 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 grace_text = query.get("gracePeriodSeconds") or opts.get("gracePeriodSeconds")
                 grace = int(grace_text) if grace_text is not None and str(grace_text).lstrip("-").isdigit() else None
                 gone = api.delete(res, ns, name, policy, opts.get("preconditions"), grace)
-                return 200, gone
+                lingering = cluster.store.peek(api.key(res, ns, name)) is not None
+                return (202 if lingering else 200), gone  # 202: accepted, but finalizers or grace hold it
             raise _not_allowed(method)
 
         # --- watch ------------------------------------------------------------------------
