@@ -19,8 +19,9 @@ from bluegreen.errors import PermanentRemoteError, StepFailedError
 from bluegreen.events import WAITING
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 from bluegreen.kinds import ORIGINAL_SUSPEND
+from bluegreen.kube.client import KubeClient
 from bluegreen.kube.manifests import is_builtin
-from bluegreen.kube.objects import name_of
+from bluegreen.kube.objects import describe, name_of
 from bluegreen.kube.wait import NotYet, wait_until
 
 
@@ -127,13 +128,37 @@ def wait_no_pods(p: WaitNoPods, env: ExecEnv) -> Outcome:
 
     def drained() -> bool:
         left: list[str] = []
+        holders: list[str] = []
         for ns in p.namespaces:
-            left.extend(f"{ns}/{name_of(pod)}" for pod in kube.list("v1", "Pod", ns))
+            for pod in kube.list("v1", "Pod", ns):
+                left.append(f"{ns}/{name_of(pod)}")
+                holder = _held_by(kube, pod)
+                if holder and holder not in holders:
+                    holders.append(holder)
         if left:
-            raise NotYet(f"{len(left)} pods left: {', '.join(left[:5])}")
+            held = f"; {'; '.join(holders)}" if holders else ""
+            raise NotYet(f"{len(left)} pods left: {', '.join(left[:5])}{held}")
         return True
 
     env.report(WAITING, f"waiting until no application pod is left on {p.cluster}")
     wait_until(drained, clock=env.clock, timeout=p.timeout, interval=env.poll_interval,
                describe=f"{p.cluster}'s application pods to be gone")
     return Outcome()
+
+
+def _held_by(kube: KubeClient, pod: dict) -> str | None:
+    """What keeps a pod from going: a finalizer on it, or on an owner that is being deleted but cannot go."""
+    obj: dict | None = pod
+    for _ in range(4):  # Pod -> ReplicaSet -> Deployment, and a little beyond
+        if obj is None:
+            return None
+        meta = obj.get("metadata") or {}
+        finalizers = meta.get("finalizers") or []
+        if meta.get("deletionTimestamp") and finalizers:
+            what = describe(str(obj.get("kind") or "Pod"), meta.get("namespace"), str(meta.get("name")))
+            return f"{what} is being deleted but held by finalizer {', '.join(finalizers)}"
+        ref = next((r for r in meta.get("ownerReferences") or [] if r.get("controller")), None)
+        if ref is None:
+            return None
+        obj = kube.get(str(ref.get("apiVersion")), str(ref.get("kind")), meta.get("namespace"), str(ref.get("name")))
+    return None

@@ -11,6 +11,7 @@ import builtins
 import copy
 import json
 import secrets
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,8 +21,9 @@ import yaml
 
 from bluegreen.clock import Clock
 
+from . import conversion, fields, openapi
 from . import patch as patching
-from .apis import ApiTable, Resource
+from .apis import BUILTIN, ApiTable, Resource
 from .defaults import apply_defaults
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .store import Key, Store
@@ -35,6 +37,16 @@ _STATUS_OWNED_BY_SERVER = {
 }
 _LEGACY_SELECTOR_DEFAULTING = {"extensions/v1beta1", "apps/v1beta1"}
 _SCALABLE = {"Deployment", "ReplicaSet", "StatefulSet"}
+_LAGGING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
+_ORPHAN_BY_DEFAULT = {"extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"}
+
+FOREGROUND = "foregroundDeletion"
+ORPHAN = "orphan"
+ORPHAN_POLICY = "Orphan"
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+LB_CLEANUP = "service.kubernetes.io/load-balancer-cleanup"
+JOB_ORPHAN_WARNING = ("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
+                      "to remove them or set propagationPolicy=Orphan to suppress this warning")
 
 
 class ApiError(Exception):
@@ -67,12 +79,13 @@ def terminating(pod: dict) -> bool:
     return bool(pod["metadata"].get("deletionTimestamp"))
 
 
-def mark_terminating(pod: dict, clock: Clock) -> dict | None:
+def mark_terminating(pod: dict, clock: Clock, grace: int | None = None) -> dict | None:
     """A deleted Pod lingers for its grace period (Terminating), as the kubelet shuts it down.
 
     Returns the Terminating pod to store, or None when it goes at once (grace 0, or never started).
     """
-    grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+    if grace is None:
+        grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
     phase = (pod.get("status") or {}).get("phase")
     if not grace or phase in ("Succeeded", "Failed", "Pending") or terminating(pod):
         return None if not terminating(pod) else pod
@@ -98,19 +111,46 @@ def _content(obj: dict) -> Any:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
 
 
-def _changed_paths(old: dict | None, new: dict) -> set[patching.FieldPath]:
-    paths = patching.field_set(new)
-    if old is None:
-        return paths
-    return {p for p in paths if patching._get_path(old, p) != patching._get_path(new, p)}
-
-
 class ApiCore:
     def __init__(self, store: Store, table: ApiTable, clock: Clock, allocate: Callable[[str], str]) -> None:
         self.store = store
         self.table = table
         self.clock = clock
         self.allocate = allocate
+        self.warnings: list[str] = []  # Warning headers for the request being served
+        self.stuck_finalizers: frozenset[str] = frozenset()  # finalizers whose controller never finishes
+        self.lagging: builtins.set[Key] = set()  # workloads whose spec changed since the controllers last ran
+        self._request = threading.local()  # per-request options (fieldValidation) of the serving thread
+
+    @property
+    def field_validation(self) -> str:
+        return getattr(self._request, "field_validation", "Warn")
+
+    @field_validation.setter
+    def field_validation(self, mode: str) -> None:
+        self._request.field_validation = mode
+
+    def _check_fields(self, res: Resource, obj: Any, applying: bool = False, namespace: str | None = None) -> None:
+        """Drop fields the kind's schema does not know; Strict (and apply) refuse them, Warn says so."""
+        if res in self.table.custom or not isinstance(obj, dict):
+            return
+        mode = self.field_validation
+        if mode not in ("Ignore", "Warn", "Strict"):
+            raise ApiError(400, "BadRequest", f'fieldValidation: Unsupported value: "{mode}": supported values: '
+                           '"Ignore", "Strict", "Warn"')
+        found = openapi.unknown_fields(res, obj)
+        if not found or mode == "Ignore":
+            return
+        if applying:
+            name = (obj.get("metadata") or {}).get("name", "")
+            where = f"{namespace}/{name}" if namespace else name
+            raise ApiError(400, "BadRequest", f"failed to create typed patch object ({where}; {res.group_version}, "
+                           f"Kind={res.kind}): .{found[0]}: field not declared in schema")
+        if mode == "Strict":
+            raise ApiError(400, "BadRequest", f'{res.kind} in version "{res.version}" cannot be handled as a '
+                           f"{res.kind}: strict decoding error: "
+                           + ", ".join(f'unknown field "{p}"' for p in found))
+        self.warnings.extend(f'unknown field "{p}"' for p in found)
 
     # --- lookup ---------------------------------------------------------------------------
     def resource(self, group: str, version: str, plural: str) -> Resource:
@@ -124,19 +164,27 @@ class ApiCore:
         return (res.store_group, res.kind, (namespace or "") if res.namespaced else "", name)
 
     def view(self, res: Resource, obj: dict) -> dict:
-        out = copy.deepcopy(obj)
-        out["apiVersion"] = res.group_version
+        """The stored object as `res`'s group version shows it (converted where the versions differ)."""
+        out = conversion.convert(obj, res.group_version)
         out["kind"] = res.kind
         return out
 
-    def _require_namespace(self, res: Resource, namespace: str | None) -> None:
+    def _require_namespace(self, res: Resource, namespace: str | None, name: str = "") -> None:
         if not res.namespaced:
             return
         if not namespace:
             raise ApiError(400, "BadRequest", "the server could not find the requested resource: namespace required")
-        if self.store.peek(("", "Namespace", "", namespace)) is None:
+        ns = self.store.peek(("", "Namespace", "", namespace))
+        if ns is None:
             raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
                            {"name": namespace, "kind": "namespaces"})
+        if ns["metadata"].get("deletionTimestamp"):
+            raise ApiError(403, "Forbidden", f"{res.plural} \"{name}\" is forbidden: unable to create new content "
+                           f"in namespace {namespace} because it is being terminated",
+                           {"name": namespace, "kind": "namespaces",
+                            "causes": [{"reason": "NamespaceTerminating",
+                                        "message": f"namespace {namespace} is being terminated",
+                                        "field": "metadata.namespace"}]})
 
     # --- reads ----------------------------------------------------------------------------
     def get(self, res: Resource, namespace: str | None, name: str) -> dict:
@@ -200,12 +248,12 @@ class ApiCore:
             raise ApiError(400, "BadRequest", f"the API version in the data ({body.get('apiVersion')}) does "
                            f"not match the expected API version ({res.group_version})")
         obj["kind"] = res.kind
-        obj["apiVersion"] = self._stored_api_version(res)
-        return obj
+        obj["apiVersion"] = res.group_version
+        return conversion.convert(obj, self._stored_api_version(res))
 
     def _stored_api_version(self, res: Resource) -> str:
-        preferred = self.table.preferred_for(res.store_group, res.kind)
-        return (preferred or res).group_version
+        stored = self.table.storage_for(res.store_group, res.kind)
+        return (stored or res).group_version
 
     def _invalid(self, res: Resource, name: str, causes: builtins.list[dict]) -> ApiError:
         text = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
@@ -214,7 +262,8 @@ class ApiCore:
                         {"name": name, "group": res.group, "kind": res.kind, "causes": causes})
 
     def _finish(self, res: Resource, obj: dict, old: dict | None, manager: str, operation: str,
-                fields: builtins.set[patching.FieldPath] | None = None, dry_run: bool = False) -> dict:
+                applied: builtins.set[patching.FieldPath] | None = None, dry_run: bool = False,
+                force: bool = False, subresource: str = "") -> dict:
         """Defaults, validation, server-owned metadata, managedFields; then store."""
         meta = obj["metadata"]
         name = meta.get("name", "")
@@ -248,20 +297,45 @@ class ApiCore:
             meta["generation"] = old["metadata"].get("generation", 1)
             if _content(old) != _content(obj):
                 meta["generation"] += 1
+                if res.kind in _LAGGING and not dry_run:
+                    self.lagging.add(self.key(res, meta.get("namespace"), name))
         meta.pop("selfLink", None)
-        managed = [m for m in (old or {}).get("metadata", {}).get("managedFields", [])
-                   if not (m.get("manager") == manager and m.get("operation") == operation)]
-        if fields is None:
-            fields = _changed_paths(old, obj)
-        if fields or operation == "Apply":
-            managed.append({"manager": manager, "operation": operation, "apiVersion": res.group_version,
-                            "time": now, "fieldsType": "FieldsV1", "fieldsV1": patching.fields_v1(fields)})
-        meta["managedFields"] = managed
+        if old is None:
+            meta.pop("deletionTimestamp", None)
+            meta.pop("deletionGracePeriodSeconds", None)
+            if res.kind == "PersistentVolumeClaim" and PVC_PROTECTION not in (meta.get("finalizers") or []):
+                meta["finalizers"] = [*(meta.get("finalizers") or []), PVC_PROTECTION]  # the admission plugin
+        else:
+            for k in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                if k in old["metadata"]:
+                    meta[k] = old["metadata"][k]
+                else:
+                    meta.pop(k, None)
+            if meta.get("deletionTimestamp"):
+                added = set(meta.get("finalizers") or []) - set(old["metadata"].get("finalizers") or [])
+                if added:
+                    raise ApiError(422, "Invalid", f'{res.kind} "{name}" is invalid: metadata.finalizers: '
+                                   f'Forbidden: no new finalizers can be added if the object is being deleted, '
+                                   f'found new finalizers []string{{{", ".join(repr(f) for f in sorted(added))}}}'
+                                   .replace("'", '"'),
+                                   {"name": name, "kind": res.kind, "causes": [
+                                       {"reason": "FieldValueForbidden", "field": "metadata.finalizers",
+                                        "message": "Forbidden: no new finalizers can be added if the object is "
+                                                   "being deleted"}]})
+        managers = fields.decode((old or {}).get("metadata", {}).get("managedFields"))
+        try:
+            managers = fields.track(managers, old, obj, fields.Manager(manager, operation, subresource),
+                                    res.group_version, now, applied=applied, force=force)
+        except fields.Conflicts as exc:
+            raise ApiError(409, "Conflict", exc.message(), {"causes": exc.causes()}) from exc
+        meta["managedFields"] = fields.encode(managers)
         if dry_run:
             return self.view(res, obj)
         stored = self.store.put(res.store_group, obj)
         if res.kind == "CustomResourceDefinition":
             self.refresh_crds()
+        if meta.get("deletionTimestamp"):
+            self.finish_deletions()  # a client removed a finalizer: the object may go now
         return self.view(res, stored)
 
     def refresh_crds(self) -> None:
@@ -270,11 +344,12 @@ class ApiCore:
     def create(self, res: Resource, namespace: str | None, body: dict, manager: str = "unknown",
                dry_run: bool = False) -> dict:
         obj = self._prepare_new(res, namespace, body)
+        self._check_fields(res, obj)
         meta = obj["metadata"]
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + rand_suffix()
-        self._require_namespace(res, namespace)
         name = meta.get("name") or ""
+        self._require_namespace(res, namespace, name)
         if name and self.store.peek(self.key(res, namespace, name)) is not None:
             qualified = f"{res.plural}.{res.group}" if res.group else res.plural
             raise ApiError(409, "AlreadyExists", f'{qualified} "{name}" already exists',
@@ -287,6 +362,7 @@ class ApiCore:
                 dry_run: bool = False) -> dict:
         old = self.store.peek(self.key(res, namespace, name))
         obj = self._prepare_new(res, namespace, body)
+        self._check_fields(res, obj)
         if obj["metadata"].get("name") != name:
             raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
         if old is None:
@@ -316,33 +392,42 @@ class ApiCore:
         old = self.store.peek(self.key(res, namespace, name))
         if old is None:
             raise not_found(res, name)
-        doc = _load(raw)
-        try:
-            if ctype == "application/json-patch+json":
-                if not isinstance(doc, list):
-                    raise ApiError(400, "BadRequest", "json patch must be a list of operations")
-                new = patching.json_patch(old, doc)
-            elif ctype == "application/merge-patch+json":
-                new = patching.json_merge_patch(old, doc)
-            elif ctype == "application/strategic-merge-patch+json":
-                if res.group and res.group not in _BUILTIN_GROUPS:
-                    raise ApiError(415, "UnsupportedMediaType", "strategic merge patch is not supported for "
-                                   "custom resources")
-                new = patching.strategic_merge_patch(old, doc)
-            else:
-                raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                               f"accepted media types include: application/json-patch+json, application/merge-patch"
-                               f"+json, application/apply-patch+yaml (got {ctype})")
-        except patching.PatchError as exc:
-            raise ApiError(422, "Invalid", str(exc)) from exc
+        new = self.patched(res, self.view(res, old), raw, ctype)
         if not isinstance(new, dict):
             raise ApiError(422, "Invalid", "patch did not produce an object")
+        self._check_fields(res, new)
         new_rv = (new.get("metadata") or {}).get("resourceVersion")
         self._check_rv(res, name, old, new_rv if new_rv != old["metadata"]["resourceVersion"] else None)
         obj = self._prepare_new(res, namespace, new)
         if obj["metadata"].get("name") != name:
             raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
         return self._finish(res, obj, old, manager or "unknown", "Update", dry_run=dry_run)
+
+    def patched(self, res: Resource, current: dict, raw: bytes, content_type: str) -> Any:
+        """`current` with a JSON, merge or strategic merge patch applied (or an apply configuration merged)."""
+        ctype = content_type.split(";")[0].strip()
+        doc = _load(raw, yaml_ok=ctype == "application/apply-patch+yaml")
+        try:
+            if ctype == "application/json-patch+json":
+                if not isinstance(doc, list):
+                    raise ApiError(400, "BadRequest", "json patch must be a list of operations")
+                return patching.json_patch(current, doc)
+            if ctype == "application/merge-patch+json":
+                return patching.json_merge_patch(current, doc)
+            if ctype == "application/strategic-merge-patch+json":
+                if res.group and res.group not in _BUILTIN_GROUPS:
+                    raise ApiError(415, "UnsupportedMediaType", "strategic merge patch is not supported for "
+                                   "custom resources")
+                return patching.strategic_merge_patch(current, doc)
+            if ctype == "application/apply-patch+yaml":
+                if not isinstance(doc, dict):
+                    raise ApiError(400, "BadRequest", "apply body must be an object")
+                return patching.apply_merge(current, doc)
+        except patching.PatchError as exc:
+            raise ApiError(422, "Invalid", str(exc)) from exc
+        raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                       f"accepted media types include: application/json-patch+json, application/merge-patch"
+                       f"+json, application/apply-patch+yaml (got {ctype})")
 
     def apply(self, res: Resource, namespace: str | None, name: str, body: Any, manager: str,
               force: bool = False, dry_run: bool = False) -> dict:
@@ -355,37 +440,25 @@ class ApiCore:
             raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
         applied = copy.deepcopy(body)
         applied.setdefault("metadata", {})["name"] = name
+        self._check_fields(res, applied, applying=True, namespace=namespace)
         applied.pop("status", None) if res.kind in _STATUS_OWNED_BY_SERVER else None
         old = self.store.peek(self.key(res, namespace, name))
+        # Ownership is kept in the storage version's field paths, whatever version the applier speaks.
+        config = patching.field_set(conversion.convert({**applied, "apiVersion": res.group_version,
+                                                        "kind": res.kind}, self._stored_api_version(res)))
         if old is None:
-            self._require_namespace(res, namespace)
+            self._require_namespace(res, namespace, name)
             obj = self._prepare_new(res, namespace, applied)
             for k in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
                 obj["metadata"].pop(k, None)
-            return self._finish(res, obj, None, manager, "Apply", patching.field_set(applied), dry_run)
+            return self._finish(res, obj, None, manager, "Apply", config, dry_run, force)
         rv = meta.get("resourceVersion")
         self._check_rv(res, name, old, rv)
-        owners = {m["manager"]: patching.paths_from_fields_v1(m.get("fieldsV1") or {})
-                  for m in old["metadata"].get("managedFields", []) if m.get("operation") == "Apply"}
-        if not force:
-            conflicts = patching.apply_conflicts(old, applied, manager, owners)
-            if conflicts:
-                raise ApiError(409, "Conflict", f"Apply failed with {len(conflicts)} conflicts: "
-                               + "; ".join(conflicts),
-                               {"name": name, "group": res.group, "kind": res.plural,
-                                "causes": [{"reason": "FieldManagerConflict", "message": c} for c in conflicts]})
-        all_owners = {m["manager"] + "/" + m.get("operation", ""): patching.paths_from_fields_v1(
-            m.get("fieldsV1") or {}) for m in old["metadata"].get("managedFields", [])}
-        mine = all_owners.pop(manager + "/Apply", set())
-        all_owners[manager] = mine
-        merged, new_paths = patching.server_side_apply(old, applied, manager, all_owners)
+        merged = patching.apply_merge(self.view(res, old), applied)
         obj = self._prepare_new(res, namespace, merged)
-        if force:
-            for m in obj["metadata"].get("managedFields", []):
-                if m.get("manager") != manager:
-                    theirs = patching.paths_from_fields_v1(m.get("fieldsV1") or {}) - new_paths
-                    m["fieldsV1"] = patching.fields_v1(theirs)
-        return self._finish(res, obj, old, manager, "Apply", new_paths, dry_run)
+        fields.prune(obj, fields.decode(old["metadata"].get("managedFields")), fields.Manager(manager, "Apply"),
+                     config)
+        return self._finish(res, obj, old, manager, "Apply", config, dry_run, force)
 
     # --- status and scale subresources ----------------------------------------------------
     def replace_status(self, res: Resource, namespace: str | None, name: str, status: Any) -> dict:
@@ -416,12 +489,20 @@ class ApiCore:
             raise not_found(res, name)
         obj = copy.deepcopy(old)
         obj["spec"]["replicas"] = replicas
-        self._finish(res, obj, old, manager, "Update")
+        self._finish(res, obj, old, manager, "Update", subresource="scale")
         return self.scale(res, namespace, name)
 
     # --- delete ---------------------------------------------------------------------------
+    def default_policy(self, res: Resource) -> str:
+        """The group version's own default: batch/v1 Jobs and the pre-apps/v1 workloads orphan."""
+        if (res.group, res.kind) == ("batch", "Job") or res.group_version in _ORPHAN_BY_DEFAULT and \
+                res.kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "ReplicationController"):
+            return ORPHAN_POLICY
+        return "Background"
+
     def delete(self, res: Resource, namespace: str | None, name: str, propagation: str | None = None,
-               preconditions: dict | None = None) -> dict:
+               preconditions: dict | None = None, grace: int | None = None) -> dict:
+        """Mark for deletion (deletionTimestamp, policy finalizers) or remove at once when nothing holds it."""
         key = self.key(res, namespace, name)
         obj = self.store.peek(key)
         if obj is None:
@@ -430,68 +511,238 @@ class ApiCore:
             if preconditions.get("uid") and preconditions["uid"] != obj["metadata"]["uid"]:
                 raise ApiError(409, "Conflict", "Precondition failed: UID in precondition does not match")
             self._check_rv(res, name, obj, preconditions.get("resourceVersion"))
-        policy = propagation or "Background"
+        if propagation is None:
+            policy = self.default_policy(res)
+            if res.kind == "Job" and res.group == "batch":
+                self.warnings.append(JOB_ORPHAN_WARNING)
+        else:
+            policy = propagation
         if policy not in ("Background", "Foreground", "Orphan"):
             raise ApiError(400, "BadRequest", f"unsupported propagationPolicy {policy!r}")
-        gone = self.delete_key(key, policy)
-        return self.view(res, gone) if gone else {}
+        gone = self.delete_key(key, policy, grace)
+        if gone is None or self.store.peek(key) is None:
+            return self.view(res, gone) if gone else {}
+        return self.view(res, self.store.peek(key) or gone)
 
-    def delete_key(self, key: Key, policy: str = "Background") -> dict | None:
-        """Delete one stored object with its dependents (or orphan them), and a namespace's contents."""
+    def delete_key(self, key: Key, policy: str = "Background", grace: int | None = None) -> dict | None:
+        """Start deleting one stored object; returns its last state (still stored while something holds it)."""
         obj = self.store.peek(key)
         if obj is None:
             return None
-        uid = obj["metadata"]["uid"]
-        if key[1] == "Namespace" and key[0] == "":
-            for k in [k for k in self.store.objects if k[2] == key[3] and k[1] != "Namespace"]:
-                self.delete_key(k, "Background")
-        for dep_key, dep in list(self.store.objects.items()):
-            refs = dep["metadata"].get("ownerReferences") or []
-            if not any(r.get("uid") == uid for r in refs):
-                continue
-            if policy == "Orphan":
-                kept = copy.deepcopy(dep)
-                kept["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
-                if not kept["metadata"]["ownerReferences"]:
-                    del kept["metadata"]["ownerReferences"]
-                self.store.put(dep_key[0], kept)
-            elif len(refs) == 1 or all(self._owner_gone(r, uid) for r in refs):
-                self.delete_key(dep_key, "Background")
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp"):
+            if policy == "Foreground" and FOREGROUND not in (meta.get("finalizers") or []):
+                marked = copy.deepcopy(obj)
+                marked["metadata"]["finalizers"] = [*(meta.get("finalizers") or []), FOREGROUND]
+                self.store.put(key[0], marked)
+                self.finish_deletions()
+            return self.store.peek(key) or obj
+        finalizers = list(meta.get("finalizers") or [])
+        if policy == "Foreground" and self._dependents(meta["uid"]):
+            finalizers.append(FOREGROUND)
+        elif policy == ORPHAN_POLICY:
+            finalizers.append(ORPHAN)
+        lingering = None
         if key[:2] == ("", "Pod"):
-            lingering = mark_terminating(obj, self.clock)
-            if lingering is not None:
-                if lingering is not obj:
-                    self.store.put("", lingering)
-                return lingering
+            lingering = mark_terminating(obj, self.clock, grace)
+        if key[:2] == ("", "Namespace"):
+            lingering = copy.deepcopy(obj)
+            lingering.setdefault("status", {})["phase"] = "Terminating"
+        if not finalizers and lingering is None:
+            return self._remove(key)
+        marked = copy.deepcopy(lingering if lingering is not None else obj)
+        marked["metadata"].setdefault("deletionTimestamp", iso(self.clock))
+        marked["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+        if finalizers:
+            marked["metadata"]["finalizers"] = finalizers
+        self.store.put(key[0], marked)
+        self.finish_deletions()
+        return self.store.peek(key) or marked
+
+    def _remove(self, key: Key) -> dict | None:
+        """The object leaves storage; the garbage collector then deletes dependents left without owners."""
+        obj = self.store.peek(key)
+        if obj is None:
+            return None
         gone = self.store.remove(key)
+        uid = obj["metadata"].get("uid")
         if key[1] == "CustomResourceDefinition":
             spec = obj.get("spec", {})
-            for k in [k for k in self.store.objects if k[0] == spec.get("group") and
+            for k in [k for k in self._keys() if k[0] == spec.get("group") and
                       k[1] == spec.get("names", {}).get("kind")]:
                 self.store.remove(k)
             self.refresh_crds()
+        if key[1] == "PersistentVolumeClaim":
+            volume = self.store.peek(("", "PersistentVolume", "", (obj.get("spec") or {}).get("volumeName") or ""))
+            if volume is not None and (volume.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete":
+                self.delete_key(("", "PersistentVolume", "", volume["metadata"]["name"]))
+        dependents = self._dependents(uid)
+        if dependents:
+            live = {o["metadata"].get("uid") for o in self.store.objects.values()}
+            for dep_key in dependents:
+                dep = self.store.peek(dep_key)
+                if dep is not None and all(r.get("uid") not in live
+                                           for r in dep["metadata"].get("ownerReferences") or []):
+                    self.delete_key(dep_key, "Background")
         return gone
 
-    def _owner_gone(self, ref: dict, deleting_uid: str) -> bool:
-        if ref.get("uid") == deleting_uid:
-            return True
-        return not any(o["metadata"].get("uid") == ref.get("uid") for o in self.store.objects.values())
+    def _keys(self) -> builtins.list[Key]:
+        return builtins.list(self.store.objects)
+
+    def _dependents(self, uid: str | None) -> builtins.list[Key]:
+        if not uid:
+            return []
+        return [k for k, o in self.store.objects.items()
+                if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])]
+
+    def finish_deletions(self) -> None:
+        """The garbage collector, namespace controller and finalizing controllers, one pass each.
+
+        Each finalizer is removed by its own controller once its work is done (orphaning, foreground
+        dependents gone, LoadBalancer released, PVC unused, namespace empty); others stay until a client
+        removes them. An object with no finalizers left (and, for a Pod, past its grace period) goes.
+        """
+        for _ in range(20):
+            before = self.store.rv
+            for key in [k for k, o in self.store.objects.items() if o["metadata"].get("deletionTimestamp")]:
+                self._finalize(key)
+            if self.store.rv == before:
+                return
+
+    def _finalize(self, key: Key) -> None:
+        obj = self.store.peek(key)
+        if obj is None:
+            return
+        meta = obj["metadata"]
+        finalizers = list(meta.get("finalizers") or [])
+        uid = meta["uid"]
+        done: builtins.set[str] = set()
+        for fin in finalizers:
+            if fin in self.stuck_finalizers:
+                continue
+            if fin == ORPHAN:
+                for dep_key in self._dependents(uid):
+                    self._drop_owner(dep_key, uid)
+                done.add(fin)
+            elif fin == FOREGROUND:
+                blocking = []
+                for dep_key in self._dependents(uid):
+                    dep = self.store.peek(dep_key)
+                    if dep is None:
+                        continue
+                    refs = dep["metadata"].get("ownerReferences") or []
+                    if not any(r.get("uid") == uid and r.get("blockOwnerDeletion") for r in refs):
+                        continue
+                    blocking.append(dep_key)
+                    if not dep["metadata"].get("deletionTimestamp"):
+                        self.delete_key(dep_key, "Foreground")
+                if not [k for k in blocking if self.store.peek(k) is not None]:
+                    done.add(fin)
+            elif fin == PVC_PROTECTION and key[1] == "PersistentVolumeClaim":
+                if not self._claim_in_use(key[2], key[3]):
+                    done.add(fin)
+            elif fin == LB_CLEANUP and key[1] == "Service":
+                done.add(fin)  # the cloud provider released the address
+        if key[:2] == ("", "Namespace"):
+            self._namespace_content(obj)
+        if done:
+            updated = copy.deepcopy(self.store.peek(key) or obj)
+            updated["metadata"]["finalizers"] = [f for f in finalizers if f not in done]
+            if LB_CLEANUP in done:
+                updated.setdefault("status", {})["loadBalancer"] = {}
+            if not updated["metadata"]["finalizers"]:
+                del updated["metadata"]["finalizers"]
+            self.store.put(key[0], updated)
+        obj = self.store.peek(key)
+        if obj is None or obj["metadata"].get("finalizers"):
+            return
+        if key[:2] == ("", "Namespace") and (obj.get("spec") or {}).get("finalizers"):
+            return
+        if key[:2] == ("", "Pod") and obj["metadata"]["deletionTimestamp"] > iso(self.clock):
+            return
+        self._remove(key)
+
+    def _namespace_content(self, ns: dict) -> None:
+        """The namespace controller: delete everything inside; drop `kubernetes` once nothing is left."""
+        name = ns["metadata"]["name"]
+        inside = [k for k in self._keys() if k[2] == name and k[1] != "Namespace"]
+        for k in inside:
+            obj = self.store.peek(k)
+            if obj is not None and not obj["metadata"].get("deletionTimestamp"):
+                self.delete_key(k, "Background")
+        left = [(k, o) for k in inside if (o := self.store.peek(k)) is not None]
+        current = self.store.peek(("", "Namespace", "", name)) or ns
+        status = copy.deepcopy(current.get("status") or {})
+        status["phase"] = "Terminating"
+        holding: dict[str, int] = {}
+        for _, o in left:
+            for fin in o["metadata"].get("finalizers") or []:
+                holding[fin] = holding.get(fin, 0) + 1
+        kinds: dict[str, int] = {}
+        for k, _ in left:
+            kinds[k[1]] = kinds.get(k[1], 0) + 1
+        now = iso(self.clock)
+        conditions = [
+            {"type": "NamespaceContentRemaining", "status": "True" if left else "False",
+             "reason": "SomeResourcesRemain" if left else "ContentRemoved",
+             "message": ("Some resources are remaining: " + ", ".join(
+                 f"{kind.lower()}s has {n} resource instances" for kind, n in sorted(kinds.items())))
+             if left else "All content successfully removed", "lastTransitionTime": now},
+            {"type": "NamespaceFinalizersRemaining", "status": "True" if holding else "False",
+             "reason": "SomeFinalizersRemain" if holding else "ContentHasNoFinalizers",
+             "message": ("Some content in the namespace has finalizers remaining: " + ", ".join(
+                 f"{fin} in {n} resource instances" for fin, n in sorted(holding.items())))
+             if holding else "All content-preserving finalizers finished", "lastTransitionTime": now},
+        ]
+        old_conditions = {c["type"]: c for c in status.get("conditions") or []}
+        for c in conditions:
+            prev = old_conditions.get(c["type"])
+            if prev and prev.get("status") == c["status"]:
+                c["lastTransitionTime"] = prev.get("lastTransitionTime", now)
+        status["conditions"] = conditions
+        updated = copy.deepcopy(current)
+        updated["status"] = status
+        if not left and "kubernetes" in ((updated.get("spec") or {}).get("finalizers") or []):
+            updated["spec"]["finalizers"] = [f for f in updated["spec"]["finalizers"] if f != "kubernetes"]
+        if updated != current:
+            self.store.put("", updated)
+
+    def _drop_owner(self, key: Key, uid: str) -> None:
+        dep = self.store.peek(key)
+        if dep is None:
+            return
+        kept = copy.deepcopy(dep)
+        kept["metadata"]["ownerReferences"] = [r for r in dep["metadata"].get("ownerReferences") or []
+                                               if r.get("uid") != uid]
+        if not kept["metadata"]["ownerReferences"]:
+            del kept["metadata"]["ownerReferences"]
+        self.store.put(key[0], kept)
+
+    def _claim_in_use(self, namespace: str, claim: str) -> bool:
+        for pod in self.store.select("", "Pod", namespace):
+            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            for volume in (pod.get("spec") or {}).get("volumes") or []:
+                if (volume.get("persistentVolumeClaim") or {}).get("claimName") == claim:
+                    return True
+        return False
 
     def delete_collection(self, res: Resource, namespace: str | None, label_selector: str | None,
                           field_selector: str | None, propagation: str | None) -> dict:
         match = self.matcher(res, namespace, label_selector, field_selector)
         gone = []
+        policy = propagation or self.default_policy(res)
+        if propagation is None and (res.group, res.kind) == ("batch", "Job"):
+            self.warnings.append(JOB_ORPHAN_WARNING)
         for k in [k for k, o in self.store.objects.items() if match(k, o)]:
-            obj = self.delete_key(k, propagation or "Background")
+            obj = self.delete_key(k, policy)
             if obj:
                 gone.append(self.view(res, obj))
         return {"kind": f"{res.kind}List", "apiVersion": res.group_version,
                 "metadata": {"resourceVersion": str(self.store.rv)}, "items": gone}
 
 
-_BUILTIN_GROUPS = {"apps", "batch", "policy", "autoscaling", "networking.k8s.io", "storage.k8s.io",
-                   "extensions", "rbac.authorization.k8s.io", "scheduling.k8s.io", "events.k8s.io",
-                   "apiextensions.k8s.io"}
+_BUILTIN_GROUPS = {r.group for r in BUILTIN}
 
 
 def _load(raw: bytes, yaml_ok: bool = False) -> Any:

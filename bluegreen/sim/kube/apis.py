@@ -115,10 +115,75 @@ BUILTIN: list[Resource] = [
        "crd", "crds"),
     _r("apiextensions.k8s.io", "v1beta1", "customresourcedefinitions", "CustomResourceDefinition", False,
        "crd", "crds", until=22),
+    # Every other group version a real API server serves by default, betas up to their removal (the
+    # deprecated API migration guide): stored and served like any object, without a controller.
+    _r("", "v1", "limitranges", "LimitRange", True, "limits"),
+    _r("", "v1", "resourcequotas", "ResourceQuota", True, "quota"),
+    _r("", "v1", "podtemplates", "PodTemplate", True),
+    _r("", "v1", "replicationcontrollers", "ReplicationController", True, "rc", categories=_ALL),
+    _r("apps", "v1beta1", "controllerrevisions", "ControllerRevision", True, until=16),
+    _r("apps", "v1beta2", "controllerrevisions", "ControllerRevision", True, until=16),
+    _r("extensions", "v1beta1", "podsecuritypolicies", "PodSecurityPolicy", False, "psp", until=16,
+       storage_group="policy"),
+    _r("policy", "v1beta1", "podsecuritypolicies", "PodSecurityPolicy", False, "psp", until=25),
+    _r("rbac.authorization.k8s.io", "v1beta1", "roles", "Role", True, until=22),
+    _r("rbac.authorization.k8s.io", "v1beta1", "rolebindings", "RoleBinding", True, until=22),
+    _r("rbac.authorization.k8s.io", "v1beta1", "clusterroles", "ClusterRole", False, until=22),
+    _r("rbac.authorization.k8s.io", "v1beta1", "clusterrolebindings", "ClusterRoleBinding", False, until=22),
+    _r("scheduling.k8s.io", "v1beta1", "priorityclasses", "PriorityClass", False, "pc", until=22),
+    _r("networking.k8s.io", "v1beta1", "ingressclasses", "IngressClass", False, since=18, until=22),
+    _r("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", False),
+    _r("storage.k8s.io", "v1", "csidrivers", "CSIDriver", False, since=18),
+    _r("storage.k8s.io", "v1", "csinodes", "CSINode", False, since=17),
+    _r("storage.k8s.io", "v1", "csistoragecapacities", "CSIStorageCapacity", True, since=24),
+    _r("storage.k8s.io", "v1beta1", "volumeattachments", "VolumeAttachment", False, until=22),
+    _r("storage.k8s.io", "v1beta1", "csidrivers", "CSIDriver", False, until=22),
+    _r("storage.k8s.io", "v1beta1", "csinodes", "CSINode", False, until=22),
+    _r("storage.k8s.io", "v1beta1", "csistoragecapacities", "CSIStorageCapacity", True, since=21, until=27),
+    _r("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration",
+       False, since=16),
+    _r("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration",
+       False, since=16),
+    _r("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", False,
+       since=30),
+    _r("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings",
+       "ValidatingAdmissionPolicyBinding", False, since=30),
+    _r("admissionregistration.k8s.io", "v1beta1", "mutatingwebhookconfigurations",
+       "MutatingWebhookConfiguration", False, until=22),
+    _r("admissionregistration.k8s.io", "v1beta1", "validatingwebhookconfigurations",
+       "ValidatingWebhookConfiguration", False, until=22),
+    _r("apiregistration.k8s.io", "v1", "apiservices", "APIService", False),
+    _r("apiregistration.k8s.io", "v1beta1", "apiservices", "APIService", False, until=22),
+    _r("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", False, "csr",
+       since=19),
+    _r("certificates.k8s.io", "v1beta1", "certificatesigningrequests", "CertificateSigningRequest", False, "csr",
+       until=22),
+    _r("coordination.k8s.io", "v1", "leases", "Lease", True, since=14),
+    _r("coordination.k8s.io", "v1beta1", "leases", "Lease", True, until=22),
+    _r("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True, since=21),
+    _r("discovery.k8s.io", "v1beta1", "endpointslices", "EndpointSlice", True, since=17, until=25),
+    _r("events.k8s.io", "v1beta1", "events", "Event", True, "ev", storage_group="", until=25),
+    _r("node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", False, since=20),
+    _r("node.k8s.io", "v1beta1", "runtimeclasses", "RuntimeClass", False, since=14, until=25),
+    _r("flowcontrol.apiserver.k8s.io", "v1", "flowschemas", "FlowSchema", False, since=29),
+    _r("flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations", "PriorityLevelConfiguration", False,
+       since=29),
+    _r("flowcontrol.apiserver.k8s.io", "v1beta3", "flowschemas", "FlowSchema", False, since=26, until=32),
+    _r("flowcontrol.apiserver.k8s.io", "v1beta3", "prioritylevelconfigurations", "PriorityLevelConfiguration",
+       False, since=26, until=32),
+    _r("flowcontrol.apiserver.k8s.io", "v1beta2", "flowschemas", "FlowSchema", False, since=23, until=29),
+    _r("flowcontrol.apiserver.k8s.io", "v1beta2", "prioritylevelconfigurations", "PriorityLevelConfiguration",
+       False, since=23, until=29),
+    _r("flowcontrol.apiserver.k8s.io", "v1beta1", "flowschemas", "FlowSchema", False, since=20, until=26),
+    _r("flowcontrol.apiserver.k8s.io", "v1beta1", "prioritylevelconfigurations", "PriorityLevelConfiguration",
+       False, since=20, until=26),
 ]
 
 # The group version preferred in discovery (first listed wins when served).
-_PREFERRED_ORDER = ["v1", "v2", "v1beta2", "v2beta2", "v1beta1", "v2beta1"]
+_PREFERRED_ORDER = ["v1", "v2", "v1beta3", "v1beta2", "v2beta2", "v1beta1", "v2beta1"]
+# Where an object is kept when its group serves several versions: the richest one, as the real
+# storage version is (an autoscaling/v1 HPA cannot hold v2 metrics).
+_STORAGE_ORDER = {"autoscaling": ["v2", "v2beta2", "v1", "v2beta1"]}
 
 
 def parse_minor(version: str) -> int:
@@ -167,6 +232,16 @@ class ApiTable:
             if r.group == group and r.version == version and r.kind == kind:
                 return r
         return None
+
+    def storage_for(self, store_group: str, kind: str) -> Resource | None:
+        """The group version objects of a stored kind are kept in."""
+        order = _STORAGE_ORDER.get(store_group)
+        if order:
+            candidates = [r for r in self.resources() if r.group == store_group and r.kind == kind]
+            candidates.sort(key=lambda r: order.index(r.version) if r.version in order else 99)
+            if candidates:
+                return candidates[0]
+        return self.preferred_for(store_group, kind)
 
     def preferred_for(self, store_group: str, kind: str) -> Resource | None:
         """The served resource used to address objects of a stored kind (controllers, archives)."""

@@ -69,6 +69,9 @@ class ClusterSimulator:
         self._counters = {"clusterIP": 10, "nodePort": 30000, "podIP": 10}
         self.api = ApiCore(self.store, self.table, clock, self._allocate)
         self.controllers = Controllers(self.store, clock, self.behaviour, ip_allocator, self._pod_ip)
+        self.api.stuck_finalizers = frozenset(self.behaviour.stuck_finalizers)
+        self.controllers.finish_deletions = self.api.finish_deletions
+        self.controllers.lagging = self.api.lagging
         self.cron = CronController(name, self.store, clock, self.controllers, log)
         self.ingress = IngressServers(name, self.store, lock)
         with lock:
@@ -243,6 +246,13 @@ class ClusterSimulator:
         return yaml.safe_dump(doc, sort_keys=False).encode()
 
     # --- time and writes ------------------------------------------------------------------
+    def catch_up(self) -> None:
+        """Run the controllers a spec change left pending (a client watching sees them work)."""
+        with self.lock:
+            if self.api.lagging:
+                self.api.lagging.clear()
+                self.reconcile()
+
     def reconcile(self) -> None:
         with self.lock:
             if not self.running:
@@ -256,12 +266,16 @@ class ClusterSimulator:
         with self.lock:
             if not self.running:
                 return
+            self.api.lagging.clear()  # time passed: the controllers have seen every spec change
             self.controllers.reconcile()
             self.cron.run()
             self.reconcile()
 
     def _after_mutation(self) -> None:
+        """After a write the control plane catches up, except with workloads whose spec it changed."""
         self.mutation_count += 1
+        if not self.behaviour.controller_lag:
+            self.api.lagging.clear()
         self.reconcile()
         if self.on_mutation is not None:
             self.on_mutation()

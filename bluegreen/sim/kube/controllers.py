@@ -13,11 +13,11 @@ import json
 import math
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bluegreen.clock import Clock
 
-from .api import iso, mark_terminating, rand_suffix, terminating
+from .api import LB_CLEANUP, PVC_PROTECTION, iso, mark_terminating, rand_suffix, terminating
 from .behaviour import ClusterBehaviour
 from .selectors import match_label_selector_object
 from .store import Key, Store
@@ -54,11 +54,25 @@ def owned_by(obj: dict, owner: dict) -> bool:
     return any(r.get("uid") == uid and r.get("controller") for r in obj["metadata"].get("ownerReferences") or [])
 
 
-def _max_unavailable(spec: dict, desired: int) -> int:
-    value = ((spec.get("strategy") or {}).get("rollingUpdate") or {}).get("maxUnavailable", "25%")
+def _scaled(value: object, desired: int, round_up: bool) -> int:
     if isinstance(value, str) and value.endswith("%"):
-        return math.floor(desired * int(value[:-1]) / 100)
-    return int(value)
+        exact = desired * int(value[:-1]) / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return int(value)  # type: ignore[call-overload]
+
+
+def surge_and_unavailable(spec: dict, desired: int) -> tuple[int, int]:
+    """maxSurge (rounded up) and maxUnavailable (rounded down); both 0 means one may be unavailable."""
+    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+    surge = _scaled(rolling.get("maxSurge", "25%"), desired, True)
+    unavailable = _scaled(rolling.get("maxUnavailable", "25%"), desired, False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
+
+
+def _max_unavailable(spec: dict, desired: int) -> int:
+    return surge_and_unavailable(spec, desired)[1]
 
 
 class Controllers:
@@ -69,8 +83,15 @@ class Controllers:
         self.behaviour = behaviour
         self.ip_allocator = ip_allocator
         self.pod_ip = pod_ip
+        self.finish_deletions: Callable[[], None] = lambda: None  # the API server's garbage collector
+        self.lagging: set[Key] = set()  # workloads whose new spec the controllers have not seen yet
 
     # --- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _key(obj: dict) -> Key:
+        meta = obj["metadata"]
+        return ("apps", obj["kind"], meta.get("namespace") or "", meta["name"])
+
     def _new_meta(self, name: str, namespace: str, labels: dict, owner: dict | None,
                   annotations: dict | None = None) -> dict:
         meta: dict = {"name": name, "namespace": namespace, "labels": dict(labels),
@@ -184,11 +205,15 @@ class Controllers:
                           "state": {"waiting": {"reason": reason, "message": message}}} for c in containers]
         status["phase"] = phase
         flag = "True" if ready else "False"
+        ready_iso = start_iso
+        if ready:
+            became = parse_time(start_iso) + timedelta(seconds=ready_after)
+            ready_iso = min(became, now).strftime("%Y-%m-%dT%H:%M:%SZ")
         status["conditions"] = [
             {"type": "PodScheduled", "status": "True", "lastTransitionTime": start_iso},
             {"type": "Initialized", "status": "True", "lastTransitionTime": start_iso},
-            {"type": "ContainersReady", "status": flag, "lastTransitionTime": start_iso},
-            {"type": "Ready", "status": flag, "lastTransitionTime": start_iso},
+            {"type": "ContainersReady", "status": flag, "lastTransitionTime": ready_iso},
+            {"type": "Ready", "status": flag, "lastTransitionTime": ready_iso},
         ]
         status["containerStatuses"] = cstatuses
         if phase == "Pending":
@@ -232,6 +257,16 @@ class Controllers:
                                f'{kind.lower()} "{ref.get(field)}" not found')
         return sorted(set(out))
 
+    def pod_available(self, pod: dict, min_ready_seconds: int) -> bool:
+        """Ready for at least minReadySeconds, as the ReplicaSet controller counts available pods."""
+        if not self.pod_ready(pod):
+            return False
+        if not min_ready_seconds:
+            return True
+        since = next((c.get("lastTransitionTime") for c in pod["status"].get("conditions") or []
+                      if c.get("type") == "Ready"), None)
+        return since is not None and (self.clock.now() - parse_time(since)).total_seconds() >= min_ready_seconds
+
     @staticmethod
     def pod_ready(pod: dict) -> bool:
         return any(c.get("type") == "Ready" and c.get("status") == "True"
@@ -243,14 +278,12 @@ class Controllers:
                    for cs in (pod.get("status") or {}).get("containerStatuses") or [])
 
     def refresh_pods(self) -> None:
-        now = self.clock.now()
         for pod in self.store.select("", "Pod"):
             if terminating(pod):
-                if now >= parse_time(pod["metadata"]["deletionTimestamp"]):
-                    self.store.remove(("", "Pod", pod["metadata"]["namespace"], pod["metadata"]["name"]))
-                continue
-            if "status" not in pod:  # a bare Pod created through the API: the kubelet gives it an IP
-                pod = {**pod, "status": {"phase": "Pending", "podIP": self.pod_ip(), "qosClass": "BestEffort"}}
+                continue  # removed by the garbage collector once its grace period and finalizers are over
+            if not (pod.get("status") or {}).get("podIP"):  # a bare Pod created through the API: it gets an IP
+                pod = {**pod, "status": {"phase": "Pending", "qosClass": "BestEffort", **(pod.get("status") or {}),
+                                         "podIP": self.pod_ip()}}
             if pod["status"].get("phase") in ("Succeeded", "Failed"):
                 continue
             self._set_status("", pod, self.pod_status(pod))
@@ -258,6 +291,8 @@ class Controllers:
     # --- replica sets -----------------------------------------------------------------------
     def replicasets(self) -> None:
         for rs in self.store.select("apps", "ReplicaSet"):
+            if self._key(rs) in self.lagging:
+                continue
             ns = rs["metadata"]["namespace"]
             spec = rs["spec"]
             pods = [p for p in self._pods(ns) if owned_by(p, rs)]
@@ -274,15 +309,17 @@ class Controllers:
             rs = self.store.peek(("apps", "ReplicaSet", ns, rs["metadata"]["name"])) or rs
             pods = [p for p in self._pods(ns) if owned_by(p, rs)]
             ready = sum(1 for p in pods if self.pod_ready(p))
+            available = sum(1 for p in pods if self.pod_available(p, spec.get("minReadySeconds", 0)))
             status = {"replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": ready,
-                      "availableReplicas": ready, "observedGeneration": rs["metadata"].get("generation", 1)}
+                      "availableReplicas": available, "observedGeneration": rs["metadata"].get("generation", 1)}
             self._set_status("apps", rs, {k: v for k, v in status.items() if v or k in ("replicas",
                                                                                         "observedGeneration")})
 
     # --- deployments ------------------------------------------------------------------------
     def deployments(self) -> None:
         for d in self.store.select("apps", "Deployment"):
-            self._deployment(d)
+            if self._key(d) not in self.lagging:
+                self._deployment(d)
 
     def _deployment(self, d: dict) -> None:
         ns, name = d["metadata"]["namespace"], d["metadata"]["name"]
@@ -307,19 +344,62 @@ class Controllers:
                                              "spec": {"replicas": 0, "selector": selector, "template": template,
                                                       "minReadySeconds": spec.get("minReadySeconds", 0)}})
         olds = [rs for rs in owned if rs["metadata"]["uid"] != new_rs["metadata"]["uid"]]
-        recreate = (spec.get("strategy") or {}).get("type") == "Recreate"
-        new_available = (new_rs.get("status") or {}).get("availableReplicas", 0)
-        old_target = 0 if recreate else max(0, desired - new_available)
-        old_pods_left = sum((rs.get("status") or {}).get("replicas", 0) for rs in olds)
-        for rs in sorted(olds, key=lambda r: r["metadata"]["creationTimestamp"], reverse=True):
-            keep = min(rs["spec"].get("replicas", 0), old_target)
-            old_target -= keep
-            self._scale(rs, keep)
-        if not recreate or old_pods_left == 0:
-            self._scale(new_rs, desired)
+        if new_rs["spec"].get("minReadySeconds", 0) != spec.get("minReadySeconds", 0):
+            updated = copy.deepcopy(new_rs)
+            updated["spec"]["minReadySeconds"] = spec.get("minReadySeconds", 0)
+            new_rs = self.store.put("apps", updated)
+        if spec.get("paused"):
+            return
+        if (spec.get("strategy") or {}).get("type") == "Recreate":
+            old_pods_left = sum((rs.get("status") or {}).get("replicas", 0) for rs in olds)
+            for rs in olds:
+                self._scale(rs, 0)
+            if old_pods_left == 0:
+                self._scale(new_rs, desired)
+        else:
+            self._roll(desired, spec, new_rs, olds)
         if spec.get("paused"):
             return
         self._prune_history(olds, spec.get("revisionHistoryLimit", 10))
+
+    def _roll(self, desired: int, spec: dict, new_rs: dict, olds: list[dict]) -> None:
+        """One pass of the rolling update, within maxSurge and maxUnavailable (deployment/rolling.go)."""
+        surge, unavailable = surge_and_unavailable(spec, desired)
+        new_replicas = new_rs["spec"].get("replicas", 0)
+        total = new_replicas + sum(rs["spec"].get("replicas", 0) for rs in olds)
+        if new_replicas > desired:
+            self._scale(new_rs, desired)
+            return
+        if new_replicas < desired and total < desired + surge:
+            self._scale(new_rs, new_replicas + min(desired + surge - total, desired - new_replicas))
+            return
+        live_olds = [rs for rs in olds if rs["spec"].get("replicas", 0) > 0]
+        if not live_olds:
+            return
+        min_available = desired - unavailable
+        new_unavailable = new_replicas - (new_rs.get("status") or {}).get("availableReplicas", 0)
+        budget = total - min_available - new_unavailable
+        if budget <= 0:
+            return
+        live_olds.sort(key=lambda r: r["metadata"]["creationTimestamp"])
+        replicas = {rs["metadata"]["uid"]: rs["spec"].get("replicas", 0) for rs in live_olds}
+        # Old replicas that are not available go first: removing them costs no availability.
+        for rs in live_olds:
+            uid = rs["metadata"]["uid"]
+            cut = min(budget, max(0, replicas[uid] - (rs.get("status") or {}).get("availableReplicas", 0)))
+            replicas[uid] -= cut
+            budget -= cut
+        available = (new_rs.get("status") or {}).get("availableReplicas", 0) + sum(
+            min(replicas[rs["metadata"]["uid"]], (rs.get("status") or {}).get("availableReplicas", 0))
+            for rs in live_olds)
+        budget = min(budget, available - min_available)
+        for rs in live_olds:
+            uid = rs["metadata"]["uid"]
+            cut = min(max(budget, 0), replicas[uid])
+            replicas[uid] -= cut
+            budget -= cut
+        for rs in live_olds:
+            self._scale(rs, replicas[rs["metadata"]["uid"]])
 
     def _scale(self, rs: dict, replicas: int) -> None:
         if rs["spec"].get("replicas") != replicas:
@@ -337,6 +417,8 @@ class Controllers:
 
     def deployment_status(self) -> None:
         for d in self.store.select("apps", "Deployment"):
+            if self._key(d) in self.lagging:
+                continue
             ns, spec = d["metadata"]["namespace"], d["spec"]
             desired = spec.get("replicas", 1)
             h = template_hash(spec["template"])[:10]
@@ -387,7 +469,8 @@ class Controllers:
     # --- stateful sets ----------------------------------------------------------------------
     def statefulsets(self) -> None:
         for s in self.store.select("apps", "StatefulSet"):
-            self._statefulset(s)
+            if self._key(s) not in self.lagging:
+                self._statefulset(s)
 
     def _statefulset(self, s: dict) -> None:
         ns, name, spec = s["metadata"]["namespace"], s["metadata"]["name"], s["spec"]
@@ -457,6 +540,7 @@ class Controllers:
             return
         labels = dict((sts_spec.get("selector") or {}).get("matchLabels") or {})
         meta = self._new_meta(name, ns, labels, None, (claim.get("metadata") or {}).get("annotations"))
+        meta["finalizers"] = [PVC_PROTECTION]
         self.store.put("", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta,
                             "spec": copy.deepcopy(claim.get("spec") or {}), "status": {"phase": "Pending"}})
 
@@ -490,6 +574,8 @@ class Controllers:
     def daemonsets(self) -> None:
         nodes = self.nodes()
         for ds in self.store.select("apps", "DaemonSet"):
+            if self._key(ds) in self.lagging:
+                continue
             ns, name, spec = ds["metadata"]["namespace"], ds["metadata"]["name"], ds["spec"]
             revision = template_hash(spec["template"])
             pods = [p for p in self._pods(ns) if owned_by(p, ds)]
@@ -568,16 +654,24 @@ class Controllers:
         """Azure's cloud provider gives a LoadBalancer Service its address after a while (<pending> meanwhile)."""
         now = self.clock.now()
         for svc in self.store.select("", "Service"):
-            if (svc.get("spec") or {}).get("type") != "LoadBalancer":
+            finalizers = svc["metadata"].get("finalizers") or []
+            if (svc.get("spec") or {}).get("type") != "LoadBalancer" or terminating(svc):
+                if LB_CLEANUP in finalizers and not terminating(svc):  # no longer a LoadBalancer: released
+                    new = copy.deepcopy(svc)
+                    new["metadata"]["finalizers"] = [f for f in finalizers if f != LB_CLEANUP]
+                    new["status"] = {"loadBalancer": {}}
+                    self.store.put("", new)
                 continue
             if ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
                 continue
             age = (now - parse_time(svc["metadata"]["creationTimestamp"])).total_seconds()
             if not immediately and age < self.behaviour.lb_provision_seconds:
                 continue
-            status = copy.deepcopy(svc.get("status") or {})
-            status["loadBalancer"] = {"ingress": [{"ip": self.ip_allocator(), "ipMode": "VIP"}]}
-            self._set_status("", svc, status)
+            new = copy.deepcopy(svc)
+            new.setdefault("status", {})["loadBalancer"] = {"ingress": [{"ip": self.ip_allocator(), "ipMode": "VIP"}]}
+            if LB_CLEANUP not in finalizers:  # the service controller holds the Service until it releases the IP
+                new["metadata"]["finalizers"] = [*finalizers, LB_CLEANUP]
+            self.store.put("", new)
 
     def endpoints(self) -> None:
         """Endpoints objects follow ready pods, as the endpoints controller keeps them."""
@@ -635,5 +729,6 @@ class Controllers:
             self.load_balancers()
             self.endpoints()
             self.orphan_endpoints()
+            self.finish_deletions()
             if self.store.rv == before:
                 return

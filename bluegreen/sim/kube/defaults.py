@@ -96,6 +96,19 @@ def apply_defaults(obj: dict, allocate: Callable[[str], str]) -> None:
             _job(job_spec)
     elif kind == "Pod" and spec is not None:
         pod_spec(spec)
+        spec.setdefault("serviceAccountName", "default")
+        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        spec.setdefault("enableServiceLinks", True)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+        spec.setdefault("priority", 0)
+        spec.setdefault("tolerations", [
+            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+             "tolerationSeconds": 300},
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+             "tolerationSeconds": 300}])
+        status = obj.setdefault("status", {})
+        status.setdefault("phase", "Pending")
+        status.setdefault("qosClass", "BestEffort")
     elif kind == "Service":
         _service(obj, allocate)
     elif kind == "Secret":
@@ -112,6 +125,14 @@ def apply_defaults(obj: dict, allocate: Callable[[str], str]) -> None:
         labels.setdefault("kubernetes.io/metadata.name", obj["metadata"]["name"])
     elif kind == "PersistentVolumeClaim" and spec is not None:
         spec.setdefault("volumeMode", "Filesystem")
+        obj.setdefault("status", {}).setdefault("phase", "Pending")
+    elif kind == "PersistentVolume" and spec is not None:
+        spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+        spec.setdefault("volumeMode", "Filesystem")
+        obj.setdefault("status", {}).setdefault("phase", "Pending")
+    if kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "CronJob", "HorizontalPodAutoscaler",
+                "PodDisruptionBudget", "Ingress") and spec is not None:
+        obj.setdefault("status", {})
 
 
 def _service(obj: dict, allocate: Callable[[str], str]) -> None:

@@ -167,7 +167,7 @@ FieldPath = tuple[str, ...]
 # Fields the server owns; appliers never manage or remove them.
 _IGNORED_TOP = {"apiVersion", "kind", "status"}
 _IGNORED_META = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-                 "managedFields", "selfLink", "deletionTimestamp"}
+                 "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"}
 
 
 def _elem_key(key: str, item: dict) -> str:
@@ -285,35 +285,3 @@ def _get_path(obj: Any, path: FieldPath) -> Any:
         else:
             return None
     return node
-
-
-def apply_conflicts(live: dict, applied: dict, manager: str, owners: dict[str, set[FieldPath]]) -> list[str]:
-    """Fields the applied config would change that another apply manager owns."""
-    conflicts = []
-    new_paths = field_set(applied)
-    for other, paths in owners.items():
-        if other == manager:
-            continue
-        for path in new_paths & paths:
-            if _get_path(live, path) != _get_path(applied, path):
-                conflicts.append(f'conflict with "{other}": .{".".join(p[2:] for p in path)}')
-    return sorted(conflicts)
-
-
-def server_side_apply(live: dict | None, applied: dict, manager: str,
-                      owners: dict[str, set[FieldPath]]) -> tuple[dict, set[FieldPath]]:
-    """New object and the manager's new field set; fields it stopped applying are removed
-    unless another manager still owns them."""
-    new_paths = field_set(applied)
-    if live is None:
-        return copy.deepcopy(applied), new_paths
-    merged = apply_merge(live, applied)
-    previous = owners.get(manager, set())
-    others: set[FieldPath] = set().union(*(p for m, p in owners.items() if m != manager)) if owners else set()
-    for path in sorted(previous - new_paths, key=len, reverse=True):
-        if path in others or any(o[: len(path)] == path for o in others):
-            continue
-        if any(n[: len(path)] == path for n in new_paths):
-            continue
-        _remove_path(merged, path)
-    return merged, new_paths

@@ -16,10 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery
+from . import discovery, openapi
 from .api import ApiError
 from .apis import Resource
-from .patch import json_merge_patch
 from .tls import server_context
 
 if TYPE_CHECKING:
@@ -134,6 +133,8 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-cache, private")
+            for text in getattr(self, "warnings", []):
+                self.send_header("Warning", "299 - " + json.dumps(text))  # Go's strconv.Quote
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
@@ -154,14 +155,20 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             body = self._body()
+            self.warnings: list[str] = []
             try:
                 if not cluster.accepts(self.headers.get("Authorization", "")):
                     raise _unauthorized()
                 if self.command in ("POST", "PUT", "PATCH", "DELETE") and cluster.take_throttle():
                     self._throttled()
                     return
+                if "protobuf" in self.headers.get("Content-Type", "") and body:
+                    # This server speaks JSON only; 415 makes client-go fall back to JSON, as with a CRD.
+                    raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                                   "accepted media types include: application/json, application/yaml")
                 url = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+                cluster.api.field_validation = query.get("fieldValidation") or "Warn"
                 result = self._route(url.path, query, body)
                 if result is not None:
                     self._send(*result)
@@ -169,6 +176,8 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 self._send(exc.code, exc.status())
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
+            except Exception as exc:  # noqa: BLE001 - a real server answers 500, it does not drop the connection
+                self._send(500, ApiError(500, "InternalError", f"Internal error occurred: {exc!r}").status())
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch  # noqa: N815
 
@@ -177,11 +186,14 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             parts = _split_path(path)
             method = self.command
             with cluster.lock:
+                cluster.api.warnings = self.warnings  # what the handlers warn about goes out as Warning headers
                 table = cluster.table
                 if path in ("/healthz", "/readyz", "/livez"):
                     return 200, "ok"
                 if path == "/version":
                     return 200, discovery.version_doc(cluster.version)
+                if parts[:2] == ["openapi", "v3"]:
+                    return 200, self._openapi(parts[2:])
                 if parts[:1] == ["openapi"]:
                     raise ApiError(404, "NotFound", "the server could not find the requested resource")
                 if parts == ["api"]:
@@ -219,8 +231,24 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                     if method in _MUTATING:
                         cluster._after_mutation()
                     return result
+            cluster.catch_up()  # controllers run while someone watches, as real ones always do
             self._watch(res, route, query)
             return None
+
+        def _openapi(self, rest: list[str]) -> dict:
+            if not rest:
+                return openapi.root(cluster.table, discovery.version_doc(cluster.version)["gitVersion"])
+            if rest[0] == "api" and len(rest) == 2:
+                group, version = "", rest[1]
+            elif rest[0] == "apis" and len(rest) == 3:
+                group, version = rest[1], rest[2]
+            else:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            doc = openapi.group_version_doc(cluster.table, group, version,
+                                            discovery.version_doc(cluster.version)["gitVersion"])
+            if doc is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            return doc
 
         def _resource(self, method: str, res: Resource, route: Route, query: dict[str, str],
                       body: bytes) -> tuple[int, Any]:
@@ -228,21 +256,30 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             ns, name = route.namespace, route.name
             manager = query.get("fieldManager") or _manager(self.headers.get("User-Agent", ""))
             dry_run = bool(query.get("dryRun"))
+            ctype = self.headers.get("Content-Type", "")
             if route.sub == "scale":
                 if method == "GET":
                     return 200, api.scale(res, ns, name or "")
-                replicas = ((_json(body) or {}).get("spec") or {}).get("replicas")
+                if method == "PATCH":
+                    doc = api.patched(res, api.scale(res, ns, name or ""), body, ctype)
+                elif method == "PUT":
+                    doc = _json(body)
+                else:
+                    raise _not_allowed(method)
+                replicas = ((doc if isinstance(doc, dict) else {}).get("spec") or {}).get("replicas")
                 return 200, api.set_scale(res, ns, name or "", replicas, manager)
             if route.sub == "status":
                 if method == "GET":
                     return 200, api.get(res, ns, name or "")
                 if method == "PUT":
-                    return 200, api.replace_status(res, ns, name or "", json.loads(body or b"{}").get("status"))
-                if method == "PATCH":
-                    current = api.get(res, ns, name or "")
-                    doc = _json(body) or {}
-                    status = json_merge_patch(current.get("status") or {}, doc.get("status") or {})
-                    return 200, api.replace_status(res, ns, name or "", status)
+                    doc = _json(body)
+                elif method == "PATCH":
+                    doc = api.patched(res, api.get(res, ns, name or ""), body, ctype)
+                else:
+                    raise _not_allowed(method)
+                if not isinstance(doc, dict):
+                    raise ApiError(400, "BadRequest", "the body of the request was not a JSON object")
+                return 200, api.replace_status(res, ns, name or "", doc.get("status"))
             if route.sub is not None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             if method == "GET":
@@ -265,8 +302,9 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 return 200, api.replace(res, ns, name, _json(body), manager, dry_run)
             if method == "PATCH" and name is not None:
                 existed = cluster.store.peek(api.key(res, ns, name)) is not None
-                out = api.patch(res, ns, name, body, self.headers.get("Content-Type", ""),
-                                query.get("fieldManager"), query.get("force") == "true", dry_run)
+                applying = ctype.startswith("application/apply-patch")
+                out = api.patch(res, ns, name, body, ctype, query.get("fieldManager") or (None if applying else manager),
+                                query.get("force") == "true", dry_run)
                 return (200 if existed else 201), out
             if method == "DELETE":
                 opts = json.loads(body) if body.strip() else {}
@@ -276,10 +314,12 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 if name is None:
                     return 200, api.delete_collection(res, ns, query.get("labelSelector"),
                                                       query.get("fieldSelector"), policy)
-                gone = api.delete(res, ns, name, policy, opts.get("preconditions"))
-                return 200, gone
-            raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
-                           f"resource ({method})")
+                grace_text = query.get("gracePeriodSeconds") or opts.get("gracePeriodSeconds")
+                grace = int(grace_text) if grace_text is not None and str(grace_text).lstrip("-").isdigit() else None
+                gone = api.delete(res, ns, name, policy, opts.get("preconditions"), grace)
+                lingering = cluster.store.peek(api.key(res, ns, name)) is not None
+                return (202 if lingering else 200), gone  # 202: accepted, but finalizers or grace hold it
+            raise _not_allowed(method)
 
         # --- watch ------------------------------------------------------------------------
         def _watch(self, res: Resource, route: Route, query: dict[str, str]) -> None:
@@ -350,6 +390,11 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
 
     return Handler
+
+
+def _not_allowed(method: str) -> ApiError:
+    return ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource "
+                    f"({method})")
 
 
 def _json(body: bytes) -> Any:

@@ -47,6 +47,8 @@ def test_typed_core_apps_batch(world: World, api: client.ApiClient) -> None:
     assert len(pods.items) == 2 and all(p.status.phase == "Running" for p in pods.items)
     patched = apps.patch_namespaced_deployment("web", "shop", {"spec": {"replicas": 3}})
     assert patched.spec.replicas == 3
+    assert patched.status.observed_generation == 1  # the controller has not seen generation 2 yet
+    world.clock.advance(1)
     assert len(core.list_namespaced_pod("shop", label_selector="app=web").items) == 3
     cj = client.V1CronJob(
         metadata=client.V1ObjectMeta(name="report"),

@@ -270,6 +270,7 @@ def test_load_balancer_answers_200_503_500_over_sockets(world, api, ns) -> None:
     apps.patch_namespaced_deployment("front", ns, {"spec": {"strategy": {"type": "Recreate", "rollingUpdate": None},
                                                             "template": {"spec": {"containers": [
                                                                 {"name": "main", "image": f"{BROKEN}:2"}]}}}})
+    world.clock.advance(1)  # the controller sees the new spec a moment after the write, as on a real cluster
     world.clock.advance(60)
     assert _http(f"http://{ip}:8080/")[0] == 500
     core.delete_namespaced_service("front", ns)
