@@ -22,6 +22,7 @@ from typing import Protocol
 
 from bluegreen.errors import LockHeldError, RecordFormatError
 from bluegreen.record import RunRecord
+from bluegreen.redact import redact_urls
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
@@ -74,7 +75,7 @@ class JournalStore:
 
     def save(self, record: RunRecord) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(self.path, json.dumps(record.to_dict(), indent=2, default=str))
+        atomic_write(self.path, json.dumps(redact_urls(record.to_dict()), indent=2, default=str))
 
     @contextlib.contextmanager
     def locked(self, now: datetime) -> Iterator[None]:

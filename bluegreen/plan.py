@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bluegreen.actions import Action
+from bluegreen.redact import redact_urls
 
 PLAN_FORMAT = 2  # 2: typed action parameters
 STEPS = ("preflight", "provision", "redeploy", "smoke", "switch", "decommission")
@@ -98,7 +99,8 @@ class Plan:
         data = self.to_dict()
         data["id"] = self.id
         data["eta_seconds"] = self.eta_seconds
-        return json.dumps(data, indent=2, sort_keys=False, default=str)
+        # Defence in depth: the planners store URLs redacted already; a saved plan file must never hold one.
+        return json.dumps(redact_urls(data), indent=2, sort_keys=False, default=str)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
