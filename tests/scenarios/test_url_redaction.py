@@ -26,7 +26,7 @@ URLS = [
 
 def _plant(cutover: Cutover, *, failing: bool = False) -> None:
     def change(raw: dict[str, Any]) -> None:
-        for check, url in zip(raw["smoke"]["http"], URLS):
+        for check, url in zip(raw["smoke"]["http"], URLS, strict=True):
             check["url"] = url
         if failing:
             raw["smoke"]["http"][1]["body_contains"] = "no such text on the page"

@@ -41,7 +41,9 @@ def plan(
         the_plan = engine.make_plan(loaded, rt, sink)
     render_plan(the_plan, output, app.console)
     if out:
-        out.write_text(the_plan.to_json() + "\n")
+        from bluegreen.private_files import write_private
+
+        write_private(out, the_plan.to_json() + "\n")  # 0600 at creation: a plan names what it will touch
         if output == Output.text:
             app.display(f"saved to {out}")
 
