@@ -37,6 +37,7 @@ import yaml
 
 from .clock import Clock
 from .errors import BluegreenError, RefusedError
+from .private_files import private_dir
 
 __all__ = ["ArchiveError", "ArchiveExistsError", "ArchiveInfo", "NotArchivedError", "archive_run", "read_archive",
            "run_dir_name", "verify_archived", "write_archive"]
@@ -201,7 +202,7 @@ def write_archive(directory: Path, cluster: str, objects: Sequence[dict[str, Any
     }
     index_bytes = (json.dumps(index, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
-    Path(directory).mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    private_dir(Path(directory))  # the archive holds Secret manifests
     try:
         os.mkdir(run_dir, DIR_MODE)
     except FileExistsError:

@@ -21,10 +21,11 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .clock import Clock
 from .errors import PlaybookError
+from .redact import redact_url
 
 __all__ = ["CheckResult", "HttpCheck", "redact_headers", "redact_url", "run_check"]
 
@@ -35,7 +36,6 @@ REDACTED = "<redacted>"
 
 _SENSITIVE_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "api-key", "apikey",
                            "x-api-key", "session", "signature", "credential")
-_SENSITIVE_QUERY_WORDS = ("token", "sig", "signature", "key", "secret", "password", "code", "auth", "session")
 
 
 def _is_sensitive(name: str, words: tuple[str, ...]) -> bool:
@@ -46,26 +46,6 @@ def _is_sensitive(name: str, words: tuple[str, ...]) -> bool:
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers safe to render: Authorization/Cookie/token-like values replaced by a marker."""
     return {k: (REDACTED if _is_sensitive(k, _SENSITIVE_HEADER_WORDS) else v) for k, v in headers.items()}
-
-
-def redact_url(url: str) -> str:
-    """The URL safe to render: no userinfo password, no token-like query values (e.g. SAS `sig`)."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, _, hostport = netloc.rpartition("@")
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:{REDACTED}@{hostport}" if ":" in userinfo else f"{user}@{hostport}"
-        query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
-            query = urlencode(
-                [(k, REDACTED if _is_sensitive(k, _SENSITIVE_QUERY_WORDS) else v) for k, v in pairs], safe="<>"
-            )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        return "<unparseable url>"
 
 
 @dataclass(frozen=True)

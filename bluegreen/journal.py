@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Protocol
 
 from bluegreen.errors import LockHeldError, RecordFormatError
+from bluegreen.private_files import private_dir
 from bluegreen.record import RunRecord
+from bluegreen.redact import redact_urls
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
@@ -82,13 +84,13 @@ class JournalStore:
         return RunRecord.from_dict(data, where=str(self.path))
 
     def save(self, record: RunRecord) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(self.path, json.dumps(record.to_dict(), indent=2, default=str))
+        private_dir(self.directory)
+        atomic_write(self.path, json.dumps(redact_urls(record.to_dict()), indent=2, default=str))
 
     @contextlib.contextmanager
     def locked(self, now: datetime) -> Iterator[None]:
         """Hold the playbook's lock; raise LockHeldError at once if another process has it."""
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.directory)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:

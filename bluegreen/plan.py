@@ -18,6 +18,7 @@ from typing import Any
 
 from bluegreen.actions import Action
 from bluegreen.errors import TamperedPlanError
+from bluegreen.redact import redact_urls
 
 PLAN_FORMAT = 2  # 2: typed action parameters
 STEPS = ("preflight", "provision", "redeploy", "smoke", "switch", "decommission")
@@ -140,7 +141,9 @@ class Plan:
         data = self.to_dict()
         data["id"] = self.id
         data["eta_seconds"] = self.eta_seconds
-        return json.dumps(seal(data), indent=2, sort_keys=False, default=str)
+        # Defence in depth: the planners store URLs redacted already; a saved plan file must never hold one.
+        # Redacted first, then sealed: the digest covers exactly what is in the file.
+        return json.dumps(seal(redact_urls(data)), indent=2, sort_keys=False, default=str)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:

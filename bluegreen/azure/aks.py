@@ -9,6 +9,7 @@ names. Cloning (aks_clone.py) works on that form so it matches the REST docs and
 from __future__ import annotations
 
 import builtins
+import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -136,6 +137,23 @@ def resource_group_of(resource_id: str) -> str:
     return ""
 
 
+# Read-only on the wire: a PUT of the cluster's own model leaves them out (aks-clone-notes §1).
+_RECONCILE_DROP_TOP = ("id", "name", "type", "systemData", "eTag", "etag")
+_RECONCILE_DROP_PROPS = ("provisioningState", "powerState", "maxAgentPools", "currentKubernetesVersion", "fqdn",
+                         "privateFQDN", "azurePortalFQDN", "resourceUID", "status", "privateLinkResources")
+_RECONCILE_DROP_POOL = ("eTag", "etag", "currentOrchestratorVersion", "provisioningState", "status")
+
+
+def reconcile_body(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The cluster's current model as a PUT body, changing nothing (what `az aks update` with no argument sends)."""
+    body = {k: copy.deepcopy(v) for k, v in raw.items() if k not in _RECONCILE_DROP_TOP}
+    props = {k: v for k, v in (body.get("properties") or {}).items() if k not in _RECONCILE_DROP_PROPS}
+    props["agentPoolProfiles"] = [{k: v for k, v in pool.items() if k not in _RECONCILE_DROP_POOL}
+                                  for pool in props.get("agentPoolProfiles") or ()]
+    body["properties"] = props
+    return body
+
+
 def _as_raw(model: Any) -> dict[str, Any]:
     return dict(model.as_dict()) if hasattr(model, "as_dict") else dict(model)
 
@@ -215,6 +233,17 @@ class AksClient:
         log.info("create_or_update %s", rid)
         model = self._ctx.run_lro(start, resource=rid, operation="create_or_update")
         return ManagedClusterInfo.from_arm(_as_raw(model))
+
+    def reconcile(self, resource_group: str, name: str) -> ManagedClusterInfo:
+        """PUT the cluster's own current model back, guarded by its ETag, and wait for it.
+
+        AKS's documented way out of provisioning state Failed (a failed stop, say): the reconcile
+        brings the cluster back to Succeeded without changing it, after which it can be stopped again.
+        """
+        current = self.get(resource_group, name)
+        if current is None:
+            raise NotFoundError(f"managed cluster {name} not found", resource=self.cluster_id(resource_group, name))
+        return self.create_or_update(resource_group, name, reconcile_body(current.raw), etag=current.etag)
 
     def _run_none(self, method: str, resource_group: str, name: str) -> None:
         def start(polling: ClockPolling, token: str | None) -> Any:

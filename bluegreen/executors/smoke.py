@@ -11,6 +11,7 @@ from bluegreen.kinds import WORKLOAD_KINDS
 from bluegreen.kube.readiness import pod_problems, workload_status
 from bluegreen.kube.wait import NotYet, wait_until
 from bluegreen.observe import object_key
+from bluegreen.redact import redact_url
 
 
 @executes(CheckReady)
@@ -63,8 +64,9 @@ def check_http(p: CheckHttp, env: ExecEnv) -> Outcome:
         raise StepFailedError("green has no ingress address to send HTTP checks to", "smoke")
     check = _http_check(env, p.check)
     result = run_check(check, p.address, clock=env.clock)
-    env.report(CHECK, f"{check.name}: {check.url} via {p.address}: " + ("ok" if result.ok else result.reason),
+    shown = redact_url(check.url)  # the request went to the real URL; what is shown never has its secrets
+    env.report(CHECK, f"{check.name}: {shown} via {p.address}: " + ("ok" if result.ok else result.reason),
                ok=result.ok, status=result.status, latency_ms=result.latency_ms, attempts=result.attempts)
     if not result.ok:
-        raise CheckFailed(f"{check.name} ({check.url}): {result.reason}", "smoke")
+        raise CheckFailed(f"{check.name} ({shown}): {result.reason}", "smoke")
     return Outcome()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bluegreen.errors import LockHeldError
+from bluegreen.private_files import open_private, write_private
 
 STATE_FILE = "world.json"
 LOCK_FILE = "world.lock"
@@ -36,24 +37,11 @@ def is_world(directory: Path) -> bool:
 
 
 def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
-    """Replace `path` with `data` so readers see the old or the new content, nothing in between."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if fsync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    if fsync:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """Replace `path` with `data` so readers see the old or the new content, nothing in between.
+
+    Created 0600 at open time: the state holds the world's kubeconfig credentials and Secrets.
+    """
+    write_private(path, data, fsync=fsync)
 
 
 def dump_state(directory: Path, state: dict[str, Any], *, fsync: bool = True) -> int:
@@ -78,7 +66,7 @@ def load_state(directory: Path) -> dict[str, Any]:
 @contextlib.contextmanager
 def exclusive(directory: Path) -> Iterator[None]:
     """Hold the directory's lock (non-blocking); the lock file names the holder's pid."""
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_private(directory / LOCK_FILE)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -23,6 +23,7 @@ import responses
 import yaml
 
 from bluegreen.errors import BluegreenError, PlaybookError
+from bluegreen.private_files import private_dir
 from bluegreen.sim import persist
 from bluegreen.sim.arm import FaultSpec
 from bluegreen.sim.arm.simulator import ArmSimulator
@@ -120,7 +121,7 @@ class World:
         world = cls(directory, _initial_state(spec), seeding=True)
         world._seed(spec, namespaces + blue_objects)
         world._quiet = False
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)  # its state holds kubeconfig credentials and Secrets
         with persist.exclusive(directory):
             _check_target(directory, replace)
             world.persist()

@@ -17,6 +17,7 @@ from bluegreen.observe import Observed, object_key
 from bluegreen.plan import StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
+from bluegreen.redact import redact_url
 
 
 def smoke_address(pb: Playbook, obs: Observed) -> str | None:
@@ -38,7 +39,7 @@ def plan_smoke(pb: Playbook, obs: Observed, record: RunRecord | None = None) -> 
     for check in pb.smoke.http:
         actions.append(Action(
             id=f"smoke/http/{check.name}",
-            params=CheckHttp(check.name, check.method, check.url, urlsplit(check.url).hostname,
+            params=CheckHttp(check.name, check.method, redact_url(check.url), urlsplit(check.url).hostname,
                              address),
             after={"expect_status": check.expect_status, "body_contains": check.body_contains,
                    "max_latency_ms": check.max_latency_ms},

@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from bluegreen.errors import BluegreenError, PlaybookError, StepFailedError
+from bluegreen.redact import redact_urls
 from bluegreen_cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED, INPUT_ERRORS, exit_code_for
 
 if TYPE_CHECKING:
@@ -53,12 +54,12 @@ class Application:
         typer.echo(typer.style("ok", fg="green") + f" {text}")
 
     def display_error(self, text: str) -> None:
-        typer.echo(typer.style("error:", fg="red") + f" {text}", err=True)
+        typer.echo(typer.style("error:", fg="red") + f" {redact_urls(text)}", err=True)
 
     def display_json(self, data: Any) -> None:
         import json
 
-        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(redact_urls(data), indent=2, default=str) + "\n")
 
     def abort(self, message: str, code: int = EXIT_FAILED) -> NoReturn:
         self.display_error(message)

@@ -182,7 +182,9 @@ def serve(
     with _world().open(directory) as world:
         kubeconfig = merge_kubeconfigs(world.kubeconfigs())
         path = Path(directory) / "kubeconfig"
-        path.write_text(kubeconfig)
+        from bluegreen.private_files import write_private
+
+        write_private(path, kubeconfig)  # credentials: 0600 from the moment it exists
         typer.echo(kubeconfig)
         typer.echo(f"# written to {path}; use: KUBECONFIG={path} kubectl get pods -A", err=True)
         stop = threading.Event()

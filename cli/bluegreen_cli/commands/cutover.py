@@ -43,7 +43,9 @@ def plan(
     render_plan(the_plan, output, app.console)
     _refuse_bad_input(the_plan)  # before saving: a plan that can only be refused is not kept
     if out:
-        out.write_text(the_plan.to_json() + "\n")
+        from bluegreen.private_files import write_private
+
+        write_private(out, the_plan.to_json() + "\n")  # 0600 at creation: a plan names what it will touch
         if output == Output.text:
             app.display(f"saved to {out}")
     problems = the_plan.blocking_problems

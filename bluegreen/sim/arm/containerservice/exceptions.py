@@ -28,6 +28,16 @@ def operation_not_allowed(message: str) -> ArmError:
     return ArmError(409, "OperationNotAllowed", message)
 
 
+def operation_in_progress(state: str) -> ArmError:
+    """What AKS answers to a mutation while another operation runs on the cluster (409, no Retry-After)."""
+    return ArmError(
+        409,
+        "OperationNotAllowed",
+        f"Operation is not allowed: Another operation ({state}) is in progress, please wait for it to finish "
+        "before starting a new operation. See https://aka.ms/aks-pending-operation for more details.",
+    )
+
+
 def invalid_parameter(message: str, target: str) -> ArmError:
     return ArmError(400, "InvalidParameter", message, target=target)
 

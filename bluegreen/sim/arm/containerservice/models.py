@@ -413,10 +413,7 @@ class AksBackend:
     def _refuse_if_busy_or_stopped(self, cluster: dict[str, Any], action: str) -> None:
         props = cluster["properties"]
         if props["provisioningState"] in BUSY:
-            raise exc.operation_not_allowed(
-                f"Operation '{action}' is not allowed because the managed cluster '{cluster['name']}' is in "
-                f"provisioning state '{props['provisioningState']}'."
-            )
+            raise exc.operation_in_progress(props["provisioningState"])
         if props["powerState"]["code"] == "Stopped":
             raise exc.operation_not_allowed(
                 f"Operation '{action}' is not allowed because the managed cluster '{cluster['name']}' is stopped; "
@@ -442,6 +439,8 @@ class AksBackend:
     def begin_power(self, sub: str, rg: str, name: str, start: bool) -> dict[str, Any]:
         cluster = self.get(sub, rg, name)
         props = cluster["properties"]
+        if props["provisioningState"] in BUSY:  # AKS serialises a cluster's operations
+            raise exc.operation_in_progress(props["provisioningState"])
         if start:
             if props["powerState"]["code"] == "Running" or props["provisioningState"] != "Succeeded":
                 raise exc.operation_not_allowed(
