@@ -30,6 +30,15 @@ def _events(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
+def _mutations_before_the_tag(cutover: Cutover) -> int:
+    saved = cutover.root / "decommission-plan.json"
+    planned = cutover.cli("plan", str(cutover.playbook), "--out", str(saved))
+    assert planned.exit_code == 0, planned.output
+    step = next(s for s in json.loads(saved.read_text())["steps"] if s["name"] == "decommission")
+    kinds = [a["kind"] for a in step["actions"]]
+    return sum(1 for k in kinds[:kinds.index("tag_cluster")] if k in ("suspend_cronjob", "delete"))
+
+
 def _run(cutover: Cutover, *extra: str) -> Any:
     return cutover.cli("run", str(cutover.playbook), "--yes", "--output", "json", *extra)
 
@@ -50,9 +59,9 @@ def test_a_rerun_after_a_kill_right_after_the_tag_update_waits_for_it(cutover: C
     cutover.init()
     before = cutover.show()
     assert _run(cutover, "--until", "switch").exit_code == 0
-    # Decommission suspends and deletes blue's 4 workloads, then tags blue: killed right after the tag update,
-    # blue is left Updating.
-    World.schedule_crash(cutover.world, after_mutations=5)
+    # Decommission suspends blue's CronJobs and deletes what it found, then tags blue: killed right after the
+    # tag update, blue is left Updating. Each of those actions is one mutation; the plan says how many.
+    World.schedule_crash(cutover.world, after_mutations=_mutations_before_the_tag(cutover) + 1)
     killed = cutover.subprocess("run", str(cutover.playbook), "--yes")
     assert killed.returncode == -signal.SIGKILL, killed.stdout[-2000:] + killed.stderr[-2000:]
     show = cutover.show()
