@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 from bluegreen.kube.objects import describe
+from bluegreen.traffic.split import describe as describe_split
 
 T = TypeVar("T")
 
@@ -42,6 +43,10 @@ class Kind(str, Enum):
     TAG_CLUSTER = "tag_cluster"
     STOP_CLUSTER = "stop_cluster"
     DELETE_CLUSTER = "delete_cluster"
+    SET_WEIGHTS = "set_weights"
+    PAUSE_SHIFT = "pause_shift"
+    GATE = "gate"
+    CONFIRM_TRAFFIC = "confirm_traffic"
 
 
 class Learned(TypedDict, total=False):
@@ -59,6 +64,11 @@ class Learned(TypedDict, total=False):
     archive: str
     archived_objects: int
     decommission_begun: str
+    shift_reached: int
+    shift_paused_at: int | None
+    shift_promoted: int | None
+    shift_gate: str
+    shift_failed: str
 
 
 class Sealed(Generic[T]):
@@ -491,12 +501,94 @@ class DeleteCluster(_ClusterPower):
     VERB = "delete"
 
 
+@dataclass(frozen=True)
+class SetWeights(Params):
+    """Move a weighted router from the split the plan expects to the next one (no ETag: compared, then written)."""
+
+    KIND = Kind.SET_WEIGHTS
+    router: str
+    percent: int  # to green, after the move
+    expected: dict[str, Any]  # the Setting (bluegreen.traffic.split) the router must hold before
+    setting: dict[str, Any]  # the Setting it holds after
+    toward: str  # "green" or "blue", for people
+
+    @property
+    def target(self) -> str:
+        return self.router
+
+    @property
+    def summary(self) -> str:
+        return f"shift {self.router} to {self.percent}% green: {describe_split(self.expected)} -> " \
+               f"{describe_split(self.setting)}"
+
+
+@dataclass(frozen=True)
+class PauseShift(Params):
+    """Let the step soak before its gate: a duration on the clock, or until a person runs `bluegreen promote`."""
+
+    KIND = Kind.PAUSE_SHIFT
+    percent: int
+    seconds: float | None  # None: manual
+    promoted: bool = False  # a manual pause `bluegreen promote` has released
+
+    @property
+    def target(self) -> str:
+        return f"the {self.percent}% step"
+
+    @property
+    def summary(self) -> str:
+        if self.seconds is None:
+            return f"pause at {self.percent}% until `bluegreen promote`" + (" (promoted)" if self.promoted else "")
+        return f"pause {self.seconds:g}s at {self.percent}%"
+
+
+@dataclass(frozen=True)
+class Gate(Params):
+    """Decide whether the shift goes on: failed -> all traffic back to blue at once; inconclusive -> pause."""
+
+    KIND = Kind.GATE
+    router: str
+    percent: int
+    http_checks: tuple[str, ...]  # smoke.http checks by name (their headers stay in the playbook)
+    address: str | None  # green's ingress, where the checks are sent directly
+    webhooks: tuple[str, ...]  # switch.shift.gate.webhooks by name
+    promoted: bool = False  # a person looked at an inconclusive result and said go on
+
+    @property
+    def target(self) -> str:
+        return f"the {self.percent}% step"
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{len(self.http_checks)} HTTP checks against green"] if self.http_checks else []
+        parts += [f"webhook {w}" for w in self.webhooks]
+        return f"gate at {self.percent}%: " + (", ".join(parts) or "nothing to check")
+
+
+@dataclass(frozen=True)
+class ConfirmTraffic(Params):
+    """Read the router again right before touching blue: all traffic must be on green."""
+
+    KIND = Kind.CONFIRM_TRAFFIC
+    REPEAT = True
+    router: str
+
+    @property
+    def target(self) -> str:
+        return self.router
+
+    @property
+    def summary(self) -> str:
+        return f"confirm {self.router} sends everything to green before touching blue"
+
+
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
     for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
                 CheckReady,
                 CheckHttp, SwitchIntent, SetRecord, SuspendCronJob, RestoreCronJob, WaitTtl, ConfirmRecord,
-                BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster)
+                BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster,
+                SetWeights, PauseShift, Gate, ConfirmTraffic)
 }
 assert set(PARAMS) == set(Kind), "every kind has its parameters"
 

@@ -24,6 +24,7 @@ from bluegreen.playbook import ClusterRef, GreenSpec, LoadedPlaybook, Playbook
 from bluegreen.redact import Redactor
 from bluegreen.retry import RetryPolicy
 from bluegreen.runtime import Runtime
+from bluegreen.traffic.routers import Router, router_for
 
 
 class Session:
@@ -87,6 +88,11 @@ class Session:
         if self.pb.switch.type == "public_dns":
             return PublicDnsRecords(self.azure)
         return PrivateDnsRecords(self.azure)
+
+    @cached_property
+    def traffic(self) -> Router | None:
+        """The playbook's weighted router (Traffic Manager, Front Door); None for a DNS switch."""
+        return router_for(self.pb, self.azure) if self.pb.switch.weighted else None
 
     # -- Kubernetes ---------------------------------------------------------------------------------------
     def kube(self, cluster: ManagedClusterInfo) -> KubeClient:

@@ -41,6 +41,7 @@ from bluegreen.record import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING, RunRec
 from bluegreen.runtime import Runtime
 from bluegreen.steps import PLANNERS
 from bluegreen.steps.rollback import may_roll_back, plan_rollback
+from bluegreen.traffic.status import shift_status
 
 
 @dataclass
@@ -114,7 +115,7 @@ class _Engine:
             loaded=self.loaded, clock=self.clock, poll_interval=self.session.rt.poll_interval,
             aks=self.session.aks, dns=self.session.dns, kube=kube, forget=forget,
             report=lambda kind, message, **data: self.emit(kind, message, step, **data),
-            checkpoint=checkpoint,
+            checkpoint=checkpoint, traffic=self.session.traffic,
         )
 
     def run_actions(self, step: StepPlan, obs: Observed) -> list[str]:
@@ -364,8 +365,10 @@ def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[st
         green = session.aks.get(pb.green_rg, pb.green.name)
     except NotFoundError:  # green's resource group does not exist (yet): no green
         green = None
-    record = session.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) \
-        if session.dns.zone_exists(pb.zone_rg, pb.switch.zone) else None
+    sw = pb.switch
+    record = session.dns.get(pb.zone_rg, sw.zone, sw.record or "", sw.record_type) \
+        if sw.zone and session.dns.zone_exists(pb.zone_rg, sw.zone) else None
+    traffic = session.traffic.observe() if session.traffic is not None else None
 
     def cluster(info: Any) -> dict[str, Any] | None:
         if info is None:
@@ -381,4 +384,5 @@ def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[st
         "green": cluster(green),
         "record": None if record is None else {"name": f"{pb.switch.record}.{pb.switch.zone} {pb.switch.record_type}",
                                                "values": list(record.values), "ttl": record.ttl, "etag": record.etag},
+        "traffic": None if traffic is None else {**traffic.to_dict(), **shift_status(engine.record)},
     }

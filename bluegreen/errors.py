@@ -7,6 +7,7 @@
      |    +-- LockHeldError     another run holds the playbook's lock
      |    +-- GuardError        a step's guard (e.g. record still points at blue)
      |    +-- RecordFormatError the run record was written in a format this version cannot read
+     |    +-- PausedError       a stepwise shift waits for `bluegreen promote` (manual pause, inconclusive gate)
      +-- StepFailedError        a step ran and failed (smoke check, provisioning failure)
      +-- RemoteError            Azure or Kubernetes answered with an error
           +-- TransientRemoteError   worth retrying (429, 5xx, connection reset)
@@ -53,6 +54,10 @@ class GuardError(RefusedError):
 
 class RecordFormatError(RefusedError):
     """The run record on disk has a format this version of bluegreen cannot read."""
+
+
+class PausedError(RefusedError):
+    """A stepwise shift waits for a person: a manual pause or an inconclusive gate (`bluegreen promote`)."""
 
 
 class StepFailedError(BluegreenError):

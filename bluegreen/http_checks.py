@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from .clock import Clock
 from .errors import PlaybookError
 
-__all__ = ["CheckResult", "HttpCheck", "redact_headers", "redact_url", "run_check"]
+__all__ = ["CheckResult", "HttpCheck", "WebhookAnswer", "post_webhook", "redact_headers", "redact_url", "run_check"]
 
 #: Bodies are read up to this many bytes: enough for any page marker, bounded memory.
 MAX_BODY_BYTES = 1024 * 1024
@@ -297,3 +297,41 @@ def run_check(
         if elapsed + check.interval_s > check.deadline_s:
             return outcome
         clock.sleep(check.interval_s)
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """A gate webhook's answer: `status` None when none came (the gate is then inconclusive, not failed)."""
+
+    status: int | None
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def post_webhook(url: str, payload: Mapping[str, object], *, timeout_s: float) -> WebhookAnswer:
+    """POST `payload` as JSON once; a 2xx answer passes. Lives here: this module is the one that talks HTTP."""
+    import json
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname or "", port, timeout=timeout_s,
+                                           context=_tls_context(True))
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", port, timeout=timeout_s)
+    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    try:
+        conn.request("POST", path, body=json.dumps(payload).encode(),
+                     headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, "Connection": "close"})
+        response = conn.getresponse()
+        response.read(MAX_BODY_BYTES)
+        status = response.status
+    except Exception as exc:  # no answer is no verdict: the caller pauses for a person
+        return WebhookAnswer(None, f"no answer from {redact_url(url)}: {type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+    return WebhookAnswer(status, f"{redact_url(url)} answered {status}")

@@ -24,6 +24,8 @@ from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.sanitize import should_copy, strip_server_fields
 from bluegreen.plan import FingerprintEntry
 from bluegreen.playbook import LoadedPlaybook, Playbook
+from bluegreen.traffic.routers import Router
+from bluegreen.traffic.split import TrafficState
 
 
 class ObserveClients(Protocol):
@@ -39,6 +41,9 @@ class ObserveClients(Protocol):
     def network(self) -> NetworkClient: ...
 
     def kube(self, cluster: ManagedClusterInfo) -> KubeClient: ...
+
+    @property
+    def traffic(self) -> Router | None: ...
 
 
 @dataclass
@@ -77,6 +82,7 @@ class Observed:
     source_origins: dict[str, str] = field(default_factory=dict)  # object key -> manifest location
     subnets: dict[str, SubnetInfo] = field(default_factory=dict)  # green's node subnets, by lower-cased id
     green_rg_exists: bool = True
+    traffic: TrafficState | None = None  # the weighted router's split (None for a DNS switch)
 
     @property
     def blue_value(self) -> str | None:
@@ -142,8 +148,11 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
         green_info, green_rg_exists = None, False
     blue, green = _view(clients, pb, blue_info), _view(clients, pb, green_info)
     versions = clients.aks.kubernetes_versions(blue_info.location) if blue_info else []
-    zone_exists = clients.dns.zone_exists(pb.zone_rg, pb.switch.zone)
-    record = clients.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) if zone_exists else None
+    sw = pb.switch
+    zone_exists = bool(sw.zone) and clients.dns.zone_exists(pb.zone_rg, sw.zone or "")
+    record = clients.dns.get(pb.zone_rg, sw.zone or "", sw.record or "", sw.record_type) if zone_exists else None
+    router = clients.traffic
+    traffic = router.observe() if router is not None else None
     source, problems, origins = _source_objects(loaded, blue)
     subnets = {}
     if green_info is None and blue_info is not None:
@@ -161,6 +170,7 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
         source_origins=origins,
         subnets=subnets,
         green_rg_exists=green_rg_exists,
+        traffic=traffic,
     )
 
 
@@ -198,10 +208,12 @@ def fingerprint(pb: Playbook, obs: Observed) -> dict[str, FingerprintEntry]:
     fp = {
         f"azure/cluster/{pb.blue.name}": FingerprintEntry(_cluster_version(obs.blue.info), "decommission"),
         f"azure/cluster/{pb.green.name}": FingerprintEntry(_cluster_version(obs.green.info), "provision"),
-        f"azure/record/{pb.switch.zone}/{pb.switch.record_type}/{pb.switch.record}": FingerprintEntry(
-            obs.record.etag if obs.record and obs.record.etag else "(absent)", "switch"
-        ),
     }
+    if obs.traffic is not None:  # no ETag on endpoints or origins: their content is what the plan relies on
+        fp[f"azure/traffic/{obs.traffic.router}"] = FingerprintEntry(obs.traffic.version, "switch")
+    else:
+        fp[f"azure/record/{pb.switch.zone}/{pb.switch.record_type}/{pb.switch.record}"] = FingerprintEntry(
+            obs.record.etag if obs.record and obs.record.etag else "(absent)", "switch")
     if obs.blue.reachable:
         # Content without server fields: status churn on blue must not make every plan stale.
         content = [_without_autoscaled_replicas(strip_server_fields(o), obs.blue.objects)

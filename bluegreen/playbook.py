@@ -26,6 +26,13 @@ from pydantic import (
 
 from bluegreen.errors import PlaybookError
 from bluegreen.simulation_spec import SimulationSpec
+from bluegreen.traffic.spec import (
+    WEIGHTED,
+    FrontDoorRouterSpec,
+    ShiftSpec,
+    TrafficManagerRouterSpec,
+    router_problems,
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -150,13 +157,21 @@ class SmokeSpec(_Model):
 
 
 class SwitchSpec(_Model):
-    type: Literal["private_dns", "public_dns"] = "private_dns"
+    type: Literal["private_dns", "public_dns", "traffic_manager", "front_door"] = "private_dns"
     resource_group: str | None = Field(None, description="Zone's resource group; defaults to the playbook's.")
-    zone: str
-    record: str = Field(description='Relative record name, e.g. "www" or "@".')
+    zone: str | None = Field(None, description="The DNS zone (private_dns, public_dns).")
+    record: str | None = Field(None, description='Relative record name, e.g. "www" or "@" (private_dns, public_dns).')
     record_type: Literal["A", "CNAME"] = "A"
     blue_value: str | None = Field(None, description="Expected current value; default: blue's ingress IP (A).")
     green_value: str | None = Field(None, description="New value; default: green's ingress IP (A).")
+    # Weighted routers and the stepwise shift: bluegreen/traffic/spec.py.
+    traffic_manager: TrafficManagerRouterSpec | None = Field(None, description="type traffic_manager: the endpoints.")
+    front_door: FrontDoorRouterSpec | None = Field(None, description="type front_door: the origins.")
+    shift: ShiftSpec | None = Field(None, description="Weighted routers: move traffic in steps, with gates.")
+
+    @property
+    def weighted(self) -> bool:
+        return self.type in WEIGHTED
 
 
 class DecommissionSpec(_Model):
@@ -271,6 +286,7 @@ def cross_field_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
         for side in ("blue_value", "green_value"):
             if not _get(raw, "switch", side):
                 problems.append((f"switch.{side}", "a CNAME switch needs blue_value and green_value (host names)"))
+    problems.extend(router_problems(raw.get("switch")))
     return problems
 
 

@@ -18,6 +18,7 @@ from bluegreen.clock import Clock
 from bluegreen.errors import StepFailedError
 from bluegreen.kube.client import KubeClient
 from bluegreen.playbook import LoadedPlaybook, Playbook
+from bluegreen.traffic.routers import Router
 
 
 class CheckFailed(StepFailedError):
@@ -35,6 +36,7 @@ class ExecEnv:
     forget: Callable[[str], None]  # drop a cluster's client (its API server may move after a stop)
     report: Callable[..., None]  # report(event_kind, message, **data): the engine emits it, redacted
     checkpoint: Callable[[Learned], None]  # recorded at once, before the executor goes on (intent before a write)
+    traffic: Router | None = None  # the playbook's weighted router (None for a DNS switch)
 
     @property
     def pb(self) -> Playbook:

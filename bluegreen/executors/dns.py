@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bluegreen.actions import ConfirmRecord, SetRecord
-from bluegreen.errors import GuardError, StepFailedError
+from bluegreen.errors import GuardError
 from bluegreen.executors.base import ExecEnv, Outcome, executes
+from bluegreen.traffic.routers import DnsRouter
 
 
 @executes(SetRecord)
@@ -12,17 +13,8 @@ def set_record(p: SetRecord, env: ExecEnv) -> Outcome:
     """Write the record from `expected` to `value` with If-Match, then read it back."""
     if not p.value or not p.expected:
         raise GuardError(f"{p.toward}'s or the current ingress address is unknown; cannot point {p.label} at it")
-    record = env.dns.get(p.zone_rg, p.zone, p.record, p.record_type)
-    if record is None:
-        raise GuardError(f"{p.label} vanished")
-    if list(record.values) != [p.value]:
-        if list(record.values) != [p.expected]:
-            raise GuardError(f"{p.label} holds {', '.join(record.values)}, expected {p.expected}; not touching it")
-        env.dns.set_values(record, [p.value])
-        record = env.dns.get(p.zone_rg, p.zone, p.record, p.record_type)
-        if record is None or list(record.values) != [p.value]:
-            raise StepFailedError(f"{p.label} reads back {record.values if record else 'nothing'}, "
-                                  f"expected {p.value}")
+    # The DNS record is the all-or-nothing router: ETag + If-Match, read back.
+    record = DnsRouter(env.dns, p.zone_rg, p.zone, p.record, p.record_type).apply(p.expected, p.value)
     message = f"{p.label} now {', '.join(record.values)} (TTL {record.ttl}s)"
     if p.toward != "green":
         return Outcome(message=message)

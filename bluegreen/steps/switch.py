@@ -15,9 +15,12 @@ from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
+from bluegreen.traffic.shift import plan_shift
 
 
 def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) -> StepPlan:
+    if pb.switch.weighted:
+        return _plan_weighted(pb, obs, record)
     checks: list[Check] = []
     actions: list[Action] = []
     notes: list[str] = []
@@ -51,7 +54,7 @@ def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) ->
         actions.append(Action(id="switch/intent", params=SwitchIntent(blue_value, green_value)))
         actions.append(Action(
             id="switch/record",
-            params=SetRecord(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type,
+            params=SetRecord(pb.zone_rg, pb.switch.zone or "", pb.switch.record or "", pb.switch.record_type,
                              expected=blue_value, value=green_value, toward="green"),
             before=record_before(dns),
             after={"values": [green_value] if green_value else ["(known after redeploy)"], "ttl": dns.ttl},
@@ -67,3 +70,21 @@ def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) ->
         notes.append("each resumed CronJob first gets blue's status.lastScheduleTime, so the run blue already "
                      "made is not started again on green")
     return StepPlan(name="switch", actions=tuple(actions), checks=tuple(checks), notes=tuple(notes))
+
+
+def _plan_weighted(pb: Playbook, obs: Observed, record: RunRecord | None) -> StepPlan:
+    """A weighted router moves in steps (bluegreen.traffic.shift); CronJobs change hands at the named step."""
+    checks: list[Check] = []
+    facts = record.facts if record is not None else None
+    green_value = obs.green_value
+    smoked = facts.smoked_address if facts else None
+    if smoked and green_value != smoked:
+        checks.append(Check("smoke checked green's address", False,
+                            f"green's ingress is {green_value} now but smoke checked {smoked}; run smoke again"))
+    if obs.blue.exists and not obs.blue.reachable:
+        checks.append(Check("blue reachable", False,
+                            f"cannot read blue's CronJobs ({obs.blue.unreachable_reason}); they must be suspended "
+                            "before green's are resumed, so the switch waits until blue answers"))
+    handoff = handoff_actions("switch", obs.blue.objects, green_cronjobs(pb, obs), "blue", "green")
+    actions, shift_checks, notes = plan_shift(pb, obs, record, handoff)
+    return StepPlan(name="switch", actions=tuple(actions), checks=tuple(checks + shift_checks), notes=tuple(notes))
