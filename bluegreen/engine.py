@@ -386,3 +386,20 @@ def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[st
                                                "values": list(record.values), "ttl": record.ttl, "etag": record.etag},
         "traffic": None if traffic is None else {**traffic.to_dict(), **shift_status(engine.record)},
     }
+
+
+def promote(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> int:
+    """Release the step a stepwise shift waits at (manual pause or inconclusive gate); returns its percent.
+
+    Only records the decision: the next `run` goes on from there.
+    """
+    engine = _Engine(loaded, runtime, sink)
+    with engine.store.locked(engine.clock.now()):
+        engine.record = engine.store.load()
+        paused = engine.record.facts.shift_paused_at
+        if paused is None:
+            raise GuardError("nothing waits for promote: the shift is not paused")
+        engine.record.facts.shift_promoted = paused
+        engine.save()
+        engine.emit(STEP_FINISHED, f"promoted the shift past {paused}%", "switch", percent=paused)
+        return paused

@@ -72,8 +72,7 @@ def plan_shift(pb: Playbook, obs: Observed, record: RunRecord | None,
         actions.append(Action(
             id=f"switch/shift/{percent}",
             params=SetWeights(state.router, percent, previous, target, "green"),
-            before={"setting": previous, "green_percent": percent_of(previous)},
-            after={"setting": target, "green_percent": percent},
+            before={"green_percent": percent_of(previous)}, after={"green_percent": percent},
             eta_seconds=MOVE_ETA.get(kind, 5.0),
         ))
         previous = target
@@ -114,6 +113,5 @@ def plan_back(pb: Playbook, obs: Observed) -> tuple[list[Action], list[Check], l
         return [], checks, [f"{state.router} already sends everything to blue"]
     target = setting_for(0)
     return [Action(id="rollback/weights", params=SetWeights(state.router, 0, state.setting, target, "blue"),
-                   before={"setting": state.setting, "green_percent": state.green_percent},
-                   after={"setting": target, "green_percent": 0},
+                   before={"green_percent": state.green_percent}, after={"green_percent": 0},
                    eta_seconds=MOVE_ETA.get(pb.switch.type, 5.0))], checks, []
