@@ -47,6 +47,8 @@ class Kind(str, Enum):
     PAUSE_SHIFT = "pause_shift"
     GATE = "gate"
     CONFIRM_TRAFFIC = "confirm_traffic"
+    SET_TTL = "set_ttl"
+    WAIT_OLD_TTL = "wait_old_ttl"
 
 
 class Learned(TypedDict, total=False):
@@ -69,6 +71,8 @@ class Learned(TypedDict, total=False):
     shift_promoted: int | None
     shift_gate: str
     shift_failed: str
+    ttl_lowered_at: str
+    ttl_original: int
 
 
 class Sealed(Generic[T]):
@@ -582,13 +586,52 @@ class ConfirmTraffic(Params):
         return f"confirm {self.router} sends everything to green before touching blue"
 
 
+@dataclass(frozen=True)
+class SetTtl(Params):
+    """Lower the record's TTL ahead of the switch (or restore it after the soak); values untouched, If-Match."""
+
+    KIND = Kind.SET_TTL
+    zone_rg: str
+    zone: str
+    record: str
+    record_type: Literal["A", "CNAME"]
+    ttl: int
+    original: int  # the TTL before bluegreen lowered it: what a restore writes back
+
+    @property
+    def target(self) -> str:
+        return f"{self.record}.{self.zone} {self.record_type}"
+
+    @property
+    def summary(self) -> str:
+        verb = "restore" if self.ttl == self.original else "lower"
+        return f"{verb} the TTL of {self.target} to {self.ttl}s"
+
+
+@dataclass(frozen=True)
+class WaitOldTtl(Params):
+    """Resolvers may hold the record for the TTL it had before the lowering: the flip waits that out."""
+
+    KIND = Kind.WAIT_OLD_TTL
+    ttl: int  # the TTL before the lowering
+    since: str | None  # when it was lowered; None: just now (lowered by this step)
+
+    @property
+    def target(self) -> str:
+        return "the record's old TTL"
+
+    @property
+    def summary(self) -> str:
+        return f"wait until the old TTL ({self.ttl}s) has passed since the TTL was lowered"
+
+
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
     for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
                 CheckReady,
                 CheckHttp, SwitchIntent, SetRecord, SuspendCronJob, RestoreCronJob, WaitTtl, ConfirmRecord,
                 BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster,
-                SetWeights, PauseShift, Gate, ConfirmTraffic)
+                SetWeights, PauseShift, Gate, ConfirmTraffic, SetTtl, WaitOldTtl)
 }
 assert set(PARAMS) == set(Kind), "every kind has its parameters"
 

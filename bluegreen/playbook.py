@@ -31,6 +31,7 @@ from bluegreen.traffic.spec import (
     FrontDoorRouterSpec,
     ShiftSpec,
     TrafficManagerRouterSpec,
+    TtlSpec,
     router_problems,
 )
 
@@ -168,6 +169,7 @@ class SwitchSpec(_Model):
     traffic_manager: TrafficManagerRouterSpec | None = Field(None, description="type traffic_manager: the endpoints.")
     front_door: FrontDoorRouterSpec | None = Field(None, description="type front_door: the origins.")
     shift: ShiftSpec | None = Field(None, description="Weighted routers: move traffic in steps, with gates.")
+    ttl: TtlSpec | None = Field(None, description="DNS: lower the TTL ahead, wait out the old one, restore it.")
 
     @property
     def weighted(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bluegreen.actions import ConfirmRecord, SetRecord
+from bluegreen.actions import ConfirmRecord, SetRecord, SetTtl
 from bluegreen.errors import GuardError
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 from bluegreen.traffic.routers import DnsRouter
@@ -34,3 +34,18 @@ def confirm_record(p: ConfirmRecord, env: ExecEnv) -> Outcome:
     if p.only_value and values != [p.only_value]:
         raise GuardError(f"{label} holds {', '.join(values)}, not green's {p.only_value}; not touching blue")
     return Outcome()
+
+
+@executes(SetTtl)
+def set_ttl(p: SetTtl, env: ExecEnv) -> Outcome:
+    """Change only the TTL (If-Match on the ETag just read); a record already at it is left alone."""
+    record = env.dns.get(p.zone_rg, p.zone, p.record, p.record_type)
+    if record is None:
+        raise GuardError(f"{p.target} vanished")
+    if record.ttl != p.ttl:
+        env.dns.set_values(record, list(record.values), ttl=p.ttl)
+    if p.ttl == p.original:
+        return Outcome(message=f"{p.target}: TTL back to {p.ttl}s")
+    # The old TTL counts from here: clients may hold the record that long.
+    return Outcome({"ttl_lowered_at": env.clock.now().isoformat(), "ttl_original": p.original},
+                   f"{p.target}: TTL {p.original}s -> {p.ttl}s")

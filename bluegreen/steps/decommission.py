@@ -30,6 +30,7 @@ from bluegreen.observe import Observed, object_key
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
+from bluegreen.traffic.ttl import restore as restore_ttl
 
 STOP_ETA, DELETE_ETA = 180.0, 300.0
 
@@ -76,6 +77,7 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
     if pb.decommission.wait_for_ttl and ttl:
         actions.append(Action(id="decommission/ttl", params=WaitTtl(int(ttl), facts.switched_at if facts else None),
                               eta_seconds=float(ttl)))
+    actions.extend(restore_ttl(pb, obs, record))  # the soak is over: the record's own TTL again
     blue_value = pb.switch.blue_value or obs.blue_value
     green_value = pb.switch.green_value or obs.green_value
     begun = False

@@ -15,6 +15,7 @@ from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
+from bluegreen.traffic import ttl
 from bluegreen.traffic.shift import plan_shift
 
 
@@ -44,20 +45,23 @@ def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) ->
                             "refusing to change a record that does not hold what we expect"))
     else:
         write = True
-        notes.append(f"TTL {dns.ttl}s: resolvers may keep sending clients to blue for up to {dns.ttl}s "
-                     "after the switch")
+    ahead, bound = ttl.before_flip(pb, obs, record)
     if write and dns is not None:
+        notes.append(f"TTL {bound}s: resolvers may keep sending clients to blue for up to {bound}s after the switch")
         if not green_value or not blue_value:
             checks.append(Check("ingress addresses known", False,
                                 "green's or blue's ingress address is unknown; cannot switch",
                                 satisfied_by="redeploy"))
+        actions.extend(ahead)
         actions.append(Action(id="switch/intent", params=SwitchIntent(blue_value, green_value)))
         actions.append(Action(
             id="switch/record",
             params=SetRecord(pb.zone_rg, pb.switch.zone or "", pb.switch.record or "", pb.switch.record_type,
                              expected=blue_value, value=green_value, toward="green"),
             before=record_before(dns),
-            after={"values": [green_value] if green_value else ["(known after redeploy)"], "ttl": dns.ttl},
+            after={"values": [green_value] if green_value else ["(known after redeploy)"],
+                   "ttl": dns.ttl if pb.switch.ttl is None else min(dns.ttl or 0, pb.switch.ttl.lower_to),
+                   "clients_may_reach_blue_seconds": bound},
             eta_seconds=5,
         ))
     if obs.blue.exists and not obs.blue.reachable:

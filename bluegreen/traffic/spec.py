@@ -106,6 +106,12 @@ class ShiftSpec(_Model):
         return self.cronjobs_at or 100
 
 
+class TtlSpec(_Model):
+    """TTL discipline for a DNS switch: lower the TTL ahead (with redeploy), wait out the old one, restore it."""
+
+    lower_to: int = Field(ge=1, le=3600, description="Seconds the record's TTL is lowered to before the switch.")
+
+
 def router_problems(switch: Any) -> list[tuple[str, str]]:
     """Cross-field rules of the switch section's router, on the raw document (field path, message)."""
     if not isinstance(switch, dict):
@@ -122,6 +128,8 @@ def router_problems(switch: Any) -> list[tuple[str, str]]:
         if switch.get("shift"):
             problems.append(("switch.shift", "a DNS record moves all at once; steps need a weighted router "
                                              "(traffic_manager or front_door)"))
+    if kind in WEIGHTED and switch.get("ttl"):
+        problems.append(("switch.ttl", "TTL discipline is for a DNS switch"))
     for other in WEIGHTED:
         if other != kind and switch.get(other):
             problems.append((f"switch.{other}", f"only used with type {other}"))
