@@ -49,6 +49,7 @@ class Kind(str, Enum):
     CONFIRM_TRAFFIC = "confirm_traffic"
     SET_TTL = "set_ttl"
     WAIT_OLD_TTL = "wait_old_ttl"
+    SET_OWNERSHIP = "set_ownership"
 
 
 class Learned(TypedDict, total=False):
@@ -625,13 +626,33 @@ class WaitOldTtl(Params):
         return f"wait until the old TTL ({self.ttl}s) has passed since the TTL was lowered"
 
 
+@dataclass(frozen=True)
+class SetOwnership(Params):
+    """Rewrite ExternalDNS's TXT ownership record from one owner id to another (If-Match)."""
+
+    KIND = Kind.SET_OWNERSHIP
+    zone_rg: str
+    zone: str
+    name: str  # the TXT record set
+    owner: str
+    to: str
+
+    @property
+    def target(self) -> str:
+        return f"{self.name}.{self.zone} TXT"
+
+    @property
+    def summary(self) -> str:
+        return f"hand ExternalDNS ownership of {self.target} from owner id {self.owner} to {self.to}"
+
+
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
     for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
                 CheckReady,
                 CheckHttp, SwitchIntent, SetRecord, SuspendCronJob, RestoreCronJob, WaitTtl, ConfirmRecord,
                 BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster,
-                SetWeights, PauseShift, Gate, ConfirmTraffic, SetTtl, WaitOldTtl)
+                SetWeights, PauseShift, Gate, ConfirmTraffic, SetTtl, WaitOldTtl, SetOwnership)
 }
 assert set(PARAMS) == set(Kind), "every kind has its parameters"
 

@@ -24,6 +24,7 @@ from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.sanitize import should_copy, strip_server_fields
 from bluegreen.plan import FingerprintEntry
 from bluegreen.playbook import LoadedPlaybook, Playbook
+from bluegreen.traffic import externaldns
 from bluegreen.traffic.routers import Router
 from bluegreen.traffic.split import TrafficState
 
@@ -83,6 +84,8 @@ class Observed:
     subnets: dict[str, SubnetInfo] = field(default_factory=dict)  # green's node subnets, by lower-cased id
     green_rg_exists: bool = True
     traffic: TrafficState | None = None  # the weighted router's split (None for a DNS switch)
+    external_dns: list[externaldns.ExternalDns] = field(default_factory=list)  # in blue and green (DNS switch)
+    ownership: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ExternalDNS TXT record name -> strings
 
     @property
     def blue_value(self) -> str | None:
@@ -153,6 +156,15 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
     record = clients.dns.get(pb.zone_rg, sw.zone or "", sw.record or "", sw.record_type) if zone_exists else None
     router = clients.traffic
     traffic = router.observe() if router is not None else None
+    found: list[externaldns.ExternalDns] = []
+    ownership: dict[str, tuple[str, ...]] = {}
+    if zone_exists and sw.record:
+        for label, view in (("blue", blue), ("green", green)):
+            found += _external_dns(clients, label, view)
+        for name in externaldns.ownership_names(sw.record, sw.record_type, found):
+            txt = clients.dns.get_txt(pb.zone_rg, sw.zone or "", name)
+            if txt is not None:
+                ownership[name] = txt.values
     source, problems, origins = _source_objects(loaded, blue)
     subnets = {}
     if green_info is None and blue_info is not None:
@@ -171,7 +183,19 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
         subnets=subnets,
         green_rg_exists=green_rg_exists,
         traffic=traffic,
+        external_dns=found,
+        ownership=ownership,
     )
+
+
+def _external_dns(clients: ObserveClients, label: str, view: ClusterView) -> list[externaldns.ExternalDns]:
+    """ExternalDNS Deployments anywhere on a reachable cluster; a cluster that will not list them has none known."""
+    if not view.reachable or view.info is None:
+        return []
+    try:
+        return externaldns.find(label, clients.kube(view.info).list("apps/v1", "Deployment"))
+    except RemoteError:
+        return []
 
 
 def _source_objects(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bluegreen.actions import ConfirmRecord, SetRecord, SetTtl
-from bluegreen.errors import GuardError
+from bluegreen.actions import ConfirmRecord, SetOwnership, SetRecord, SetTtl
+from bluegreen.errors import GuardError, StepFailedError
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 from bluegreen.traffic.routers import DnsRouter
 
@@ -49,3 +49,21 @@ def set_ttl(p: SetTtl, env: ExecEnv) -> Outcome:
     # The old TTL counts from here: clients may hold the record that long.
     return Outcome({"ttl_lowered_at": env.clock.now().isoformat(), "ttl_original": p.original},
                    f"{p.target}: TTL {p.original}s -> {p.ttl}s")
+
+
+@executes(SetOwnership)
+def set_ownership(p: SetOwnership, env: ExecEnv) -> Outcome:
+    """Only from the owner the plan saw; a record already handed over is left alone."""
+    record = env.dns.get_txt(p.zone_rg, p.zone, p.name)
+    if record is None:
+        raise GuardError(f"{p.target} vanished")
+    if any(f"external-dns/owner={p.to}" in v for v in record.values):
+        return Outcome()
+    if not any(f"external-dns/owner={p.owner}" in v for v in record.values):
+        raise GuardError(f"{p.target} no longer names owner id {p.owner}: {'; '.join(record.values)}")
+    values = [v.replace(f"external-dns/owner={p.owner}", f"external-dns/owner={p.to}") for v in record.values]
+    env.dns.set_txt(record, values)
+    after = env.dns.get_txt(p.zone_rg, p.zone, p.name)
+    if after is None or list(after.values) != values:
+        raise StepFailedError(f"{p.target} reads back {after.values if after else 'nothing'}, expected {values}")
+    return Outcome(message=f"{p.target}: ExternalDNS owner {p.owner} -> {p.to}")

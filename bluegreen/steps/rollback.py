@@ -15,6 +15,7 @@ from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
+from bluegreen.traffic import externaldns
 from bluegreen.traffic.shift import plan_back
 
 
@@ -83,6 +84,8 @@ def _record_back(pb: Playbook, obs: Observed, record: RunRecord) -> tuple[list[A
     if blue_value and list(dns.values) == [blue_value]:
         return [], [], [f"{record_label(pb)} already points at blue ({blue_value})"]
     if switched_to and list(dns.values) == [switched_to] and blue_value:
+        handover, owner_checks, owner_notes = externaldns.plan_handover(
+            obs.external_dns, obs.ownership, pb.zone_rg, pb.switch.zone or "", "rollback", "green", "blue")
         action = Action(
             id="rollback/record",
             params=SetRecord(pb.zone_rg, pb.switch.zone or "", pb.switch.record or "", pb.switch.record_type,
@@ -90,7 +93,8 @@ def _record_back(pb: Playbook, obs: Observed, record: RunRecord) -> tuple[list[A
             before=record_before(dns),
             after={"values": [blue_value], "ttl": dns.ttl},
         )
-        return [action], [], [f"TTL {dns.ttl}s: resolvers may keep sending clients to green for up to {dns.ttl}s"]
+        return [*handover, action], owner_checks, [
+            *owner_notes, f"TTL {dns.ttl}s: resolvers may keep sending clients to green for up to {dns.ttl}s"]
     return [], [Check("record holds green", False,
                       f"{record_label(pb)} holds {', '.join(dns.values)}, neither green's {switched_to} "
                       f"nor blue's {blue_value}; not touching a record somebody else changed")], []

@@ -15,7 +15,7 @@ from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
-from bluegreen.traffic import ttl
+from bluegreen.traffic import externaldns, ttl
 from bluegreen.traffic.shift import plan_shift
 
 
@@ -54,14 +54,20 @@ def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) ->
                                 satisfied_by="redeploy"))
         actions.extend(ahead)
         actions.append(Action(id="switch/intent", params=SwitchIntent(blue_value, green_value)))
+        handover, owner_checks, owner_notes = externaldns.plan_handover(
+            obs.external_dns, obs.ownership, pb.zone_rg, pb.switch.zone or "", "switch", "blue", "green")
+        actions.extend(handover)  # before the flip: blue's ExternalDNS must stop managing the record first
+        checks.extend(owner_checks)
+        notes.extend(owner_notes)
         actions.append(Action(
             id="switch/record",
             params=SetRecord(pb.zone_rg, pb.switch.zone or "", pb.switch.record or "", pb.switch.record_type,
                              expected=blue_value, value=green_value, toward="green"),
             before=record_before(dns),
-            after={"values": [green_value] if green_value else ["(known after redeploy)"],
-                   "ttl": dns.ttl if pb.switch.ttl is None else min(dns.ttl or 0, pb.switch.ttl.lower_to),
-                   "clients_may_reach_blue_seconds": bound},
+            after=({"values": [green_value] if green_value else ["(known after redeploy)"], "ttl": dns.ttl}
+                   if pb.switch.ttl is None else  # with TTL discipline the plan states the bound it buys
+                   {"values": [green_value] if green_value else ["(known after redeploy)"],
+                    "ttl": min(dns.ttl or 0, pb.switch.ttl.lower_to), "clients_may_reach_blue_seconds": bound}),
             eta_seconds=5,
         ))
     if obs.blue.exists and not obs.blue.reachable:

@@ -126,3 +126,20 @@ def test_a_dns_switch_moves_all_at_once() -> None:
 def test_the_examples_are_valid() -> None:
     for name in ("shop-traffic-manager.yaml", "shop-front-door.yaml"):
         assert validation_problems(_raw(name)) == []
+
+
+def test_externaldns_flags_and_owner_are_read_with_externaldns_defaults() -> None:
+    from bluegreen.traffic.externaldns import find, owner_of, ownership_names
+
+    deployment = {"metadata": {"name": "edns", "namespace": "infra"}, "spec": {"template": {"spec": {"containers": [
+        {"image": "registry.k8s.io/external-dns/external-dns:v0.14.2",
+         "args": ["--policy", "upsert-only", "--txt-owner-id=blue", "--txt-prefix=x-"]}]}}}}
+    bare = {"metadata": {"name": "e2", "namespace": "infra"}, "spec": {"template": {"spec": {"containers": [
+        {"image": "bitnami/external-dns:0.14"}]}}}}
+    other = {"metadata": {"name": "web"}, "spec": {"template": {"spec": {"containers": [{"image": "nginx"}]}}}}
+    found = find("blue", [deployment, bare, other])
+    assert [(e.name, e.policy, e.owner_id, e.txt_prefix) for e in found] == [
+        ("edns", "upsert-only", "blue", "x-"), ("e2", "sync", "default", "")]
+    assert ownership_names("shop", "A", found) == ["shop", "a-shop", "x-shop", "x-a-shop"]
+    assert owner_of(('"heritage=external-dns,external-dns/owner=blue,external-dns/resource=service/a/b"',)) == "blue"
+    assert owner_of(("v=spf1 -all",)) is None
