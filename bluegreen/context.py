@@ -92,7 +92,29 @@ class Session:
     @cached_property
     def traffic(self) -> Router | None:
         """The playbook's weighted router (Traffic Manager, Front Door); None for a DNS switch."""
-        return router_for(self.pb, self.azure) if self.pb.switch.weighted else None
+        return router_for(self.pb, self.azure, self._edge_kube) if self.pb.switch.weighted else None
+
+    def _edge_kube(self) -> KubeClient:
+        """A client for the cluster holding the playbook's HTTPRoute (built when first used)."""
+        spec = self.pb.switch.gateway_api
+        assert spec is not None
+        edge = spec.cluster
+        if edge.kubeconfig:
+            key = f"kubeconfig:{edge.kubeconfig}:{edge.kubeconfig_context}"
+            if key not in self._kube:
+                path = self.loaded.resolve(edge.kubeconfig)
+                try:
+                    self.redactor.add_kubeconfig(path.read_bytes())
+                except OSError as exc:
+                    raise PlaybookError(f"cannot read {path}: {exc.strerror}", "switch.gateway_api.cluster.kubeconfig"
+                                        ) from None
+                self._kube[key] = KubeClient.from_kubeconfig_file(
+                    path, clock=self.clock, retry=self.retry, context=edge.kubeconfig_context, on_secret=self.redactor.add)
+            return self._kube[key]
+        info = self.aks.get(edge.resource_group or self.pb.resource_group, edge.name)
+        if info is None:
+            raise PlaybookError(f"cluster {edge.name} does not exist", "switch.gateway_api.cluster.name")
+        return self.kube(info)
 
     # -- Kubernetes ---------------------------------------------------------------------------------------
     def kube(self, cluster: ManagedClusterInfo) -> KubeClient:

@@ -234,7 +234,7 @@ def fingerprint(pb: Playbook, obs: Observed) -> dict[str, FingerprintEntry]:
         f"azure/cluster/{pb.green.name}": FingerprintEntry(_cluster_version(obs.green.info), "provision"),
     }
     if obs.traffic is not None:  # no ETag on endpoints or origins: their content is what the plan relies on
-        fp[f"azure/traffic/{obs.traffic.router}"] = FingerprintEntry(obs.traffic.version, "switch")
+        fp[f"traffic/{obs.traffic.router}"] = FingerprintEntry(obs.traffic.version, "switch")
     else:
         fp[f"azure/record/{pb.switch.zone}/{pb.switch.record_type}/{pb.switch.record}"] = FingerprintEntry(
             obs.record.etag if obs.record and obs.record.etag else "(absent)", "switch")

@@ -29,6 +29,7 @@ from bluegreen.simulation_spec import SimulationSpec
 from bluegreen.traffic.spec import (
     WEIGHTED,
     FrontDoorRouterSpec,
+    GatewayApiRouterSpec,
     ShiftSpec,
     TrafficManagerRouterSpec,
     TtlSpec,
@@ -158,7 +159,7 @@ class SmokeSpec(_Model):
 
 
 class SwitchSpec(_Model):
-    type: Literal["private_dns", "public_dns", "traffic_manager", "front_door"] = "private_dns"
+    type: Literal["private_dns", "public_dns", "traffic_manager", "front_door", "gateway_api"] = "private_dns"
     resource_group: str | None = Field(None, description="Zone's resource group; defaults to the playbook's.")
     zone: str | None = Field(None, description="The DNS zone (private_dns, public_dns).")
     record: str | None = Field(None, description='Relative record name, e.g. "www" or "@" (private_dns, public_dns).')
@@ -168,6 +169,7 @@ class SwitchSpec(_Model):
     # Weighted routers and the stepwise shift: bluegreen/traffic/spec.py.
     traffic_manager: TrafficManagerRouterSpec | None = Field(None, description="type traffic_manager: the endpoints.")
     front_door: FrontDoorRouterSpec | None = Field(None, description="type front_door: the origins.")
+    gateway_api: GatewayApiRouterSpec | None = Field(None, description="type gateway_api: the HTTPRoute's backends.")
     shift: ShiftSpec | None = Field(None, description="Weighted routers: move traffic in steps, with gates.")
     ttl: TtlSpec | None = Field(None, description="DNS: lower the TTL ahead, wait out the old one, restore it.")
 

@@ -1,6 +1,6 @@
 """The routers: observe the split, apply a planned move, verify it by reading it back, undo it.
 
-`Router` is the one interface. Weighted routers (Traffic Manager, Front Door) have
+`Router` is the one interface. Weighted routers (Traffic Manager, Front Door, HTTPRoute) have
 no ETag on an endpoint or origin, so `apply` reads, compares with what the plan
 expected, writes, and reads back; a side that differs from both the plan's
 expectation and its target is somebody else's edit and the move is refused as
@@ -10,14 +10,25 @@ guarded by the record's ETag and If-Match.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from bluegreen.azure.context import AzureContext
 from bluegreen.azure.dns import DnsRecords, RecordSetInfo, RecordType
 from bluegreen.azure.traffic import FrontDoorOrigins, TrafficManagerEndpoints
-from bluegreen.errors import GuardError, StalePlanError, StepFailedError
+from bluegreen.errors import GuardError, RemoteError, StalePlanError, StepFailedError
+from bluegreen.kube.client import KubeClient
 from bluegreen.playbook import Playbook
-from bluegreen.traffic.split import BackendInfo, Setting, TrafficState, describe, setting_for, write_order
+from bluegreen.traffic.gateway import HttpRouteBackends
+from bluegreen.traffic.split import (
+    BackendInfo,
+    Setting,
+    TrafficState,
+    describe,
+    same,
+    setting_for,
+    write_order,
+)
 
 
 class Backends(Protocol):
@@ -36,6 +47,13 @@ class Router:
         self.label, self._backends, self._names, self._tm = label, backends, {"blue": blue, "green": green}, tm
 
     def observe(self) -> TrafficState:
+        """The split now; a router that cannot be reached is a state with a problem, not an error."""
+        try:
+            return self._observe()
+        except RemoteError as exc:
+            return TrafficState(self.label, None, None, f"{self.label} cannot be read: {exc}")
+
+    def _observe(self) -> TrafficState:
         if self._tm is not None:
             method = self._tm.routing_method()
             if method is None:
@@ -55,18 +73,18 @@ class Router:
         if current is None:
             raise GuardError(state.problem or f"{self.label} cannot be read")
         for side in ("blue", "green"):
-            if current[side] not in (expected[side], target[side]):
+            if not (same(current[side], expected[side]) or same(current[side], target[side])):
                 raise StalePlanError(
                     f"{self.label}: {side}'s {self._names[side]} is {describe(current)} now, but the plan expected "
                     f"{describe(expected)}; somebody changed it since the plan: make a new plan")
         for side in write_order(target):
-            if current[side] != target[side]:
+            if not same(current[side], target[side]):
                 self._backends.set(self._names[side], int(target[side]["weight"]), bool(target[side]["enabled"]))
         return self.verify(target)
 
     def verify(self, target: Setting) -> TrafficState:
         state = self.observe()
-        if state.setting != target:
+        if state.setting is None or not all(same(state.setting[s], target[s]) for s in ("blue", "green")):
             raise StepFailedError(f"{self.label} reads back {describe(state.setting)}, expected {describe(target)}")
         return state
 
@@ -78,9 +96,14 @@ class Router:
         return self.apply(state.setting, setting_for(0))
 
 
-def router_for(pb: Playbook, ctx: AzureContext) -> Router | None:
-    """The playbook's weighted router, or None for a DNS switch."""
+def router_for(pb: Playbook, ctx: AzureContext, edge_kube: Callable[[], KubeClient] | None = None) -> Router | None:
+    """The playbook's weighted router, or None for a DNS switch; `edge_kube` reaches the HTTPRoute's cluster."""
     sw = pb.switch
+    if sw.type == "gateway_api" and sw.gateway_api is not None and edge_kube is not None:
+        g = sw.gateway_api
+        routes = HttpRouteBackends(edge_kube, g.namespace, g.route, g.rule)
+        return Router(f"HTTPRoute {g.namespace}/{g.route} on {g.cluster.name}", routes, g.blue_backend,
+                      g.green_backend)
     if sw.type == "traffic_manager" and sw.traffic_manager is not None:
         t = sw.traffic_manager
         tm = TrafficManagerEndpoints(ctx, t.resource_group or pb.resource_group, t.profile, t.endpoint_type)

@@ -15,7 +15,7 @@ from bluegreen.record import RunRecord
 from bluegreen.traffic.split import Setting, TrafficState, describe, percent_of, setting_for
 
 # Seconds a move takes: a Traffic Manager PATCH is synchronous, a Front Door origin update a long-running one.
-MOVE_ETA = {"traffic_manager": 5.0, "front_door": 90.0}
+MOVE_ETA = {"traffic_manager": 5.0, "front_door": 90.0, "gateway_api": 2.0}
 GATE_ETA = 10.0
 
 
@@ -26,6 +26,8 @@ def sides(pb: Playbook) -> tuple[str, str]:
         return sw.traffic_manager.blue_endpoint, sw.traffic_manager.green_endpoint
     if sw.front_door is not None:
         return sw.front_door.blue_origin, sw.front_door.green_origin
+    if sw.gateway_api is not None:
+        return sw.gateway_api.blue_backend, sw.gateway_api.green_backend
     raise ValueError("not a weighted switch")
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-WEIGHTED = ("traffic_manager", "front_door")
+WEIGHTED = ("traffic_manager", "front_door", "gateway_api")
 
 
 class _Model(BaseModel):
@@ -58,6 +58,27 @@ class FrontDoorRouterSpec(_Model):
     origin_group: str = Field("default", description="The origin group holding both origins.")
     blue_origin: str = Field(description="The origin that is blue's ingress.")
     green_origin: str = Field(description="The origin that is green's ingress.")
+
+
+class EdgeCluster(_Model):
+    """The cluster that holds the HTTPRoute (an edge or gateway cluster; it may be blue itself)."""
+
+    name: str = Field(description="AKS managed cluster name.")
+    resource_group: str | None = Field(None, description="Defaults to the playbook's resource_group.")
+    kubeconfig: str | None = Field(None, description="Kubeconfig file (relative to the playbook) used instead of "
+                                                     "AKS's user credentials.")
+    kubeconfig_context: str | None = Field(None, description="Context of `kubeconfig`; default: its current-context.")
+
+
+class GatewayApiRouterSpec(_Model):
+    """Two backendRefs of one rule of a Gateway API HTTPRoute (Application Gateway for Containers is driven so)."""
+
+    cluster: EdgeCluster
+    namespace: str = Field(description="The HTTPRoute's namespace.")
+    route: str = Field(description="The HTTPRoute's name.")
+    rule: int = Field(0, ge=0, description="Index of the rule in spec.rules whose backendRefs are weighed.")
+    blue_backend: str = Field(description="The backendRef (Service name) that reaches blue.")
+    green_backend: str = Field(description="The backendRef (Service name) that reaches green.")
 
 
 class WebhookSpec(_Model):
@@ -127,7 +148,7 @@ def router_problems(switch: Any) -> list[tuple[str, str]]:
                 problems.append((f"switch.{name}", f"a {kind} switch needs {name}"))
         if switch.get("shift"):
             problems.append(("switch.shift", "a DNS record moves all at once; steps need a weighted router "
-                                             "(traffic_manager or front_door)"))
+                                             "(traffic_manager, front_door or gateway_api)"))
     if kind in WEIGHTED and switch.get("ttl"):
         problems.append(("switch.ttl", "TTL discipline is for a DNS switch"))
     for other in WEIGHTED:

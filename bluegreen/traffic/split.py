@@ -51,6 +51,13 @@ def percent_of(setting: Setting) -> int | None:
     return round(100 * (green["weight"] or 0) / total) if total else None
 
 
+def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two sides route alike: both out (whatever weight an out side keeps), or both in with equal weights."""
+    if not a["enabled"] and not b["enabled"]:
+        return True
+    return bool(a["enabled"]) == bool(b["enabled"]) and a["weight"] == b["weight"]
+
+
 def write_order(target: Setting) -> list[str]:
     """Sides to write, the one that will take traffic first: never a moment with both sides out."""
     return sorted(("blue", "green"), key=lambda side: not target[side]["enabled"])

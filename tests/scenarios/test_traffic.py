@@ -97,6 +97,33 @@ def test_traffic_manager_shifts_in_steps_and_rolls_back(tmp_path: Path) -> None:
     assert _status(c)["steps"]["switch"] == "rolled_back"
 
 
+def _copy_gateway(tmp_path: Path) -> Cutover:
+    def edge(raw: dict[str, Any]) -> None:
+        raw["simulation"]["blue"]["manifests"].append(str(ROOT / "playbooks" / "edge" / "gateway.yaml"))
+    return _copy(tmp_path, "shop-gateway-api.yaml", edge)
+
+
+def _route_weights(c: Cutover) -> dict[str, int]:
+    from bluegreen.kube.client import KubeClient
+
+    with World.open(c.world) as world:
+        kube = KubeClient.from_kubeconfig(world.cluster("aks-shop-blue").kubeconfig(), clock=world.clock)
+        route = kube.get("gateway.networking.k8s.io/v1", "HTTPRoute", "edge", "shop")
+    assert route is not None
+    return {r["name"]: r["weight"] for r in route["spec"]["rules"][0]["backendRefs"]}
+
+
+def test_gateway_api_route_shifts_in_steps_and_rolls_back(tmp_path: Path) -> None:
+    c = _copy_gateway(tmp_path)
+    result = c.cli("run", str(c.playbook), "--yes", "--until", "switch")
+    assert result.exit_code == 0, result.output
+    assert "HTTPRoute edge/shop on aks-shop-blue now blue 800, green 200 = 20% to green" in result.output
+    assert _route_weights(c) == {"storefront-blue": 0, "storefront-green": 1000}
+    result = c.cli("rollback", str(c.playbook), "--yes")
+    assert result.exit_code == 0, result.output
+    assert _route_weights(c) == {"storefront-blue": 1000, "storefront-green": 0}
+
+
 def test_front_door_cuts_over_and_rolls_back(tmp_path: Path) -> None:
     c = _copy(tmp_path, "shop-front-door.yaml")
     result = c.cli("run", str(c.playbook), "--yes", "--until", "switch")
@@ -166,9 +193,9 @@ def test_a_gate_without_an_answer_pauses_instead_of_deciding(tmp_path: Path) -> 
     assert status["paused_at"] == 10 and status["gates"]["10%"].startswith("inconclusive")
 
 
-@pytest.mark.parametrize("name", ["shop-traffic-manager.yaml", "shop-front-door.yaml"])
+@pytest.mark.parametrize("name", ["shop-traffic-manager.yaml", "shop-front-door.yaml", "shop-gateway-api.yaml"])
 def test_a_router_edited_between_plan_and_run_is_refused_as_stale(tmp_path: Path, name: str) -> None:
-    c = _copy(tmp_path, name)
+    c = _copy_gateway(tmp_path) if "gateway" in name else _copy(tmp_path, name)
     assert c.cli("run", str(c.playbook), "--yes", "--until", "smoke").exit_code == 0
     plan = tmp_path / "plan.json"
     assert c.cli("plan", str(c.playbook), "--out", str(plan)).exit_code == 0
@@ -176,12 +203,21 @@ def test_a_router_edited_between_plan_and_run_is_refused_as_stale(tmp_path: Path
         ctx = AzureContext(world.credential, world.subscription_id, world.clock, polling_interval=1)
         if "traffic" in name:
             TrafficManagerEndpoints(ctx, "rg-shop", "tm-shop", "ExternalEndpoints").set("blue", 700, True)
-        else:
+        elif "front" in name:
             FrontDoorOrigins(ctx, "rg-shop", "fd-shop", "shop-origins").set("blue", 700, True)
+        else:
+            from bluegreen.kube.client import KubeClient
+            from bluegreen.traffic.gateway import HttpRouteBackends
+
+            kube = KubeClient.from_kubeconfig(world.cluster("aks-shop-blue").kubeconfig(), clock=world.clock)
+            HttpRouteBackends(lambda: kube, "edge", "shop", 0).set("storefront-blue", 700, True)
     result = c.cli("run", str(c.playbook), "--plan", str(plan), "--yes")
     assert result.exit_code == 3, result.output
-    assert "stale" in result.output and "azure/traffic/" in result.output
-    assert _weights(c)["green"] == (1, False)
+    assert "stale" in result.output and "traffic/" in result.output
+    if "gateway" in name:
+        assert _route_weights(c) == {"storefront-blue": 700, "storefront-green": 0}
+    else:
+        assert _weights(c)["green"] == (1, False)
 
 
 def test_rollback_refuses_while_blue_cannot_serve(tmp_path: Path) -> None:

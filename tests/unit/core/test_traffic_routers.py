@@ -119,8 +119,8 @@ def test_router_rules_name_the_field(change: Any, problem: tuple[str, str]) -> N
 def test_a_dns_switch_moves_all_at_once() -> None:
     raw = _raw("storefront-public-dns.yaml")
     raw["switch"]["shift"] = {"steps": [50, 100]}
-    assert ("switch.shift", "a DNS record moves all at once; steps need a weighted router (traffic_manager or "
-                            "front_door)") in validation_problems(raw)
+    assert ("switch.shift", "a DNS record moves all at once; steps need a weighted router (traffic_manager, "
+                            "front_door or gateway_api)") in validation_problems(raw)
 
 
 def test_the_examples_are_valid() -> None:
@@ -143,3 +143,11 @@ def test_externaldns_flags_and_owner_are_read_with_externaldns_defaults() -> Non
     assert ownership_names("shop", "A", found) == ["shop", "a-shop", "x-shop", "x-a-shop"]
     assert owner_of(('"heritage=external-dns,external-dns/owner=blue,external-dns/resource=service/a/b"',)) == "blue"
     assert owner_of(("v=spf1 -all",)) is None
+
+
+def test_a_side_out_of_traffic_matches_whatever_weight_it_keeps() -> None:
+    from bluegreen.traffic.split import same
+
+    assert same({"weight": 0, "enabled": False}, {"weight": 1, "enabled": False})  # HTTPRoute 0 vs TM disabled
+    assert not same({"weight": 0, "enabled": False}, {"weight": 1, "enabled": True})
+    assert not same({"weight": 500, "enabled": True}, {"weight": 900, "enabled": True})
