@@ -558,6 +558,7 @@ class Gate(Params):
     address: str | None  # green's ingress, where the checks are sent directly
     webhooks: tuple[str, ...]  # switch.shift.gate.webhooks by name
     promoted: bool = False  # a person looked at an inconclusive result and said go on
+    metrics: tuple[str, ...] = ()  # switch.shift.gate.metrics by name
 
     @property
     def target(self) -> str:
@@ -567,6 +568,7 @@ class Gate(Params):
     def summary(self) -> str:
         parts = [f"{len(self.http_checks)} HTTP checks against green"] if self.http_checks else []
         parts += [f"webhook {w}" for w in self.webhooks]
+        parts += [f"metric {m}" for m in self.metrics]
         return f"gate at {self.percent}%: " + (", ".join(parts) or "nothing to check")
 
 

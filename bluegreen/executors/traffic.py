@@ -12,8 +12,9 @@ from bluegreen.errors import GuardError, PausedError, StepFailedError
 from bluegreen.events import CHECK, WAITING, WARNING
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 from bluegreen.executors.smoke import _http_check
-from bluegreen.http_checks import post_webhook, run_check
+from bluegreen.http_checks import post_webhook, query_prometheus, run_check
 from bluegreen.traffic.routers import Router
+from bluegreen.traffic.spec import MetricSpec
 from bluegreen.traffic.split import describe
 
 
@@ -70,6 +71,11 @@ def gate(p: Gate, env: ExecEnv) -> Outcome:
             inconclusive.append(f"webhook {name}: {answer.reason}")
         elif not answer.ok:
             failed.append(f"webhook {name}: {answer.reason}")
+    metrics = {m.name: m for m in shift.gate.metrics} if shift else {}
+    for name in p.metrics:
+        verdict_of = _sample(env, p.percent, metrics[name])
+        if verdict_of is not None:
+            (failed if verdict_of[0] else inconclusive).append(verdict_of[1])
     if failed:
         verdict = f"failed at {p.percent}%: " + "; ".join(failed)
         env.report(WARNING, f"gate {verdict}; moving all traffic back to blue")
@@ -85,6 +91,26 @@ def gate(p: Gate, env: ExecEnv) -> Outcome:
                           "`bluegreen abort PLAYBOOK` sends all traffic back to blue")
     verdict = f"passed at {p.percent}%" + (" (inconclusive, promoted by a person)" if inconclusive else "")
     return Outcome({"shift_gate": verdict, "shift_paused_at": None}, f"gate {verdict}")
+
+
+def _sample(env: ExecEnv, percent: int, metric: MetricSpec) -> tuple[bool, str] | None:
+    """None when every sample is within bounds; else (failed?, why): a breach fails, missing data is inconclusive."""
+    for i in range(metric.samples):
+        if i:
+            env.clock.sleep(metric.interval)
+        answer = query_prometheus(metric.prometheus, metric.query, timeout_s=metric.timeout)
+        value = answer.value
+        breach = value is not None and ((metric.max is not None and value > metric.max)
+                                        or (metric.min is not None and value < metric.min))
+        env.report(CHECK, f"gate {percent}%: metric {metric.name} sample {i + 1}/{metric.samples}: "
+                   + (answer.reason if value is None else f"{value:g}"), ok=value is not None and not breach,
+                   value=value)
+        if value is None:
+            return False, f"metric {metric.name}: {answer.reason}"
+        if breach:
+            bound = f"max {metric.max:g}" if metric.max is not None and value > metric.max else f"min {metric.min:g}"
+            return True, f"metric {metric.name}: {value:g} beyond {bound}"
+    return None
 
 
 @executes(ConfirmTraffic)

@@ -90,10 +90,13 @@ def plan_shift(pb: Playbook, obs: Observed, record: RunRecord | None,
                                   eta_seconds=seconds or 0.0))
         http = tuple(c.name for c in pb.smoke.http) if shift.gate.http else ()
         hooks = tuple(w.name for w in shift.gate.webhooks)
-        if http or hooks:
+        metrics = tuple(m.name for m in shift.gate.metrics)
+        if http or hooks or metrics:
             promoted = bool(facts and facts.shift_promoted is not None and facts.shift_promoted >= percent)
+            sampling = max((m.samples - 1) * m.interval for m in shift.gate.metrics) if metrics else 0.0
             actions.append(Action(id=f"switch/gate/{percent}", params=Gate(
-                state.router, percent, http, obs.green_value, hooks, promoted), eta_seconds=GATE_ETA))
+                state.router, percent, http, obs.green_value, hooks, promoted, metrics),
+                eta_seconds=GATE_ETA + sampling))
     if shift is not None:
         pause = "until `bluegreen promote`" if shift.pause == "manual" else f"{float(shift.pause):g}s"
         eta = sum(a.eta_seconds for a in actions)

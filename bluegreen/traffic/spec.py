@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -96,11 +104,38 @@ class WebhookSpec(_Model):
         return v
 
 
+class MetricSpec(_Model):
+    """A Prometheus HTTP API query sampled after each step; every sample must stay within the bounds."""
+
+    name: str
+    prometheus: str = Field(description="Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090.")
+    query: str = Field(description="PromQL instant query; its first series' value is compared.")
+    max: float | None = Field(None, description="Fail when a sample is above this.")
+    min: float | None = Field(None, description="Fail when a sample is below this.")
+    samples: int = Field(3, ge=1, le=100, description="How many samples are taken.")
+    interval: float = Field(30.0, ge=0, description="Seconds between samples (on the clock).")
+    timeout: float = Field(10.0, gt=0, description="Seconds per query; no answer or no data is inconclusive.")
+
+    @field_validator("prometheus")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return v
+
+    @model_validator(mode="after")
+    def _bounded(self) -> MetricSpec:
+        if self.max is None and self.min is None:
+            raise ValueError("give max, min or both")
+        return self
+
+
 class GateSpec(_Model):
     """What decides, after each step, whether the shift goes on."""
 
     http: bool = Field(True, description="Run the playbook's smoke.http checks against green after each step.")
     webhooks: list[WebhookSpec] = Field(default_factory=list)
+    metrics: list[MetricSpec] = Field(default_factory=list, description="Prometheus queries with thresholds.")
 
 
 class ShiftSpec(_Model):

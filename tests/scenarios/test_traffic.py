@@ -235,3 +235,65 @@ def test_rollback_refuses_while_blue_cannot_serve(tmp_path: Path) -> None:
     assert "blue cannot serve the traffic it would get back" in result.output
     assert _weights(c) == ALL_GREEN
     shutil.rmtree(c.world, ignore_errors=True)
+
+
+class _Prometheus(BaseHTTPRequestHandler):
+    values: list[float | None]
+    queries: list[str]
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        from urllib.parse import parse_qs, urlsplit
+
+        type(self).queries.append(parse_qs(urlsplit(self.path).query)["query"][0])
+        value = type(self).values.pop(0) if type(self).values else None
+        result = [] if value is None else [{"metric": {}, "value": [1700000000, str(value)]}]
+        body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def prometheus() -> Iterator[tuple[str, type[_Prometheus]]]:
+    handler = type("Prom", (_Prometheus,), {"values": [], "queries": []})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+def _metric_gate(url: str) -> Any:
+    def change(raw: dict[str, Any]) -> None:
+        raw["switch"]["shift"] = {"steps": [10, 25, 50, 100], "pause": 0, "gate": {"http": False, "metrics": [
+            {"name": "error rate", "prometheus": url, "query": 'sum(rate(http_errors_total{app="shop"}[1m]))',
+             "max": 0.05, "samples": 2, "interval": 30}]}}
+    return change
+
+
+def test_a_metric_beyond_its_threshold_at_the_third_step_fails_the_gate(tmp_path: Path, prometheus: Any) -> None:
+    url, handler = prometheus
+    handler.values = [0.01, 0.02, 0.01, 0.0, 0.01, 0.2]
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", _metric_gate(url))
+    result = c.cli("run", str(c.playbook), "--yes")
+    assert result.exit_code == 1, result.output
+    assert "metric error rate: 0.2 beyond max 0.05" in result.output
+    assert len(handler.queries) == 6 and handler.queries[0].startswith("sum(rate(http_errors_total")
+    assert _weights(c) == ALL_BLUE
+    assert _status(c)["traffic"]["step_reached"] == 50
+
+
+def test_a_metric_without_data_pauses_the_shift(tmp_path: Path, prometheus: Any) -> None:
+    url, handler = prometheus
+    handler.values = [0.01, None]
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", _metric_gate(url))
+    result = c.cli("run", str(c.playbook), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "inconclusive at 10%" in result.output and "no data for" in result.output
+    assert _weights(c) == {"blue": (900, True), "green": (100, True)}
