@@ -1,11 +1,13 @@
 """Weighted routers and the stepwise shift, end to end against the simulator through the CLI.
 
-Covers: Traffic Manager and Front Door cut over and roll back; a gate that fails at
-the third step sends all traffic back to blue and exits 1, with the step reached in
-the run record and `status`; a manual pause waits for `promote`, `abort` returns
-traffic to blue, a gate whose webhook does not answer pauses; a profile or origin
-edited between plan and run is refused as stale (exit 3); rollback refuses while
-blue's workloads are not available.
+Covers: Traffic Manager, Front Door and a Gateway API HTTPRoute cut over and roll
+back; a gate (webhook, or Prometheus metric) that fails at the third step sends all
+traffic back to blue and exits 1, with the step reached in the run record and
+`status`; a manual pause waits for `promote`, `abort` returns traffic to blue, a
+gate whose webhook does not answer or whose metric has no data pauses; a profile,
+origin or route edited between plan and run is refused as stale (exit 3); rollback
+refuses while blue's workloads are not available; CronJobs change hands at the
+named step and back on abort.
 """
 
 from __future__ import annotations
@@ -297,3 +299,29 @@ def test_a_metric_without_data_pauses_the_shift(tmp_path: Path, prometheus: Any)
     assert result.exit_code == 3, result.output
     assert "inconclusive at 10%" in result.output and "no data for" in result.output
     assert _weights(c) == {"blue": (900, True), "green": (100, True)}
+
+
+def _suspended(c: Cutover) -> dict[str, bool | None]:
+    objects = c.show()["objects"]
+    return {cluster: next(o["suspend"] for o in objects[cluster] if o["name"] == "send-invoices")
+            for cluster in ("aks-shop-blue", "aks-shop-green") if cluster in objects}
+
+
+def test_cronjobs_change_hands_at_the_named_step_and_back_on_abort(tmp_path: Path) -> None:
+    jobs = str(ROOT / "bluegreen" / "demo" / "manifests" / "jobs.yaml")
+
+    def change(raw: dict[str, Any]) -> None:
+        raw["workloads"]["namespaces"] = ["shop", "jobs"]
+        raw["workloads"]["manifests"].append(jobs)
+        raw["simulation"]["blue"]["manifests"].append(jobs)
+        raw["switch"]["shift"] = {"steps": [25, 50, 100], "pause": "manual", "cronjobs_at": 50}
+
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", change)
+    assert c.cli("run", str(c.playbook), "--yes").exit_code == 3  # paused at 25%
+    assert _suspended(c) == {"aks-shop-blue": False, "aks-shop-green": True}
+    assert c.cli("promote", str(c.playbook), "--yes").exit_code == 3  # at 50%: handed over, paused again
+    assert _suspended(c) == {"aks-shop-blue": True, "aks-shop-green": False}
+    result = c.cli("abort", str(c.playbook), "--yes")
+    assert result.exit_code == 0, result.output
+    assert _suspended(c) == {"aks-shop-blue": False, "aks-shop-green": True}
+    assert _weights(c) == ALL_BLUE
