@@ -50,6 +50,7 @@ class Kind(str, Enum):
     SET_TTL = "set_ttl"
     WAIT_OLD_TTL = "wait_old_ttl"
     SET_OWNERSHIP = "set_ownership"
+    VERIFY_RESOLUTION = "verify_resolution"
 
 
 class Learned(TypedDict, total=False):
@@ -648,13 +649,38 @@ class SetOwnership(Params):
         return f"hand ExternalDNS ownership of {self.target} from owner id {self.owner} to {self.to}"
 
 
+@dataclass(frozen=True)
+class VerifyResolution(Params):
+    """After the flip, a resolver inside the network must answer green's value (within the playbook's bound)."""
+
+    KIND = Kind.VERIFY_RESOLUTION
+    REPEAT = True
+    fqdn: str
+    record_type: Literal["A", "CNAME"]
+    expect: str | None
+    resolver: str
+    port: int
+    timeout: float
+    interval: float
+
+    @property
+    def target(self) -> str:
+        return f"{self.fqdn} via {self.resolver}:{self.port}"
+
+    @property
+    def summary(self) -> str:
+        return f"wait until resolver {self.resolver}:{self.port} answers {self.expect} for {self.fqdn} " \
+               f"(at most {self.timeout:g}s)"
+
+
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
     for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
                 CheckReady,
                 CheckHttp, SwitchIntent, SetRecord, SuspendCronJob, RestoreCronJob, WaitTtl, ConfirmRecord,
                 BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster,
-                SetWeights, PauseShift, Gate, ConfirmTraffic, SetTtl, WaitOldTtl, SetOwnership)
+                SetWeights, PauseShift, Gate, ConfirmTraffic, SetTtl, WaitOldTtl, SetOwnership,
+                VerifyResolution)
 }
 assert set(PARAMS) == set(Kind), "every kind has its parameters"
 

@@ -30,6 +30,7 @@ from bluegreen.traffic.spec import (
     WEIGHTED,
     FrontDoorRouterSpec,
     GatewayApiRouterSpec,
+    ResolverSpec,
     ShiftSpec,
     TrafficManagerRouterSpec,
     TtlSpec,
@@ -172,6 +173,8 @@ class SwitchSpec(_Model):
     gateway_api: GatewayApiRouterSpec | None = Field(None, description="type gateway_api: the HTTPRoute's backends.")
     shift: ShiftSpec | None = Field(None, description="Weighted routers: move traffic in steps, with gates.")
     ttl: TtlSpec | None = Field(None, description="DNS: lower the TTL ahead, wait out the old one, restore it.")
+    verify_resolver: ResolverSpec | None = Field(None, description="DNS: after the flip, wait until this resolver "
+                                                                   "answers green's value.")
 
     @property
     def weighted(self) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bluegreen.actions import ConfirmRecord, SetOwnership, SetRecord, SetTtl
+from bluegreen.actions import ConfirmRecord, SetOwnership, SetRecord, SetTtl, VerifyResolution
 from bluegreen.errors import GuardError, StepFailedError
 from bluegreen.executors.base import ExecEnv, Outcome, executes
+from bluegreen.kube.wait import NotYet, wait_until
+from bluegreen.traffic.resolve import ask
 from bluegreen.traffic.routers import DnsRouter
 
 
@@ -67,3 +69,24 @@ def set_ownership(p: SetOwnership, env: ExecEnv) -> Outcome:
     if after is None or list(after.values) != values:
         raise StepFailedError(f"{p.target} reads back {after.values if after else 'nothing'}, expected {values}")
     return Outcome(message=f"{p.target}: ExternalDNS owner {p.owner} -> {p.to}")
+
+
+@executes(VerifyResolution)
+def verify_resolution(p: VerifyResolution, env: ExecEnv) -> Outcome:
+    """Poll the resolver on the clock until it answers green's value; fail, naming what it answers, at the bound."""
+    seen: list[str] = []
+
+    def answers_green() -> bool:
+        values, why = ask(p.fqdn, p.record_type, p.resolver, p.port)
+        seen[:] = values or [why or "nothing"]
+        if p.expect and [v.rstrip(".") for v in values] == [p.expect.rstrip(".")]:
+            return True
+        raise NotYet(f"resolver {p.resolver}:{p.port} answers {', '.join(seen)} for {p.fqdn}")
+
+    try:
+        wait_until(answers_green, clock=env.clock, timeout=p.timeout, interval=p.interval,
+                   describe=f"{p.fqdn} via {p.resolver}")
+    except StepFailedError as exc:
+        raise StepFailedError(f"resolver {p.resolver}:{p.port} still answers {', '.join(seen)} for {p.fqdn} after "
+                              f"{p.timeout:g}s, not green's {p.expect}: {exc}", "switch") from exc
+    return Outcome(message=f"resolver {p.resolver}:{p.port} answers {p.expect} for {p.fqdn}")

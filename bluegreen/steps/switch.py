@@ -9,7 +9,7 @@ is never active on both clusters.
 
 from __future__ import annotations
 
-from bluegreen.actions import Action, RestoreCronJob, SetRecord, SwitchIntent
+from bluegreen.actions import Action, RestoreCronJob, SetRecord, SwitchIntent, VerifyResolution
 from bluegreen.derive import green_cronjobs, handoff_actions, record_before, record_label
 from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
@@ -70,6 +70,13 @@ def plan_switch(pb: Playbook, obs: Observed, record: RunRecord | None = None) ->
                     "ttl": min(dns.ttl or 0, pb.switch.ttl.lower_to), "clients_may_reach_blue_seconds": bound}),
             eta_seconds=5,
         ))
+    resolver = pb.switch.verify_resolver
+    if write and dns is not None and resolver is not None:  # right after the flip, before the CronJobs move
+        sw = pb.switch
+        fqdn = sw.zone if sw.record in ("@", None) else f"{sw.record}.{sw.zone}"
+        actions.append(Action(id="switch/resolve", params=VerifyResolution(
+            str(fqdn), sw.record_type, green_value, resolver.address, resolver.port, resolver.timeout,
+            resolver.interval), eta_seconds=float(bound or 0)))
     if obs.blue.exists and not obs.blue.reachable:
         checks.append(Check("blue reachable", False,
                             f"cannot read blue's CronJobs ({obs.blue.unreachable_reason}); they must be suspended "

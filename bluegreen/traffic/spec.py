@@ -168,6 +168,15 @@ class TtlSpec(_Model):
     lower_to: int = Field(ge=1, le=3600, description="Seconds the record's TTL is lowered to before the switch.")
 
 
+class ResolverSpec(_Model):
+    """After a DNS flip, ask this resolver until it answers green's value (runs from inside the network)."""
+
+    address: str = Field(description="The resolver's IP address, e.g. 168.63.129.16 (Azure) or a DNS forwarder.")
+    port: int = Field(53, ge=1, le=65535)
+    timeout: float = Field(600.0, gt=0, description="Seconds to wait for green's value before the switch fails.")
+    interval: float = Field(10.0, gt=0, description="Seconds between queries (on the clock).")
+
+
 def router_problems(switch: Any) -> list[tuple[str, str]]:
     """Cross-field rules of the switch section's router, on the raw document (field path, message)."""
     if not isinstance(switch, dict):
@@ -186,6 +195,8 @@ def router_problems(switch: Any) -> list[tuple[str, str]]:
                                              "(traffic_manager, front_door or gateway_api)"))
     if kind in WEIGHTED and switch.get("ttl"):
         problems.append(("switch.ttl", "TTL discipline is for a DNS switch"))
+    if kind in WEIGHTED and switch.get("verify_resolver"):
+        problems.append(("switch.verify_resolver", "resolver verification is for a DNS switch"))
     for other in WEIGHTED:
         if other != kind and switch.get(other):
             problems.append((f"switch.{other}", f"only used with type {other}"))
