@@ -17,7 +17,7 @@ from bluegreen.azure.context import AzureContext
 from bluegreen.azure.credentials import aks_aad_token_provider
 from bluegreen.azure.dns import DnsRecords, PrivateDnsRecords, PublicDnsRecords
 from bluegreen.azure.network import NetworkClient
-from bluegreen.errors import PlaybookError
+from bluegreen.errors import NotFoundError, PlaybookError
 from bluegreen.events import RETRY, Event, EventSink
 from bluegreen.kube.client import KubeClient
 from bluegreen.playbook import ClusterRef, GreenSpec, LoadedPlaybook, Playbook
@@ -112,8 +112,8 @@ class Session:
                     path, clock=self.clock, retry=self.retry, context=edge.kubeconfig_context, on_secret=self.redactor.add)
             return self._kube[key]
         info = self.aks.get(edge.resource_group or self.pb.resource_group, edge.name)
-        if info is None:
-            raise PlaybookError(f"cluster {edge.name} does not exist", "switch.gateway_api.cluster.name")
+        if info is None:  # a router that cannot be read: the plan shows it as a problem, not a crash
+            raise NotFoundError(f"cluster {edge.name} (switch.gateway_api.cluster) does not exist", code="NotFound")
         return self.kube(info)
 
     # -- Kubernetes ---------------------------------------------------------------------------------------

@@ -325,3 +325,11 @@ def test_cronjobs_change_hands_at_the_named_step_and_back_on_abort(tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert _suspended(c) == {"aks-shop-blue": False, "aks-shop-green": True}
     assert _weights(c) == ALL_BLUE
+
+
+def test_a_missing_edge_cluster_fails_preflight_naming_it(tmp_path: Path) -> None:
+    c = _copy_gateway(tmp_path)
+    c.edit(lambda raw: raw["switch"]["gateway_api"]["cluster"].update(name="aks-edge"))
+    result = c.cli("preflight", str(c.playbook))
+    assert result.exit_code == 1, result.output
+    assert "cluster aks-edge (switch.gateway_api.cluster) does not exist" in result.output
