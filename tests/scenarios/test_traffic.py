@@ -333,3 +333,56 @@ def test_a_missing_edge_cluster_fails_preflight_naming_it(tmp_path: Path) -> Non
     result = c.cli("preflight", str(c.playbook))
     assert result.exit_code == 1, result.output
     assert "cluster aks-edge (switch.gateway_api.cluster) does not exist" in result.output
+
+
+def _through(address: str, n: int) -> int:
+    """Send n requests to an entry point; how many green answered."""
+    import http.client
+
+    green = 0
+    for _ in range(n):
+        conn = http.client.HTTPConnection(address, 80, timeout=10)
+        conn.request("GET", "/", headers={"Host": "shop.contoso.example"})
+        body = conn.getresponse().read().decode()
+        conn.close()
+        green += "aks-shop-green" in body
+    return green
+
+
+def test_requests_through_the_entry_point_follow_each_step_and_return_to_blue(tmp_path: Path) -> None:
+    c = _copy(tmp_path, "shop-traffic-manager.yaml")
+    c.init()
+    entry = next(e["address"] for e in c.show()["entry_points"] if e["router"] == "trafficManager/tm-shop")
+    assert c.cli("run", str(c.playbook), "--yes", "--until", "smoke").exit_code == 0
+    green_ip = json.loads((c.world / "state" / "shop-tm" / "journal.json").read_text())["facts"]["green_ingress_ip"]
+    with World.open(c.world) as world:  # the operator points green's endpoint at green's ingress
+        ctx = AzureContext(world.credential, world.subscription_id, world.clock, polling_interval=1)
+        ctx.trafficmanager.endpoints.update("rg-shop", "tm-shop", "ExternalEndpoints", "green",
+                                            {"properties": {"target": green_ip}})
+        assert _through(entry, 10) == 0
+
+    seen: dict[int, int] = {}
+
+    class Analysis(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            percent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["percent"]
+            seen[percent] = _through(entry, 20)
+            self.send_response(500 if percent == 50 else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Analysis)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        c.edit(_gate_hook(f"http://127.0.0.1:{server.server_address[1]}/"))
+        result = c.cli("run", str(c.playbook), "--yes")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1, result.output
+    assert seen == {10: 2, 25: 5, 50: 10}  # of 20 requests each: the weights took effect
+    with World.open(c.world):
+        assert _through(entry, 20) == 0  # the failed gate put everything back on blue
