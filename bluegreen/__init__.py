@@ -21,11 +21,12 @@ import typing
 if typing.TYPE_CHECKING:
     from bluegreen.azure.credentials import default_credential
     from bluegreen.clock import Clock, SystemClock
-    from bluegreen.engine import RunResult, make_plan, rollback, run, status
+    from bluegreen.engine import RunResult, make_plan, promote, rollback, run, status
     from bluegreen.errors import (
         BluegreenError,
         GuardError,
         LockHeldError,
+        PausedError,
         PermanentRemoteError,
         PlaybookError,
         RefusedError,
@@ -43,9 +44,9 @@ if typing.TYPE_CHECKING:
 _SOURCES = {
     "bluegreen.azure.credentials": ("default_credential",),
     "bluegreen.clock": ("Clock", "SystemClock"),
-    "bluegreen.engine": ("RunResult", "make_plan", "rollback", "run", "status"),
+    "bluegreen.engine": ("RunResult", "make_plan", "promote", "rollback", "run", "status"),
     "bluegreen.errors": (
-        "BluegreenError", "GuardError", "LockHeldError", "PermanentRemoteError", "PlaybookError",
+        "BluegreenError", "GuardError", "LockHeldError", "PausedError", "PermanentRemoteError", "PlaybookError",
         "RefusedError", "RemoteError", "StalePlanError", "StepFailedError", "TransientRemoteError",
     ),
     "bluegreen.events": ("Event", "EventLog", "EventSink"),
@@ -67,6 +68,7 @@ __all__ = [
     "GuardError",
     "LoadedPlaybook",
     "LockHeldError",
+    "PausedError",
     "PermanentRemoteError",
     "Plan",
     "Playbook",
@@ -84,6 +86,7 @@ __all__ = [
     "json_schema",
     "load_playbook",
     "make_plan",
+    "promote",
     "rollback",
     "run",
     "status",

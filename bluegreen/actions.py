@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 from bluegreen.kube.objects import describe
+from bluegreen.traffic.split import describe as describe_split
 
 T = TypeVar("T")
 
@@ -43,6 +44,14 @@ class Kind(str, Enum):
     STOP_CLUSTER = "stop_cluster"
     DELETE_CLUSTER = "delete_cluster"
     VERIFY_ARCHIVE = "verify_archive"
+    SET_WEIGHTS = "set_weights"
+    PAUSE_SHIFT = "pause_shift"
+    GATE = "gate"
+    CONFIRM_TRAFFIC = "confirm_traffic"
+    SET_TTL = "set_ttl"
+    WAIT_OLD_TTL = "wait_old_ttl"
+    SET_OWNERSHIP = "set_ownership"
+    VERIFY_RESOLUTION = "verify_resolution"
 
 
 class Learned(TypedDict, total=False):
@@ -60,6 +69,13 @@ class Learned(TypedDict, total=False):
     archive: str
     archived_objects: int
     decommission_begun: str
+    shift_reached: int
+    shift_paused_at: int | None
+    shift_promoted: int | None
+    shift_gate: str
+    shift_failed: str
+    ttl_lowered_at: str
+    ttl_original: int
 
 
 class Sealed(Generic[T]):
@@ -521,12 +537,180 @@ class VerifyArchive(Params):
         return f"check that this run's archive holds the {self.count} objects still on {self.cluster}"
 
 
+@dataclass(frozen=True)
+class SetWeights(Params):
+    """Move a weighted router from the split the plan expects to the next one (no ETag: compared, then written)."""
+
+    KIND = Kind.SET_WEIGHTS
+    router: str
+    percent: int  # to green, after the move
+    expected: dict[str, Any]  # the Setting (bluegreen.traffic.split) the router must hold before
+    setting: dict[str, Any]  # the Setting it holds after
+    toward: str  # "green" or "blue", for people
+
+    @property
+    def target(self) -> str:
+        return self.router
+
+    @property
+    def summary(self) -> str:
+        return f"shift {self.router} to {self.percent}% green: {describe_split(self.expected)} -> " \
+               f"{describe_split(self.setting)}"
+
+
+@dataclass(frozen=True)
+class PauseShift(Params):
+    """Let the step soak before its gate: a duration on the clock, or until a person runs `bluegreen promote`."""
+
+    KIND = Kind.PAUSE_SHIFT
+    percent: int
+    seconds: float | None  # None: manual
+    promoted: bool = False  # a manual pause `bluegreen promote` has released
+
+    @property
+    def target(self) -> str:
+        return f"the {self.percent}% step"
+
+    @property
+    def summary(self) -> str:
+        if self.seconds is None:
+            return f"pause at {self.percent}% until `bluegreen promote`" + (" (promoted)" if self.promoted else "")
+        return f"pause {self.seconds:g}s at {self.percent}%"
+
+
+@dataclass(frozen=True)
+class Gate(Params):
+    """Decide whether the shift goes on: failed -> all traffic back to blue at once; inconclusive -> pause."""
+
+    KIND = Kind.GATE
+    router: str
+    percent: int
+    http_checks: tuple[str, ...]  # smoke.http checks by name (their headers stay in the playbook)
+    address: str | None  # green's ingress, where the checks are sent directly
+    webhooks: tuple[str, ...]  # switch.shift.gate.webhooks by name
+    promoted: bool = False  # a person looked at an inconclusive result and said go on
+    metrics: tuple[str, ...] = ()  # switch.shift.gate.metrics by name
+
+    @property
+    def target(self) -> str:
+        return f"the {self.percent}% step"
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{len(self.http_checks)} HTTP checks against green"] if self.http_checks else []
+        parts += [f"webhook {w}" for w in self.webhooks]
+        parts += [f"metric {m}" for m in self.metrics]
+        return f"gate at {self.percent}%: " + (", ".join(parts) or "nothing to check")
+
+
+@dataclass(frozen=True)
+class ConfirmTraffic(Params):
+    """Read the router again right before touching blue: all traffic must be on green."""
+
+    KIND = Kind.CONFIRM_TRAFFIC
+    REPEAT = True
+    router: str
+
+    @property
+    def target(self) -> str:
+        return self.router
+
+    @property
+    def summary(self) -> str:
+        return f"confirm {self.router} sends everything to green before touching blue"
+
+
+@dataclass(frozen=True)
+class SetTtl(Params):
+    """Lower the record's TTL ahead of the switch (or restore it after the soak); values untouched, If-Match."""
+
+    KIND = Kind.SET_TTL
+    zone_rg: str
+    zone: str
+    record: str
+    record_type: Literal["A", "CNAME"]
+    ttl: int
+    original: int  # the TTL before bluegreen lowered it: what a restore writes back
+
+    @property
+    def target(self) -> str:
+        return f"{self.record}.{self.zone} {self.record_type}"
+
+    @property
+    def summary(self) -> str:
+        verb = "restore" if self.ttl == self.original else "lower"
+        return f"{verb} the TTL of {self.target} to {self.ttl}s"
+
+
+@dataclass(frozen=True)
+class WaitOldTtl(Params):
+    """Resolvers may hold the record for the TTL it had before the lowering: the flip waits that out."""
+
+    KIND = Kind.WAIT_OLD_TTL
+    ttl: int  # the TTL before the lowering
+    since: str | None  # when it was lowered; None: just now (lowered by this step)
+
+    @property
+    def target(self) -> str:
+        return "the record's old TTL"
+
+    @property
+    def summary(self) -> str:
+        return f"wait until the old TTL ({self.ttl}s) has passed since the TTL was lowered"
+
+
+@dataclass(frozen=True)
+class SetOwnership(Params):
+    """Rewrite ExternalDNS's TXT ownership record from one owner id to another (If-Match)."""
+
+    KIND = Kind.SET_OWNERSHIP
+    zone_rg: str
+    zone: str
+    name: str  # the TXT record set
+    owner: str
+    to: str
+
+    @property
+    def target(self) -> str:
+        return f"{self.name}.{self.zone} TXT"
+
+    @property
+    def summary(self) -> str:
+        return f"hand ExternalDNS ownership of {self.target} from owner id {self.owner} to {self.to}"
+
+
+@dataclass(frozen=True)
+class VerifyResolution(Params):
+    """After the flip, a resolver inside the network must answer green's value (within the playbook's bound)."""
+
+    KIND = Kind.VERIFY_RESOLUTION
+    REPEAT = True
+    fqdn: str
+    record_type: Literal["A", "CNAME"]
+    expect: str | None
+    resolver: str
+    port: int
+    timeout: float
+    interval: float
+
+    @property
+    def target(self) -> str:
+        return f"{self.fqdn} via {self.resolver}:{self.port}"
+
+    @property
+    def summary(self) -> str:
+        return f"wait until resolver {self.resolver}:{self.port} answers {self.expect} for {self.fqdn} " \
+               f"(at most {self.timeout:g}s)"
+
+
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
     for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
                 CheckReady,
                 CheckHttp, SwitchIntent, SetRecord, SuspendCronJob, RestoreCronJob, WaitTtl, ConfirmRecord,
-                BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster)
+                BeginDecommission, Archive, Delete, WaitNoPods, TagCluster, StopCluster, DeleteCluster,
+                SetWeights, PauseShift, Gate, ConfirmTraffic, SetTtl, WaitOldTtl, SetOwnership,
+                VerifyResolution)
 }
 PARAMS[VerifyArchive.KIND] = VerifyArchive
 assert set(PARAMS) == set(Kind), "every kind has its parameters"

@@ -17,13 +17,14 @@ from bluegreen.azure.context import AzureContext
 from bluegreen.azure.credentials import aks_aad_token_provider
 from bluegreen.azure.dns import DnsRecords, PrivateDnsRecords, PublicDnsRecords
 from bluegreen.azure.network import NetworkClient
-from bluegreen.errors import PlaybookError
+from bluegreen.errors import NotFoundError, PlaybookError
 from bluegreen.events import RETRY, Event, EventSink
 from bluegreen.kube.client import KubeClient
 from bluegreen.playbook import ClusterRef, GreenSpec, LoadedPlaybook, Playbook
 from bluegreen.redact import Redactor
 from bluegreen.retry import RetryPolicy
 from bluegreen.runtime import Runtime
+from bluegreen.traffic.routers import Router, router_for
 
 
 class Session:
@@ -87,6 +88,33 @@ class Session:
         if self.pb.switch.type == "public_dns":
             return PublicDnsRecords(self.azure)
         return PrivateDnsRecords(self.azure)
+
+    @cached_property
+    def traffic(self) -> Router | None:
+        """The playbook's weighted router (Traffic Manager, Front Door); None for a DNS switch."""
+        return router_for(self.pb, self.azure, self._edge_kube) if self.pb.switch.weighted else None
+
+    def _edge_kube(self) -> KubeClient:
+        """A client for the cluster holding the playbook's HTTPRoute (built when first used)."""
+        spec = self.pb.switch.gateway_api
+        assert spec is not None
+        edge = spec.cluster
+        if edge.kubeconfig:
+            key = f"kubeconfig:{edge.kubeconfig}:{edge.kubeconfig_context}"
+            if key not in self._kube:
+                path = self.loaded.resolve(edge.kubeconfig)
+                try:
+                    self.redactor.add_kubeconfig(path.read_bytes())
+                except OSError as exc:
+                    raise PlaybookError(f"cannot read {path}: {exc.strerror}", "switch.gateway_api.cluster.kubeconfig"
+                                        ) from None
+                self._kube[key] = KubeClient.from_kubeconfig_file(
+                    path, clock=self.clock, retry=self.retry, context=edge.kubeconfig_context, on_secret=self.redactor.add)
+            return self._kube[key]
+        info = self.aks.get(edge.resource_group or self.pb.resource_group, edge.name)
+        if info is None:  # a router that cannot be read: the plan shows it as a problem, not a crash
+            raise NotFoundError(f"cluster {edge.name} (switch.gateway_api.cluster) does not exist", code="NotFound")
+        return self.kube(info)
 
     # -- Kubernetes ---------------------------------------------------------------------------------------
     def kube(self, cluster: ManagedClusterInfo) -> KubeClient:

@@ -54,14 +54,31 @@ from bluegreen.record import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING, Identi
 from bluegreen.runtime import Runtime
 from bluegreen.steps import PLANNERS
 from bluegreen.steps.rollback import may_roll_back, plan_rollback
+from bluegreen.traffic.status import shift_status
 
 
 def playbook_identity(pb: Playbook, subscription: str) -> Identity:
     """What a run of `pb` changes, and where: the fields that bind its run record."""
-    sw = pb.switch
     return Identity(playbook=pb.name, subscription=subscription, blue=f"{pb.blue_rg}/{pb.blue.name}",
-                    green=f"{pb.green_rg}/{pb.green.name}",
-                    switched=f"{sw.type} {pb.zone_rg}/{sw.zone}/{sw.record_type}/{sw.record}")
+                    green=f"{pb.green_rg}/{pb.green.name}", switched=_switched_identity(pb))
+
+
+def _switched_identity(pb: Playbook) -> str:
+    """What the switch writes: the DNS record, or the weighted router's entries for blue and green."""
+    sw = pb.switch
+    if sw.type == "traffic_manager" and sw.traffic_manager is not None:
+        tm = sw.traffic_manager
+        return (f"{sw.type} {tm.resource_group or pb.zone_rg}/{tm.profile}/"
+                f"{tm.blue_endpoint},{tm.green_endpoint}")
+    if sw.type == "front_door" and sw.front_door is not None:
+        fd = sw.front_door
+        return (f"{sw.type} {fd.resource_group or pb.zone_rg}/{fd.profile}/{fd.origin_group}/"
+                f"{fd.blue_origin},{fd.green_origin}")
+    if sw.type == "gateway_api" and sw.gateway_api is not None:
+        gw = sw.gateway_api
+        return (f"{sw.type} {gw.cluster.resource_group or pb.blue_rg}/{gw.cluster.name} {gw.namespace}/{gw.route}"
+                f"[{gw.rule}]/{gw.blue_backend},{gw.green_backend}")
+    return f"{sw.type} {pb.zone_rg}/{sw.zone}/{sw.record_type}/{sw.record}"
 
 
 @dataclass
@@ -181,6 +198,7 @@ class _Engine:
             aks=self.session.aks, dns=self.session.dns, kube=kube, forget=forget,
             report=lambda kind, message, **data: self.emit(kind, message, step, **data),
             checkpoint=checkpoint, run_id=self.record.run_id, archive_path=lambda: self.record.facts.archive,
+            traffic=self.session.traffic,
         )
 
     def run_actions(self, step: StepPlan, obs: Observed) -> list[str]:
@@ -436,8 +454,10 @@ def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[st
         green = session.aks.get(pb.green_rg, pb.green.name)
     except NotFoundError:  # green's resource group does not exist (yet): no green
         green = None
-    record = session.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) \
-        if session.dns.zone_exists(pb.zone_rg, pb.switch.zone) else None
+    sw = pb.switch
+    record = session.dns.get(pb.zone_rg, sw.zone, sw.record or "", sw.record_type) \
+        if sw.zone and session.dns.zone_exists(pb.zone_rg, sw.zone) else None
+    traffic = session.traffic.observe() if session.traffic is not None else None
 
     def cluster(info: Any) -> dict[str, Any] | None:
         if info is None:
@@ -453,4 +473,22 @@ def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[st
         "green": cluster(green),
         "record": None if record is None else {"name": f"{pb.switch.record}.{pb.switch.zone} {pb.switch.record_type}",
                                                "values": list(record.values), "ttl": record.ttl, "etag": record.etag},
+        "traffic": None if traffic is None else {**traffic.to_dict(), **shift_status(engine.record)},
     }
+
+
+def promote(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> int:
+    """Release the step a stepwise shift waits at (manual pause or inconclusive gate); returns its percent.
+
+    Only records the decision: the next `run` goes on from there.
+    """
+    engine = _Engine(loaded, runtime, sink)
+    with engine.store.locked(engine.clock.now()):
+        engine.record = engine.store.load()
+        paused = engine.record.facts.shift_paused_at
+        if paused is None:
+            raise GuardError("nothing waits for promote: the shift is not paused")
+        engine.record.facts.shift_promoted = paused
+        engine.save()
+        engine.emit(STEP_FINISHED, f"promoted the shift past {paused}%", "switch", percent=paused)
+        return paused

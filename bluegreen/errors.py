@@ -9,6 +9,7 @@
      |    +-- RecordFormatError the run record was written in a format this version cannot read
      |    +-- RecordOwnerError  the run record belongs to another playbook (or to this one before an edit)
      |    +-- TamperedPlanError a saved plan's content is not what was saved (its digest)
+     |    +-- PausedError       a stepwise shift waits for `bluegreen promote` (manual pause, inconclusive gate)
      +-- StepFailedError        a step ran and failed (smoke check, provisioning failure)
      +-- RemoteError            Azure or Kubernetes answered with an error
           +-- TransientRemoteError   worth retrying (429, 5xx, connection reset)
@@ -63,6 +64,10 @@ class RecordOwnerError(RefusedError):
 
 class TamperedPlanError(RefusedError):
     """A saved plan whose content is not what was saved, or that carries no digest to prove it."""
+
+
+class PausedError(RefusedError):
+    """A stepwise shift waits for a person: a manual pause or an inconclusive gate (`bluegreen promote`)."""
 
 
 class StepFailedError(BluegreenError):

@@ -21,13 +21,14 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .clock import Clock
 from .errors import PlaybookError
 from .redact import redact_url
 
-__all__ = ["CheckResult", "HttpCheck", "redact_headers", "redact_url", "run_check"]
+__all__ = ["CheckResult", "HttpCheck", "MetricAnswer", "WebhookAnswer", "post_webhook", "query_prometheus", "redact_headers", "redact_url", "run_check"]
 
 #: Bodies are read up to this many bytes: enough for any page marker, bounded memory.
 MAX_BODY_BYTES = 1024 * 1024
@@ -277,3 +278,86 @@ def run_check(
         if elapsed + check.interval_s > check.deadline_s:
             return outcome
         clock.sleep(check.interval_s)
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """A gate webhook's answer: `status` None when none came (the gate is then inconclusive, not failed)."""
+
+    status: int | None
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def post_webhook(url: str, payload: Mapping[str, object], *, timeout_s: float) -> WebhookAnswer:
+    """POST `payload` as JSON once; a 2xx answer passes. Lives here: this module is the one that talks HTTP."""
+    import json
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname or "", port, timeout=timeout_s,
+                                           context=_tls_context(True))
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", port, timeout=timeout_s)
+    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    try:
+        conn.request("POST", path, body=json.dumps(payload).encode(),
+                     headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, "Connection": "close"})
+        response = conn.getresponse()
+        response.read(MAX_BODY_BYTES)
+        status = response.status
+    except Exception as exc:  # no answer is no verdict: the caller pauses for a person
+        return WebhookAnswer(None, f"no answer from {redact_url(url)}: {type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+    return WebhookAnswer(status, f"{redact_url(url)} answered {status}")
+
+
+@dataclass(frozen=True)
+class MetricAnswer:
+    """One Prometheus instant query: `value` None when there was no answer or no data (inconclusive)."""
+
+    value: float | None
+    reason: str
+
+
+def query_prometheus(base_url: str, query: str, *, timeout_s: float) -> MetricAnswer:
+    """GET /api/v1/query (the HTTP API's JSON; no text exposition format is involved) and read the first value."""
+    import json
+
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname or "", port, timeout=timeout_s, context=_tls_context(True))
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", port, timeout=timeout_s)
+    path = (parts.path.rstrip("/") or "") + "/api/v1/query?" + urlencode({"query": query})
+    where = redact_url(base_url)
+    try:
+        conn.request("GET", path, headers={"Accept": "application/json", "User-Agent": USER_AGENT,
+                                           "Connection": "close"})
+        response = conn.getresponse()
+        body = json.loads(response.read(MAX_BODY_BYTES) or b"{}")
+        status = response.status
+    except Exception as exc:  # no answer is no verdict
+        return MetricAnswer(None, f"no answer from {where}: {type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+    if status != 200 or body.get("status") != "success":
+        return MetricAnswer(None, f"{where} answered {status}: {body.get('error') or 'no result'}")
+    data = body.get("data") or {}
+    result: Any = data.get("result")
+    try:
+        if data.get("resultType") == "scalar":
+            return MetricAnswer(float(result[1]), "ok")
+        if not result:
+            return MetricAnswer(None, f"no data for {query!r}")
+        return MetricAnswer(float(result[0]["value"][1]), "ok")
+    except (TypeError, ValueError, KeyError, IndexError):
+        return MetricAnswer(None, f"{where} answered a result that is not a number")

@@ -27,6 +27,9 @@ from bluegreen.kube.objects import name_of, namespace_of
 from bluegreen.kube.sanitize import should_copy, strip_server_fields
 from bluegreen.plan import FingerprintEntry
 from bluegreen.playbook import LoadedPlaybook, Playbook
+from bluegreen.traffic import externaldns
+from bluegreen.traffic.routers import Router
+from bluegreen.traffic.split import TrafficState
 
 
 class ObserveClients(Protocol):
@@ -42,6 +45,9 @@ class ObserveClients(Protocol):
     def network(self) -> NetworkClient: ...
 
     def kube(self, cluster: ManagedClusterInfo) -> KubeClient: ...
+
+    @property
+    def traffic(self) -> Router | None: ...
 
 
 @dataclass
@@ -89,6 +95,9 @@ class Observed:
     conversions: list[Conversion] = field(default_factory=list)  # blue's objects green gets at a newer version
     # When the record is missing: the type a record of that name has instead (a CNAME playbook against an A).
     record_other_type: str | None = None
+    traffic: TrafficState | None = None  # the weighted router's split (None for a DNS switch)
+    external_dns: list[externaldns.ExternalDns] = field(default_factory=list)  # in blue and green (DNS switch)
+    ownership: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ExternalDNS TXT record name -> strings
 
     @property
     def blue_value(self) -> str | None:
@@ -184,13 +193,25 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
         green_info, green_rg_exists = None, False
     blue, green = _view(clients, pb, blue_info), _view(clients, pb, green_info)
     versions = clients.aks.kubernetes_versions(blue_info.location) if blue_info else []
-    zone_exists = clients.dns.zone_exists(pb.zone_rg, pb.switch.zone)
-    record = clients.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type) if zone_exists else None
+    sw = pb.switch
+    zone_exists = bool(sw.zone) and clients.dns.zone_exists(pb.zone_rg, sw.zone or "")
+    record = clients.dns.get(pb.zone_rg, sw.zone or "", sw.record or "", sw.record_type) if zone_exists else None
     other_type = None
     if zone_exists and record is None:
-        other: Literal["A", "CNAME"] = "CNAME" if pb.switch.record_type == "A" else "A"
-        if clients.dns.get(pb.zone_rg, pb.switch.zone, pb.switch.record, other) is not None:
+        other: Literal["A", "CNAME"] = "CNAME" if sw.record_type == "A" else "A"
+        if clients.dns.get(pb.zone_rg, sw.zone or "", sw.record or "", other) is not None:
             other_type = other
+    router = clients.traffic
+    traffic = router.observe() if router is not None else None
+    found: list[externaldns.ExternalDns] = []
+    ownership: dict[str, tuple[str, ...]] = {}
+    if zone_exists and sw.record:
+        for label, view in (("blue", blue), ("green", green)):
+            found += _external_dns(clients, label, view)
+        for name in externaldns.ownership_names(sw.record, sw.record_type, found):
+            txt = clients.dns.get_txt(pb.zone_rg, sw.zone or "", name)
+            if txt is not None:
+                ownership[name] = txt.values
     target = (green_info.kubernetes_version if green_info and green_info.kubernetes_version
               else pb.green.kubernetes_version)
     source, problems, origins, conversions = _source_objects(loaded, blue, target)
@@ -212,7 +233,20 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
         subnets=subnets,
         green_rg_exists=green_rg_exists,
         conversions=conversions,
+        traffic=traffic,
+        external_dns=found,
+        ownership=ownership,
     )
+
+
+def _external_dns(clients: ObserveClients, label: str, view: ClusterView) -> list[externaldns.ExternalDns]:
+    """ExternalDNS Deployments anywhere on a reachable cluster; a cluster that will not list them has none known."""
+    if not view.reachable or view.info is None:
+        return []
+    try:
+        return externaldns.find(label, clients.kube(view.info).list("apps/v1", "Deployment"))
+    except RemoteError:
+        return []
 
 
 def _source_objects(
@@ -259,10 +293,12 @@ def fingerprint(pb: Playbook, obs: Observed) -> dict[str, FingerprintEntry]:
     fp = {
         f"azure/cluster/{pb.blue.name}": FingerprintEntry(_cluster_version(obs.blue.info), "decommission"),
         f"azure/cluster/{pb.green.name}": FingerprintEntry(_cluster_version(obs.green.info), "provision"),
-        f"azure/record/{pb.switch.zone}/{pb.switch.record_type}/{pb.switch.record}": FingerprintEntry(
-            obs.record.etag if obs.record and obs.record.etag else "(absent)", "switch"
-        ),
     }
+    if obs.traffic is not None:  # no ETag on endpoints or origins: their content is what the plan relies on
+        fp[f"traffic/{obs.traffic.router}"] = FingerprintEntry(obs.traffic.version, "switch")
+    else:
+        fp[f"azure/record/{pb.switch.zone}/{pb.switch.record_type}/{pb.switch.record}"] = FingerprintEntry(
+            obs.record.etag if obs.record and obs.record.etag else "(absent)", "switch")
     if obs.blue.reachable:
         # Content without server fields: status churn on blue must not make every plan stale.
         content = [_without_autoscaled_replicas(strip_server_fields(o), obs.blue.objects)

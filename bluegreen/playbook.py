@@ -32,6 +32,16 @@ from pydantic_core import PydanticCustomError
 from bluegreen import names
 from bluegreen.errors import PlaybookError
 from bluegreen.simulation_spec import SimulationSpec
+from bluegreen.traffic.spec import (
+    WEIGHTED,
+    FrontDoorRouterSpec,
+    GatewayApiRouterSpec,
+    ResolverSpec,
+    ShiftSpec,
+    TrafficManagerRouterSpec,
+    TtlSpec,
+    router_problems,
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -244,10 +254,10 @@ class SmokeSpec(_Model):
 
 
 class SwitchSpec(_Model):
-    type: Literal["private_dns", "public_dns"] = "private_dns"
+    type: Literal["private_dns", "public_dns", "traffic_manager", "front_door", "gateway_api"] = "private_dns"
     resource_group: str | None = Field(None, description="Zone's resource group; defaults to the playbook's.")
-    zone: str
-    record: str = Field(description='Relative record name, e.g. "www" or "@".')
+    zone: str | None = Field(None, description="The DNS zone (private_dns, public_dns).")
+    record: str | None = Field(None, description='Relative record name, e.g. "www" or "@" (private_dns, public_dns).')
     record_type: Literal["A", "CNAME"] = "A"
     blue_value: str | None = Field(None, description="Expected current value; default: blue's ingress IP (A).")
     green_value: str | None = Field(None, description="New value; default: green's ingress IP (A).")
@@ -270,6 +280,19 @@ class SwitchSpec(_Model):
     _groups = field_validator("resource_group")(_rule(names.resource_group))
     _zone = field_validator("zone")(_rule(names.dns_zone))
     _record = field_validator("record")(_rule(names.record_set))
+
+    # Weighted routers and the stepwise shift: bluegreen/traffic/spec.py.
+    traffic_manager: TrafficManagerRouterSpec | None = Field(None, description="type traffic_manager: the endpoints.")
+    front_door: FrontDoorRouterSpec | None = Field(None, description="type front_door: the origins.")
+    gateway_api: GatewayApiRouterSpec | None = Field(None, description="type gateway_api: the HTTPRoute's backends.")
+    shift: ShiftSpec | None = Field(None, description="Weighted routers: move traffic in steps, with gates.")
+    ttl: TtlSpec | None = Field(None, description="DNS: lower the TTL ahead, wait out the old one, restore it.")
+    verify_resolver: ResolverSpec | None = Field(None, description="DNS: after the flip, wait until this resolver "
+                                                                   "answers green's value.")
+
+    @property
+    def weighted(self) -> bool:
+        return self.type in WEIGHTED
 
 
 class DecommissionSpec(_Model):
@@ -453,6 +476,7 @@ def cross_field_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
             problem = (names.host_name if record_type == "CNAME" else names.ipv4)(value)
             if problem:
                 problems.append((f"switch.{side}", f"{value!r}: {problem} (record_type is {record_type})"))
+    problems.extend(router_problems(raw.get("switch")))
     return problems
 
 

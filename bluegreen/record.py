@@ -46,14 +46,24 @@ class Facts:
     archive: str | None = None
     archived_objects: int | None = None
     decommission_begun: str | None = None
+    # The stepwise shift (weighted routers): highest step reached, a pause waiting for a person, the last gate.
+    shift_reached: int | None = None
+    shift_paused_at: int | None = None
+    shift_promoted: int | None = None
+    shift_gate: str | None = None
+    shift_failed: str | None = None
+    # TTL discipline: when the record's TTL was lowered, and what it was before (restored after the soak).
+    ttl_lowered_at: str | None = None
+    ttl_original: int | None = None
 
 
 # Which step establishes which fact: resetting the step forgets them.
 STEP_FACTS: dict[str, tuple[str, ...]] = {
     "provision": ("green_id", "green_version"),
-    "redeploy": ("green_ingress_ip",),
+    "redeploy": ("green_ingress_ip", "ttl_lowered_at", "ttl_original"),
     "smoke": ("smoked_address",),
-    "switch": ("switched_from", "switched_to", "switched_at", "record_ttl"),
+    "switch": ("switched_from", "switched_to", "switched_at", "record_ttl", "shift_reached", "shift_paused_at",
+               "shift_promoted", "shift_gate", "shift_failed"),
     "decommission": ("archive_started", "archive", "archived_objects", "decommission_begun"),
 }
 assert {f for names in STEP_FACTS.values() for f in names} == {f.name for f in dataclasses.fields(Facts)}

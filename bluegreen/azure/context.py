@@ -23,10 +23,12 @@ from bluegreen.retry import RetryPolicy, call_with_retry
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
+    from azure.mgmt.cdn import CdnManagementClient
     from azure.mgmt.containerservice import ContainerServiceClient
     from azure.mgmt.dns import DnsManagementClient
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.privatedns import PrivateDnsManagementClient
+    from azure.mgmt.trafficmanager import TrafficManagerManagementClient
 
 T = TypeVar("T")
 
@@ -106,6 +108,20 @@ class AzureContext:
         return NetworkManagementClient(
             self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
         )
+
+    @cached_property
+    def trafficmanager(self) -> TrafficManagerManagementClient:
+        from azure.mgmt.trafficmanager import TrafficManagerManagementClient
+
+        return TrafficManagerManagementClient(
+            self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
+        )
+
+    @cached_property
+    def cdn(self) -> CdnManagementClient:
+        from azure.mgmt.cdn import CdnManagementClient
+
+        return CdnManagementClient(self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs())
 
     def polling(self) -> ClockPolling:
         """A fresh poller for one `begin_*` call (pollers are stateful; never share one)."""

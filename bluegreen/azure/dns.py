@@ -47,6 +47,19 @@ class RecordSetInfo:
     alias_target: str | None = None
 
 
+@dataclass(frozen=True)
+class TxtRecordInfo:
+    """A TXT record set (e.g. ExternalDNS's ownership record): its strings and the ETag to write it back with."""
+
+    zone: str
+    resource_group: str
+    name: str
+    values: tuple[str, ...]
+    ttl: int | None
+    etag: str | None
+    id: str
+
+
 class DnsRecords(Protocol):
     def get(self, resource_group: str, zone: str, name: str, type: RecordType) -> RecordSetInfo | None: ...
 
@@ -55,6 +68,10 @@ class DnsRecords(Protocol):
     def set_values(
         self, record: RecordSetInfo, values: list[str], *, ttl: int | None = None
     ) -> RecordSetInfo: ...
+
+    def get_txt(self, resource_group: str, zone: str, name: str) -> TxtRecordInfo | None: ...
+
+    def set_txt(self, record: TxtRecordInfo, values: list[str]) -> None: ...
 
 
 def _is_ip(value: str) -> bool:
@@ -176,6 +193,31 @@ class _Records:
         return self._parse(model, record)
 
 
+    # -- TXT (ExternalDNS ownership records): read, and rewritten with If-Match ---------------------------------
+    def get_txt(self, resource_group: str, zone: str, name: str) -> TxtRecordInfo | None:
+        rid = f"{self._zone_id(resource_group, zone)}/TXT/{name}"
+        try:
+            raw = self._ctx.call(lambda: self._get_txt_wire(resource_group, zone, name), resource=rid,
+                                 operation="get TXT record")
+        except NotFoundError:
+            return None
+        props = raw.get("properties") or {}
+        txt = props.get("txtRecords") or props.get("TXTRecords") or []
+        return TxtRecordInfo(zone, resource_group, name, tuple("".join(t.get("value") or []) for t in txt),
+                             props.get("ttl", props.get("TTL")), raw.get("etag"), raw.get("id") or rid)
+
+    def set_txt(self, record: TxtRecordInfo, values: list[str]) -> None:
+        if not record.etag:
+            raise RefusedError(f"{record.id}: no ETag was read, so the write could not be made conditional")
+        self._ctx.call(lambda: self._put_txt(record, values), resource=record.id, operation="set TXT record")
+
+    def _get_txt_wire(self, resource_group: str, zone: str, name: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _put_txt(self, record: TxtRecordInfo, values: list[str]) -> Any:
+        raise NotImplementedError
+
+
 class PrivateDnsRecords(_Records):
     """Record sets in Azure Private DNS zones (azure-mgmt-privatedns)."""
 
@@ -233,6 +275,16 @@ class PrivateDnsRecords(_Records):
         )
 
 
+    def _get_txt_wire(self, resource_group: str, zone: str, name: str) -> dict[str, Any]:
+        return dict(self._ctx.privatedns.record_sets.get(resource_group, zone, "TXT", name).as_dict())
+
+    def _put_txt(self, record: TxtRecordInfo, values: list[str]) -> Any:
+        props = {"ttl": record.ttl or 300, "txtRecords": [{"value": [v]} for v in values]}
+        return self._ctx.privatedns.record_sets.create_or_update(
+            record.resource_group, record.zone, "TXT", record.name, {"properties": props},
+            etag=record.etag, match_condition=MatchConditions.IfNotModified)
+
+
 class PublicDnsRecords(_Records):
     """Record sets in Azure (public) DNS zones (azure-mgmt-dns)."""
 
@@ -280,3 +332,16 @@ class PublicDnsRecords(_Records):
         return self._ctx.dns.record_sets.create_or_update(
             record.resource_group, record.zone, record.name, record.type, params, if_match=record.etag
         )
+
+    def _get_txt_wire(self, resource_group: str, zone: str, name: str) -> dict[str, Any]:
+        model = self._ctx.dns.record_sets.get(resource_group, zone, name, "TXT")
+        return {"id": model.id, "etag": model.etag,
+                "properties": {"TTL": model.ttl, "TXTRecords": [{"value": list(t.value or [])}
+                                                                for t in model.txt_records or []]}}
+
+    def _put_txt(self, record: TxtRecordInfo, values: list[str]) -> Any:
+        from azure.mgmt.dns import models
+
+        params = models.RecordSet(ttl=record.ttl or 300, txt_records=[models.TxtRecord(value=[v]) for v in values])
+        return self._ctx.dns.record_sets.create_or_update(
+            record.resource_group, record.zone, record.name, "TXT", params, if_match=record.etag)

@@ -18,6 +18,7 @@ from bluegreen.clock import Clock
 from bluegreen.errors import StepFailedError
 from bluegreen.kube.client import KubeClient
 from bluegreen.playbook import LoadedPlaybook, Playbook
+from bluegreen.traffic.routers import Router
 
 
 class CheckFailed(StepFailedError):
@@ -37,6 +38,7 @@ class ExecEnv:
     checkpoint: Callable[[Learned], None]  # recorded at once, before the executor goes on (intent before a write)
     run_id: str = ""  # the run record's id: what this run writes outside the record carries it (the archive)
     archive_path: Callable[[], str | None] = lambda: None  # this run's archive, once written
+    traffic: Router | None = None  # the playbook's weighted router (None for a DNS switch)
 
     @property
     def pb(self) -> Playbook:

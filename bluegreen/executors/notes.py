@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bluegreen.actions import BeginDecommission, SwitchIntent, WaitTtl
+from bluegreen.actions import BeginDecommission, SwitchIntent, WaitOldTtl, WaitTtl
 from bluegreen.events import WAITING
 from bluegreen.executors.base import ExecEnv, Outcome, executes
 
@@ -29,5 +29,16 @@ def wait_ttl(p: WaitTtl, env: ExecEnv) -> Outcome:
     if remaining > 0:
         env.report(WAITING, f"waiting {remaining:.0f}s for the record's TTL to pass since the switch",
                    seconds=remaining)
+        env.clock.sleep(remaining)
+    return Outcome()
+
+
+@executes(WaitOldTtl)
+def wait_old_ttl(p: WaitOldTtl, env: ExecEnv) -> Outcome:
+    start = datetime.fromisoformat(p.since) if p.since else env.clock.now()
+    remaining = (start + timedelta(seconds=p.ttl) - env.clock.now()).total_seconds()
+    if remaining > 0:
+        env.report(WAITING, f"waiting {remaining:.0f}s until resolvers no longer hold the record's old TTL "
+                   f"({p.ttl}s)", seconds=remaining)
         env.clock.sleep(remaining)
     return Outcome()

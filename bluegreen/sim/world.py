@@ -29,6 +29,7 @@ from bluegreen.sim.arm import FaultSpec
 from bluegreen.sim.arm.simulator import ArmSimulator
 from bluegreen.sim.clock import SimClock
 from bluegreen.sim.credential import AKS_AAD_SCOPE, SimulatedCredential, token_for
+from bluegreen.sim.entrypoints import EntryPoints
 from bluegreen.sim.kube.cluster import ApiError, ClusterBehaviour, ClusterSimulator
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
 from bluegreen.simulation_spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
@@ -104,6 +105,8 @@ class World:
             self._add_cluster(cluster_id, saved["name"], saved["version"], saved["running"], saved["state"])
         self.arm = ArmSimulator(self.clock, self, state.get("arm"))
         self.arm.on_mutation = self._arm_mutated
+        # The weighted routers' HTTP entry points (bluegreen/sim/entrypoints.py), on addresses kept with the world.
+        self._entry = EntryPoints(self.arm.weights, self._lock, self._allocate_ip, state.get("entry_points", {}))
         self.clock.subscribe(self._on_clock)
         self._mock: responses.RequestsMock | None = None
 
@@ -382,6 +385,7 @@ class World:
                 "objects": objects,
                 "records": [_record_view(r) for r in self.arm.records()],
                 "weights": [_weight_view(w) for w in self.arm.weights()],
+                "entry_points": self._entry.show(),
                 "executions": self.execution_log,
                 "mutations": {"by_api": dict(sorted(self._mutations.items())), "total": total},
             }
@@ -402,6 +406,7 @@ class World:
                 "log": self._log,
                 "mutations": self._mutations,
                 "crash": self._crash,
+                "entry_points": dict(self._entry.addresses),
             }
 
     def persist(self) -> None:
@@ -456,10 +461,12 @@ class World:
                 self._sync_aad(cid)
                 if meta["running"] and not self._clusters[cid].running:
                     self._clusters[cid].start()
+            self._entry.start()
 
     def _stop_serving(self) -> None:
         with self._lock:
             self._serving = False
+            self._entry.stop()
             for cluster in self._clusters.values():
                 if cluster.running:
                     cluster.stop()

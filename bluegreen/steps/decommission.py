@@ -14,6 +14,7 @@ from bluegreen.actions import (
     Archive,
     BeginDecommission,
     ConfirmRecord,
+    ConfirmTraffic,
     Delete,
     DeleteCluster,
     Sealed,
@@ -31,6 +32,7 @@ from bluegreen.observe import Observed, object_key
 from bluegreen.plan import Blocker, Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
+from bluegreen.traffic.ttl import restore as restore_ttl
 
 STOP_ETA, DELETE_ETA = 180.0, 300.0
 
@@ -53,8 +55,20 @@ def _record_checks(pb: Playbook, obs: Observed) -> list[Check]:
     return []
 
 
+def _traffic_checks(obs: Observed) -> list[Check]:
+    """A weighted router must send everything to green before blue is touched."""
+    state = obs.traffic
+    if state is None or state.problem:
+        return [Check("router", False, state.problem if state and state.problem else "the router could not be read")]
+    if state.green_percent != 100:
+        return [Check("router sends everything to green", False,
+                      f"{state.router} sends {state.green_percent}% to green; finish the switch first",
+                      satisfied_by="switch")]
+    return []
+
+
 def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = None) -> StepPlan:
-    checks = _record_checks(pb, obs)
+    checks = _traffic_checks(obs) if pb.switch.weighted else _record_checks(pb, obs)
     blue = obs.blue.info
     if blue is None:
         return StepPlan(name="decommission", checks=tuple(checks), notes=("blue is already gone",))
@@ -66,14 +80,19 @@ def plan_decommission(pb: Playbook, obs: Observed, record: RunRecord | None = No
     if pb.decommission.wait_for_ttl and ttl:
         actions.append(Action(id="decommission/ttl", params=WaitTtl(int(ttl), facts.switched_at if facts else None),
                               eta_seconds=float(ttl)))
+    actions.extend(restore_ttl(pb, obs, record))  # the soak is over: the record's own TTL again
     blue_value = pb.switch.blue_value or obs.blue_value
     green_value = pb.switch.green_value or obs.green_value
     begun = False
 
     def confirm(before: str) -> None:
         nonlocal begun
-        actions.append(Action(id=f"decommission/confirm/{before}", params=ConfirmRecord(
-            pb.zone_rg, pb.switch.zone, pb.switch.record, pb.switch.record_type, blue_value, green_value)))
+        if obs.traffic is not None:
+            actions.append(Action(id=f"decommission/confirm/{before}", params=ConfirmTraffic(obs.traffic.router)))
+        else:
+            actions.append(Action(id=f"decommission/confirm/{before}", params=ConfirmRecord(
+                pb.zone_rg, pb.switch.zone or "", pb.switch.record or "", pb.switch.record_type, blue_value,
+                green_value)))
         if not begun:
             actions.append(Action(id="decommission/begin", params=BeginDecommission("blue")))
             begun = True

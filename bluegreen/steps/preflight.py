@@ -10,6 +10,7 @@ from bluegreen.observe import Observed
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
+from bluegreen.traffic.split import describe as describe_split
 
 
 def _minor(version: str) -> tuple[int, int]:
@@ -58,7 +59,7 @@ def plan_preflight(pb: Playbook, obs: Observed, record: RunRecord | None = None)
         checks.append(Check("green's resource group exists", False,
                             f"resource group {pb.green_rg} does not exist; create it (az group create) or fix "
                             "green.resource_group", field="green.resource_group"))
-    checks.extend(_record_checks(pb, obs))
+    checks.extend(_router_checks(obs) if pb.switch.weighted else _record_checks(pb, obs))
     for problem in obs.source_problems:
         checks.append(Check("workloads readable", False, problem))
     if obs.green.exists:
@@ -77,6 +78,20 @@ def _api_checks(obs: Observed, target: str) -> list[Check]:
     if not findings:
         out.append(Check("API versions", True, f"no workload uses an API removed or deprecated by {target}"))
     return out
+
+
+def _router_checks(obs: Observed) -> list[Check]:
+    """A weighted router: both sides exist and blue takes all the traffic (the shift starts from there)."""
+    state = obs.traffic
+    if state is None or state.problem or state.setting is None:
+        return [Check("router", False, state.problem if state and state.problem else "the router could not be read")]
+    checks = [Check("router", True, f"{state.router}: {describe_split(state.setting)}")]
+    if state.green_percent == 100:
+        checks.append(Check("router sends everything to blue", True, "already sends everything to green", "warning"))
+    else:
+        checks.append(Check("router sends everything to blue", state.green_percent == 0,
+                            f"{state.router} sends {state.green_percent}% to green"))
+    return checks
 
 
 def _record_checks(pb: Playbook, obs: Observed) -> list[Check]:

@@ -21,6 +21,7 @@ from bluegreen.observe import Observed, object_key, source_digest
 from bluegreen.plan import Check, StepPlan
 from bluegreen.playbook import Playbook
 from bluegreen.record import RunRecord
+from bluegreen.traffic import ttl
 
 
 def _after(obj: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +77,7 @@ def plan_redeploy(pb: Playbook, obs: Observed, record: RunRecord | None = None) 
                           eta_seconds=1))
     actions.append(Action(id="redeploy/ingress", params=AwaitIngress("green", pb.ingress.namespace,
                                                                      pb.ingress.service), eta_seconds=30))
+    actions.extend(ttl.lower(pb, obs, record, "redeploy"))  # well ahead of the switch
     waits = (f"LoadBalancer IP of {pb.ingress.namespace}/{pb.ingress.service} on green",)
     notes: tuple[str, ...] = (f"{len(objects)} objects from {obs.source_kind} ({', '.join(pb.workloads.namespaces)}); "
              "CronJobs stay suspended on green until the switch",)

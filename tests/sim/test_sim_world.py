@@ -77,8 +77,8 @@ def test_show_has_the_documented_shape(tmp_path: Path):
     with World.open(tmp_path / "w") as world:
         view = world.show()
     json.dumps(view)  # JSON-serialisable as is
-    assert set(view) == {"time", "subscription_id", "clusters", "objects", "records", "weights", "executions",
-                         "mutations"}
+    assert set(view) == {"time", "subscription_id", "clusters", "objects", "records", "weights", "entry_points",
+                         "executions", "mutations"}
     (cluster,) = view["clusters"]
     assert set(cluster) == {"name", "id", "resource_group", "power_state", "provisioning_state",
                             "kubernetes_version", "server_url"}

@@ -260,3 +260,13 @@ def status(ctx: typer.Context, playbook: PlaybookArg, output: OutputOpt = Output
     record = data["record"]
     if record:
         app.display(f"  record {record['name']} = {', '.join(record['values'])} (TTL {record['ttl']}s)")
+    traffic = data.get("traffic")
+    if traffic:
+        app.display(f"  router {traffic['router']}: {traffic['green_percent']}% to green"
+                    + (f" ({traffic['problem']})" if traffic["problem"] else ""))
+        if traffic["step_reached"] is not None:
+            app.display(f"  shift  reached {traffic['step_reached']}%"
+                        + (f", waits at {traffic['paused_at']}% for `bluegreen promote`"
+                           if traffic["paused_at"] is not None else ""))
+        for step, verdict in traffic["gates"].items():
+            app.display(f"  gate   {step}: {verdict}")

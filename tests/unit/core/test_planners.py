@@ -74,7 +74,8 @@ def _cronjob(name: str, *, suspend: bool, original: str | None = None) -> dict[s
 
 
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
-              "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}
+              "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "web", "image": "web:1"}]}}},
+              "status": {"replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}}
 SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"},
           "data": {"password": "aHVudGVyMg=="}}
 

@@ -1,0 +1,121 @@
+"""Executors of the weighted shift: move the weights, pause, gate, and confirm before blue is touched.
+
+A failed gate moves all traffic back to blue at once (through the router's undo)
+before the step fails; an inconclusive one (a webhook that does not answer)
+records where the shift waits and stops for a person, as a manual pause does.
+"""
+
+from __future__ import annotations
+
+from bluegreen.actions import ConfirmTraffic, Gate, PauseShift, SetWeights
+from bluegreen.errors import GuardError, PausedError, StepFailedError
+from bluegreen.events import CHECK, WAITING, WARNING
+from bluegreen.executors.base import ExecEnv, Outcome, executes
+from bluegreen.executors.smoke import _http_check
+from bluegreen.http_checks import post_webhook, query_prometheus, run_check
+from bluegreen.traffic.routers import Router
+from bluegreen.traffic.spec import MetricSpec
+from bluegreen.traffic.split import describe
+
+
+def _router(env: ExecEnv) -> Router:
+    if env.traffic is None:
+        raise GuardError("the playbook's switch has no weighted router")
+    return env.traffic
+
+
+@executes(SetWeights)
+def set_weights(p: SetWeights, env: ExecEnv) -> Outcome:
+    state = _router(env).apply(p.expected, p.setting)
+    message = f"{p.router} now {describe(state.setting)}"
+    if p.toward != "green":
+        return Outcome(message=message)
+    return Outcome({"shift_reached": p.percent, "shift_paused_at": None}, message)
+
+
+@executes(PauseShift)
+def pause_shift(p: PauseShift, env: ExecEnv) -> Outcome:
+    if p.seconds is None:
+        if p.promoted:
+            return Outcome(message=f"pause at {p.percent}% released by promote")
+        env.checkpoint({"shift_paused_at": p.percent})
+        raise PausedError(f"the shift pauses at {p.percent}% for a person: run `bluegreen promote PLAYBOOK` to go on, "
+                          "or `bluegreen abort PLAYBOOK` to send all traffic back to blue")
+    env.report(WAITING, f"pausing {p.seconds:g}s at {p.percent}% before the gate", seconds=p.seconds)
+    env.clock.sleep(p.seconds)
+    return Outcome()
+
+
+@executes(Gate)
+def gate(p: Gate, env: ExecEnv) -> Outcome:
+    failed: list[str] = []
+    inconclusive: list[str] = []
+    for name in p.http_checks:
+        if not p.address:
+            inconclusive.append("green's ingress address is unknown")
+            break
+        check = _http_check(env, name)
+        result = run_check(check, p.address, clock=env.clock)
+        env.report(CHECK, f"gate {p.percent}%: {check.name} via {p.address}: " + ("ok" if result.ok else result.reason),
+                   ok=result.ok, status=result.status)
+        if not result.ok:
+            failed.append(f"{check.name}: {result.reason}")
+    shift = env.pb.switch.shift
+    hooks = {w.name: w for w in shift.gate.webhooks} if shift else {}
+    for name in p.webhooks:
+        hook = hooks[name]
+        answer = post_webhook(hook.url, {"playbook": env.pb.name, "step": p.percent, "percent": p.percent,
+                                         "router": p.router}, timeout_s=hook.timeout)
+        env.report(CHECK, f"gate {p.percent}%: webhook {name}: {answer.reason}", ok=answer.ok, status=answer.status)
+        if answer.status is None:
+            inconclusive.append(f"webhook {name}: {answer.reason}")
+        elif not answer.ok:
+            failed.append(f"webhook {name}: {answer.reason}")
+    metrics = {m.name: m for m in shift.gate.metrics} if shift else {}
+    for name in p.metrics:
+        verdict_of = _sample(env, p.percent, metrics[name])
+        if verdict_of is not None:
+            (failed if verdict_of[0] else inconclusive).append(verdict_of[1])
+    if failed:
+        verdict = f"failed at {p.percent}%: " + "; ".join(failed)
+        env.report(WARNING, f"gate {verdict}; moving all traffic back to blue")
+        env.checkpoint({"shift_gate": verdict, "shift_failed": verdict})
+        state = _router(env).undo()
+        raise StepFailedError(f"gate {verdict}. All traffic is back on blue ({describe(state.setting)}); "
+                              "run `bluegreen rollback PLAYBOOK` to hand back what else moved before shifting again",
+                              "switch")
+    if inconclusive and not p.promoted:
+        verdict = f"inconclusive at {p.percent}%: " + "; ".join(inconclusive)
+        env.checkpoint({"shift_gate": verdict, "shift_paused_at": p.percent})
+        raise PausedError(f"gate {verdict}. The shift waits for a person: `bluegreen promote PLAYBOOK` goes on, "
+                          "`bluegreen abort PLAYBOOK` sends all traffic back to blue")
+    verdict = f"passed at {p.percent}%" + (" (inconclusive, promoted by a person)" if inconclusive else "")
+    return Outcome({"shift_gate": verdict, "shift_paused_at": None}, f"gate {verdict}")
+
+
+def _sample(env: ExecEnv, percent: int, metric: MetricSpec) -> tuple[bool, str] | None:
+    """None when every sample is within bounds; else (failed?, why): a breach fails, missing data is inconclusive."""
+    for i in range(metric.samples):
+        if i:
+            env.clock.sleep(metric.interval)
+        answer = query_prometheus(metric.prometheus, metric.query, timeout_s=metric.timeout)
+        value = answer.value
+        breach = value is not None and ((metric.max is not None and value > metric.max)
+                                        or (metric.min is not None and value < metric.min))
+        env.report(CHECK, f"gate {percent}%: metric {metric.name} sample {i + 1}/{metric.samples}: "
+                   + (answer.reason if value is None else f"{value:g}"), ok=value is not None and not breach,
+                   value=value)
+        if value is None:
+            return False, f"metric {metric.name}: {answer.reason}"
+        if breach:
+            bound = f"max {metric.max:g}" if metric.max is not None and value > metric.max else f"min {metric.min:g}"
+            return True, f"metric {metric.name}: {value:g} beyond {bound}"
+    return None
+
+
+@executes(ConfirmTraffic)
+def confirm_traffic(p: ConfirmTraffic, env: ExecEnv) -> Outcome:
+    state = _router(env).observe()
+    if state.green_percent != 100:
+        raise GuardError(f"{p.router} holds {describe(state.setting)}, not everything on green; not touching blue")
+    return Outcome()
