@@ -48,10 +48,11 @@ def _owner_txt(world: World) -> list[str]:
     return list(txt.values)
 
 
-def _plan(cutover: Cutover, tmp_path: Path) -> dict[str, Any]:
+def _plan(cutover: Cutover, tmp_path: Path, exit_code: int = 0) -> dict[str, Any]:
+    """The switch step of a saved plan; `plan` exits 3 (after saving) when it shows a blocking problem."""
     out = tmp_path / "plan.json"
     result = cutover.cli("plan", str(cutover.playbook), "--out", str(out))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return next(s for s in json.loads(out.read_text())["steps"] if s["name"] == "switch")
 
 
@@ -65,7 +66,7 @@ def test_externaldns_ownership_is_reported_refused_then_handed_over_and_back(cut
             {"properties": {"ttl": 300, "txtRecords": [{"value": [OWNED.format(owner="blue-cluster")]}]}})
     assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "smoke").exit_code == 0
 
-    switch = _plan(cutover, tmp_path)
+    switch = _plan(cutover, tmp_path, exit_code=3)
     assert any("ExternalDNS external-dns/external-dns on blue (policy sync, owner id blue-cluster)" in n
                for n in switch["notes"])
     assert any("owned by ExternalDNS owner id blue-cluster" in n for n in switch["notes"])
