@@ -1,14 +1,16 @@
 """The simulated world: fake ARM + one fake API server per cluster + one clock, kept in a directory.
 
 Successive CLI invocations (`bluegreen sim ...`, `bluegreen run --simulate`)
-share the world through its directory. The state is persisted after every
-mutation and every clock advance, atomically, so a process killed at any
-instant leaves a world the next process can open and continue.
+share the world through its directory. What changed is saved after every
+mutation and every clock step, one SQLite transaction each (only the changed
+rows), so a process killed at any instant leaves a world the next process can
+open and continue, and a save costs the same in a small world as in a large one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import re
@@ -62,6 +64,16 @@ class _WorldClock(SimClock):
         if seconds > 0:
             self._after_advance()
 
+    def advance_to(self, when: datetime) -> None:
+        """Jump straight to `when` (nothing is due in between), saving once."""
+        with self._lock:
+            if when <= self._now:
+                return
+            old, self._now = self._now, when
+            for listener in list(self._listeners):
+                listener(old, self._now)
+        self._after_advance()
+
 
 class _LockedRequestsMock(responses.RequestsMock):
     """Serialises fake-ARM requests with the API servers' threads, so a persist never sees half a change.
@@ -105,6 +117,11 @@ class World:
         self.arm.on_mutation = self._arm_mutated
         self.clock.subscribe(self._on_clock)
         self._mock: responses.RequestsMock | None = None
+        self._db: persist.Database | None = None
+        self._saved_rows: dict[str, str] = {}
+        self._saved_clusters: dict[str, tuple[Any, ...]] = {}
+        self._saved_log = len(self._log)
+        self._arm_dirty = True
 
     # ----------------------------------------------------------------- creation and opening
     @classmethod
@@ -123,6 +140,10 @@ class World:
         directory.mkdir(parents=True, exist_ok=True)
         with persist.exclusive(directory):
             _check_target(directory, replace)
+            if replace:
+                for name in (persist.STATE_FILE, f"{persist.STATE_FILE}-wal", f"{persist.STATE_FILE}-shm",
+                             persist.LEGACY_STATE_FILE):
+                    (directory / name).unlink(missing_ok=True)
             world.persist()
 
     @classmethod
@@ -133,14 +154,21 @@ class World:
         if not persist.is_world(directory):
             raise WorldError(f"{directory} is not a simulated world (run `bluegreen sim init` first)")
         with persist.exclusive(directory):
-            world = cls(directory, persist.load_state(directory))
+            db = persist.open_database(directory)
             try:
+                world = cls(directory, db.read_all())
+                world._db = db
                 world._start_serving()
                 yield world
             finally:
-                # Persist first: closing the sockets is not a power-off, the pods stay as they are.
-                world.persist()
-                world._stop_serving()
+                try:
+                    # Persist first: closing the sockets is not a power-off, the pods stay as they are.
+                    if "world" in locals():
+                        world.persist()
+                        world._stop_serving()
+                        world._db = None
+                finally:
+                    db.close()
 
     @classmethod
     def peek(cls, directory: Path) -> dict[str, Any]:
@@ -158,9 +186,15 @@ class World:
             raise ValueError("after_mutations must be at least 1")
         directory = Path(directory)
         with persist.exclusive(directory):
-            state = persist.load_state(directory)
-            state["crash"] = {"after_mutations": after_mutations, "remaining": after_mutations, "consumed": False}
-            persist.dump_state(directory, state)
+            if not persist.is_world(directory):
+                raise WorldError(f"{directory} is not a simulated world (run `bluegreen sim init` first)")
+            db = persist.open_database(directory)
+            try:
+                crash = {"after_mutations": after_mutations, "remaining": after_mutations, "consumed": False}
+                with db.transaction() as tx:
+                    tx.execute("INSERT OR REPLACE INTO meta VALUES ('crash', ?)", (json.dumps(crash),))
+            finally:
+                db.close()
 
     def _seed(self, spec: SimulationSpec, blue_objects: list[dict[str, Any]]) -> None:
         blue = spec.blue
@@ -403,9 +437,50 @@ class World:
                 "crash": self._crash,
             }
 
-    def persist(self) -> None:
+    def persist(self, *, arm: bool = True) -> None:
+        """Save what changed since the last save, in one transaction (the whole state when not opened).
+
+        `arm=False` says only Kubernetes changed (an API server write), sparing a walk over the ARM state."""
         with self._lock:
-            persist.dump_state(self.directory, self.to_state())
+            self._arm_dirty = self._arm_dirty or arm
+            if self._db is None:
+                persist.dump_state(self.directory, self.to_state())
+                return
+            with self._db.transaction() as tx:
+                self._save_changes(tx)
+
+    def _save_changes(self, tx: Any) -> None:
+        rows = {key: json.dumps(value, separators=(",", ":")) for key, value in (
+            ("version", STATE_VERSION), ("subscription_id", self.subscription_id), ("clock", _iso(self.clock.now())),
+            ("ip", self._ip), ("behaviour", self._behaviour), ("mutations", self._mutations),
+            ("crash", self._crash))}
+        if self._arm_dirty:
+            # Only an ARM request or a clock step changes ARM state; a Kubernetes write never does.
+            arm = persist.arm_rows(self.arm.to_state())
+            for gone in [k for k in self._saved_rows if k.startswith(persist.ARM_PREFIX) and k not in arm]:
+                tx.execute("DELETE FROM meta WHERE key = ?", (gone,))
+                del self._saved_rows[gone]
+            rows.update(arm)
+            self._arm_dirty = False
+        changed = [(k, v) for k, v in rows.items() if self._saved_rows.get(k) != v]
+        tx.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", changed)
+        self._saved_rows.update(changed)
+        for cid in [c for c in self._saved_clusters if c not in self._clusters]:
+            tx.execute("DELETE FROM clusters WHERE id = ?", (cid,))
+            tx.execute("DELETE FROM objects WHERE cluster = ?", (cid,))
+            del self._saved_clusters[cid]
+        for cid, cluster in self._clusters.items():
+            meta = self._meta[cid]
+            signature = (*cluster.header_signature(), meta["name"], meta["version"], meta["running"])
+            if self._saved_clusters.get(cid) != signature:
+                persist.Database.put_cluster(tx, cid, {**meta, "state": cluster.header_state()})
+                self._saved_clusters[cid] = signature
+            persist.Database.put_objects(tx, cid, cluster.store.take_dirty())
+        if self._saved_log < len(self._log):
+            tx.executemany("INSERT OR REPLACE INTO log VALUES (?, ?)", (
+                (i, json.dumps(e, separators=(",", ":"))) for i, e in enumerate(self._log[self._saved_log:],
+                                                                                   self._saved_log)))
+            self._saved_log = len(self._log)
 
     # ----------------------------------------------------------------- internals
     def _add_cluster(
@@ -505,9 +580,9 @@ class World:
                 crash["remaining"] -= 1
                 if crash["remaining"] <= 0:
                     crash["consumed"] = True
-                    self.persist()
+                    self.persist(arm=not api.startswith("kubernetes/"))
                     os.kill(os.getpid(), signal.SIGKILL)
-            self.persist()
+            self.persist(arm=not api.startswith("kubernetes/"))
 
 
 def _pool_wire(pool: Any, subnet_id: str | None) -> dict[str, Any]:

@@ -152,12 +152,22 @@ class ClusterSimulator:
 
     def to_state(self) -> dict:
         with self.lock:
+            return {**self.header_state(), "objects": self.objects()}
+
+    def header_state(self) -> dict:
+        """Everything but the objects (which the world saves one row each, as they change)."""
+        with self.lock:
             return {"name": self.name, "version": self.version, "token": self.token,
                     "tls_cert": self.tls_cert, "tls_key": self.tls_key, "rv": self.store.rv,
-                    "objects": self.objects(), "counters": dict(self._counters),
+                    "counters": dict(self._counters),
                     "mutation_count": self.mutation_count, "running": self.running,
                     "last_seq": self.cron.last_seq, "behaviour": self.behaviour.to_dict(),
                     "throttles_left": self.throttles_left}
+
+    def header_signature(self) -> tuple:
+        """Cheap: changes whenever `header_state()` may have (the world skips unchanged clusters)."""
+        return (self.store.rv, self.mutation_count, self.running, self.cron.last_seq, self.throttles_left,
+                self.version, tuple(self._counters.values()))
 
     def _restore(self, state: dict) -> None:
         self.token = state["token"]

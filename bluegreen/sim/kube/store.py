@@ -36,6 +36,7 @@ class Store:
         self.rv = rv
         self.events: deque[Event] = deque(maxlen=HISTORY)
         self.hooks: list[ChangeHook] = []
+        self.dirty: set[Key] = set()  # written or removed since the world last saved (persistence reads it)
 
     # Reads hand out copies, so callers can never change stored state by accident.
     def get(self, key: Key) -> dict | None:
@@ -60,6 +61,7 @@ class Store:
         new = copy.deepcopy(obj)
         new.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
         self.objects[key] = new
+        self.dirty.add(key)
         self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, copy.deepcopy(new)), old, new)
         return copy.deepcopy(new)
 
@@ -68,6 +70,7 @@ class Store:
         if old is None:
             return None
         self.rv += 1
+        self.dirty.add(key)
         gone = copy.deepcopy(old)
         gone["metadata"]["resourceVersion"] = str(self.rv)
         self._record(Event(self.rv, "DELETED", key, gone), old, None)
@@ -78,6 +81,12 @@ class Store:
         for hook in self.hooks:
             hook(old, new)
         self.cond.notify_all()
+
+    def take_dirty(self) -> list[tuple[Key, dict | None]]:
+        """What changed since the last call: each key with its stored object, or None when removed."""
+        changed = [(key, self.objects.get(key)) for key in self.dirty]
+        self.dirty.clear()
+        return changed
 
     def events_since(self, rv: int) -> list[Event] | None:
         """Events after `rv`, or None when history no longer reaches back that far (410 Gone)."""
