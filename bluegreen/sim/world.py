@@ -16,15 +16,18 @@ import random
 import re
 import signal
 import threading
+import zoneinfo
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import responses
 import yaml
+from croniter import croniter
 
 from bluegreen.errors import BluegreenError, PlaybookError
+from bluegreen.events import WAITING, Event, EventSink, discard
 from bluegreen.sim import persist
 from bluegreen.sim.arm import FaultSpec
 from bluegreen.sim.arm.simulator import ArmSimulator
@@ -35,6 +38,8 @@ from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
 from bluegreen.simulation_spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
 
 STATE_VERSION = 1
+STEP = timedelta(seconds=60)  # how controllers and cron see time while something is happening
+MAX_JUMP = timedelta(hours=1)  # the longest a quiet world jumps at once
 _ARM = re.compile(r"^https://management\.azure\.com(?::443)?/", re.IGNORECASE)
 _NOT_ARM = re.compile(r"^(?!https://management\.azure\.com(?::443)?/)", re.IGNORECASE)
 _IPS_PER_WORLD = 254 * 256
@@ -350,9 +355,57 @@ class World:
         self._clusters[cluster_id].aad_token = token_for(AKS_AAD_SCOPE) if self._aad(cluster_id) else None
 
     # ----------------------------------------------------------------- operations
-    def advance(self, seconds: float) -> None:
-        """Let simulated time pass (ARM operations settle, controllers and cron run)."""
-        self.clock.advance(seconds)
+    def advance(self, seconds: float, *, events: EventSink = discard,
+                stop: Callable[[], bool] | None = None) -> float:
+        """Let simulated time pass (ARM operations settle, controllers and cron run); returns the seconds passed.
+
+        Time jumps from one scheduled event to the next (a CronJob's next schedule, an ARM operation falling
+        due) instead of stepping every minute; while a step changed something (pods starting, Jobs running),
+        the next step is a minute, as controllers see time, and a quiet world never jumps more than
+        MAX_JUMP (a controller may wait on a timer nothing announces). Every step is saved, so an
+        interrupted advance (`stop()` true) keeps what it did. Emits `waiting` events with the progress.
+        """
+        if seconds <= 0:
+            return 0.0
+        start = self.clock.now()
+        end = start + timedelta(seconds=seconds)
+        busy = True
+        steps = 0
+        while self.clock.now() < end:
+            if stop is not None and stop():
+                break
+            with self._lock:
+                now = self.clock.now()
+                before = self._activity()
+                target = min(end, now + (STEP if busy else MAX_JUMP), *self._scheduled_after(now))
+                assert isinstance(self.clock, _WorldClock)
+                self.clock.advance_to(target)
+                busy = self._activity() != before or self.arm.next_due() is not None
+            steps += 1
+            events(Event(WAITING, f"simulated time {_iso(target)}", time=target, data={
+                "start": _iso(start), "now": _iso(target), "end": _iso(end), "steps": steps,
+                "fraction": (target - start) / (end - start)}))
+        return (self.clock.now() - start).total_seconds()
+
+    def _activity(self) -> tuple[int, ...]:
+        """Changes whenever any running cluster's objects change (resourceVersions only grow)."""
+        return tuple(c.store.rv for c in self._clusters.values())
+
+    def _scheduled_after(self, now: datetime) -> list[datetime]:
+        """The next moment something is scheduled: an ARM operation's due time, each active CronJob's next run."""
+        due = [d for d in (self.arm.next_due(),) if d is not None and d > now]
+        for cid, cluster in self._clusters.items():
+            if not (self._meta[cid]["running"] and cluster.running):
+                continue
+            for cj in cluster.store.select("batch", "CronJob"):
+                spec = cj.get("spec") or {}
+                if spec.get("suspend") or not spec.get("schedule"):
+                    continue
+                with contextlib.suppress(ValueError, KeyError, zoneinfo.ZoneInfoNotFoundError):
+                    tz = zoneinfo.ZoneInfo(spec["timeZone"]) if spec.get("timeZone") else timezone.utc
+                    nxt = croniter(spec["schedule"], now.astimezone(tz)).get_next(datetime)
+                    due.append(nxt.astimezone(timezone.utc))
+        return due
 
     def start_cluster(self, name: str) -> None:
         """Portal-style start: immediate, as if someone pressed the button (or Terraform touched a tag)."""

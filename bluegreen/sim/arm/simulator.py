@@ -12,6 +12,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -94,6 +95,11 @@ class ArmSimulator:
     def settle(self) -> None:
         with self._lock:
             self._ctx.ops.settle()
+
+    def next_due(self) -> datetime | None:
+        """When the next long-running operation finishes, if one is in progress."""
+        with self._lock:
+            return self._ctx.ops.next_due()
 
     def add_fault(self, fault: FaultSpec) -> None:
         self._faults.append(fault)
