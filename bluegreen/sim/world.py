@@ -334,6 +334,15 @@ class World:
                 cluster.stop()
             self._changed()
 
+    def cluster_upgraded(self, cluster_id: str, kubernetes_version: str) -> None:
+        with self._lock:
+            cluster = self._clusters.get(cluster_id)
+            if cluster is None:
+                return
+            cluster.upgrade(kubernetes_version)
+            self._meta[cluster_id]["version"] = kubernetes_version
+            self._changed()
+
     def kubeconfig(self, cluster_id: str, role: str) -> bytes:
         cluster = self._clusters[cluster_id]
         data = cluster.kubeconfig(user="clusterAdmin" if role == "admin" else "clusterUser")

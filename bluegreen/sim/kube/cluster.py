@@ -185,6 +185,22 @@ class ClusterSimulator:
         raise_seq_floor(self.cron.last_seq)
         self.api.refresh_crds()
 
+    def upgrade(self, version: str) -> None:
+        """The control plane now runs `version`: it serves that release's APIs and the nodes report its kubelet.
+
+        Stored objects stay as they are, as on a real upgrade; the server keeps its address and token."""
+        with self.lock:
+            self.version = version
+            self.table = ApiTable(parse_minor(version))
+            self.api.table = self.table
+            self.api.refresh_crds()
+            kubelet = "v" + ".".join((version.lstrip("v").split(".") + ["0"])[:3])
+            for node in self.store.select("", "Node"):
+                upgraded = copy.deepcopy(node)
+                info = upgraded.setdefault("status", {}).setdefault("nodeInfo", {})
+                info["kubeletVersion"] = info["kubeProxyVersion"] = kubelet
+                self.store.put("", upgraded)
+
     # --- serving --------------------------------------------------------------------------
     @property
     def server_url(self) -> str:

@@ -47,6 +47,9 @@ class RecordingHooks(NullHooks):
     def cluster_power_changed(self, cluster_id: str, running: bool) -> None:
         self.events.append(("power", cluster_id, running))
 
+    def cluster_upgraded(self, cluster_id: str, kubernetes_version: str) -> None:
+        self.events.append(("upgraded", cluster_id, kubernetes_version))
+
 
 def example(relative: str) -> dict[str, Any]:
     """A recorded exchange: `parameters` (the request) and `responses` by status code."""
