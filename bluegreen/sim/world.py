@@ -311,7 +311,7 @@ class World:
             cluster = known or self._add_cluster(cluster_id, name, kubernetes_version, True, None)
             self._sync_aad(cluster_id)
             if self._serving and not cluster.running:
-                cluster.start()
+                cluster.start(serve=False)
             self._changed()
 
     def cluster_deleted(self, cluster_id: str) -> None:
@@ -329,7 +329,7 @@ class World:
                 return
             self._meta[cluster_id]["running"] = running
             if self._serving and running and not cluster.running:
-                cluster.start()
+                cluster.start(serve=False)
             elif not running and cluster.running:
                 cluster.stop()
             self._changed()
@@ -591,7 +591,7 @@ class World:
             for cid, meta in self._meta.items():
                 self._sync_aad(cid)
                 if meta["running"] and not self._clusters[cid].running:
-                    self._clusters[cid].start()
+                    self._clusters[cid].start(serve=False)  # its API server listens once someone asks for it
 
     def _stop_serving(self) -> None:
         with self._lock:

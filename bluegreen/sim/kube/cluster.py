@@ -206,7 +206,19 @@ class ClusterSimulator:
     def server_url(self) -> str:
         if not self.running:
             raise RuntimeError(f"cluster {self.name} is stopped")
+        self._ensure_server()
         return self._url
+
+    @property
+    def serving(self) -> bool:
+        """Whether the API server listens (it starts on first use: a fleet of 600 idle servers would not)."""
+        return self._server is not None
+
+    def _ensure_server(self) -> None:
+        with self.lock:
+            if self.running and self._server is None:
+                self._server = ApiServer(self)
+                self._url = self._server.url
 
     @property
     def port(self) -> int:
@@ -216,14 +228,15 @@ class ClusterSimulator:
     def ingress_errors(self) -> list[str]:
         return sorted(self.ingress.errors.values())
 
-    def start(self) -> None:
-        """Power on: serve on a new port, controllers resume, LoadBalancer sockets bind again."""
+    def start(self, *, serve: bool = True) -> None:
+        """Power on: controllers resume, LoadBalancer sockets bind again, and (now, or on first use when
+        `serve` is false) the API server listens on a new port."""
         with self.lock:
             if self.running:
                 return
-            self._server = ApiServer(self)
-            self._url = self._server.url
             self.running = True
+            if serve:
+                self._ensure_server()
             self.controllers.reconcile()
             problems = self.ingress.sync(self._lb_event)
         if problems:
@@ -258,6 +271,7 @@ class ClusterSimulator:
         return self.aad_token is not None and authorization == f"Bearer {self.aad_token}"
 
     def kubeconfig(self, user: str = "clusterUser") -> bytes:
+        self._ensure_server()
         user_name = f"{user}_{self.name}"
         doc = {"apiVersion": "v1", "kind": "Config", "preferences": {},
                "clusters": [{"name": self.name, "cluster": {
