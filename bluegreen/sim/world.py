@@ -18,13 +18,12 @@ import signal
 import threading
 import zoneinfo
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import responses
 import yaml
-from croniter import croniter
 
 from bluegreen.errors import BluegreenError, PlaybookError
 from bluegreen.events import WAITING, Event, EventSink, discard
@@ -35,6 +34,7 @@ from bluegreen.sim.clock import SimClock
 from bluegreen.sim.credential import AKS_AAD_SCOPE, SimulatedCredential, token_for
 from bluegreen.sim.kube.cluster import ApiError, ClusterBehaviour, ClusterSimulator
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
+from bluegreen.sim.schedule import next_run
 from bluegreen.simulation_spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
 
 STATE_VERSION = 1
@@ -410,11 +410,38 @@ class World:
                 spec = cj.get("spec") or {}
                 if spec.get("suspend") or not spec.get("schedule"):
                     continue
-                with contextlib.suppress(ValueError, KeyError, zoneinfo.ZoneInfoNotFoundError):
-                    tz = zoneinfo.ZoneInfo(spec["timeZone"]) if spec.get("timeZone") else timezone.utc
-                    nxt = croniter(spec["schedule"], now.astimezone(tz)).get_next(datetime)
-                    due.append(nxt.astimezone(timezone.utc))
+                last = (cj.get("status") or {}).get("lastScheduleTime") or cj["metadata"].get("creationTimestamp")
+                with contextlib.suppress(ValueError, KeyError, TypeError, zoneinfo.ZoneInfoNotFoundError):
+                    # Memoised on the last run: the same answer every step until the CronJob fires again.
+                    nxt = next_run(spec["schedule"], spec.get("timeZone"), _parse_time(last)) if last else now
+                    if nxt <= now:  # behind (a stopped cluster, a late controller): from now on
+                        nxt = next_run(spec["schedule"], spec.get("timeZone"), now)
+                    due.append(nxt)
         return due
+
+    def add_cluster(self, name: str, *, resource_group: str, version: str, location: str = "westeurope",
+                    objects: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (), node_count: int = 3) -> str:
+        """Seed one more running cluster holding `objects` (fleet worlds: many cluster pairs); returns its id.
+
+        Seeding, not traffic: nothing is counted; the world is saved once, at the end."""
+        with self._lock:
+            quiet, self._quiet = self._quiet, True
+            try:
+                self.arm.seed_resource_group(self.subscription_id, resource_group)
+                pools = [{"name": "system", "count": node_count, "vmSize": "Standard_D4s_v5", "maxPods": 30,
+                          "mode": "System", "osType": "Linux"}]
+                cluster_id = self.arm.seed_cluster(self.subscription_id, resource_group, name, location=location,
+                                                   version=version, pools=pools, running=True)
+                if objects:
+                    try:
+                        self._clusters[cluster_id].load_objects(list(objects))
+                    except ApiError as exc:
+                        raise PlaybookError(f"cannot load onto {name}: {exc}", field="objects") from exc
+            finally:
+                self._quiet = quiet
+            if not self._quiet:
+                self.persist()
+            return cluster_id
 
     def start_cluster(self, name: str) -> None:
         """Portal-style start: immediate, as if someone pressed the button (or Terraform touched a tag)."""

@@ -37,6 +37,10 @@ class Store:
         self.events: deque[Event] = deque(maxlen=HISTORY)
         self.hooks: list[ChangeHook] = []
         self.dirty: set[Key] = set()  # written or removed since the world last saved (persistence reads it)
+        # Keys by (storage group, kind), so controllers' select() costs the kind's size, not the store's.
+        # Built lazily and rebuilt when `objects` was changed behind put/remove (its size no longer matches).
+        self._kinds: dict[tuple[str, str], set[Key]] = {}
+        self._indexed = -1
 
     # Reads hand out copies, so callers can never change stored state by accident.
     def get(self, key: Key) -> dict | None:
@@ -49,9 +53,29 @@ class Store:
 
     def select(self, store_group: str, kind: str, namespace: str | None = None) -> list[dict]:
         """Stored objects of a kind (read-only by convention), sorted by namespace and name."""
-        out = [o for k, o in self.objects.items()
-               if k[0] == store_group and k[1] == kind and (namespace is None or k[2] == namespace)]
+        if self._indexed != len(self.objects):
+            self._reindex()
+        keys = self._kinds.get((store_group, kind), ())
+        found = [k for k in keys if namespace is None or k[2] == namespace]
+        out = [self.objects[k] for k in found if k in self.objects]
         return sorted(out, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+
+    def _reindex(self) -> None:
+        self._kinds = {}
+        for key in self.objects:
+            self._kinds.setdefault((key[0], key[1]), set()).add(key)
+        self._indexed = len(self.objects)
+
+    def _index(self, key: Key, present: bool) -> None:
+        if self._indexed < 0:
+            return  # not built yet: select() builds it
+        keys = self._kinds.setdefault((key[0], key[1]), set())
+        if present and key not in keys:
+            keys.add(key)
+            self._indexed += 1
+        elif not present and key in keys:
+            keys.discard(key)
+            self._indexed -= 1
 
     def put(self, store_group: str, obj: dict) -> dict:
         """Create or replace; assigns the next resourceVersion and records the watch event."""
@@ -61,6 +85,7 @@ class Store:
         new = copy.deepcopy(obj)
         new.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
         self.objects[key] = new
+        self._index(key, True)
         self.dirty.add(key)
         self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, copy.deepcopy(new)), old, new)
         return copy.deepcopy(new)
@@ -69,6 +94,7 @@ class Store:
         old = self.objects.pop(key, None)
         if old is None:
             return None
+        self._index(key, False)
         self.rv += 1
         self.dirty.add(key)
         gone = copy.deepcopy(old)
