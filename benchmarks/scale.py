@@ -139,7 +139,7 @@ def fleet_benchmark(root: Path, pairs: int) -> list[str]:
     ]
     began = time.perf_counter()
     World.create(root / "fleet", _spec(), root)
-    with World.open(root / "fleet") as world:
+    with World.open(root / "fleet") as world, world.batch():
         for i in range(pairs):
             for colour in ("blue", "green"):
                 if i == 0 and colour == "blue":

@@ -127,6 +127,8 @@ class World:
         self._saved_clusters: dict[str, tuple[Any, ...]] = {}
         self._saved_log = len(self._log)
         self._arm_dirty = True
+        self._saved_settled = -1
+        self._deferred = 0
 
     # ----------------------------------------------------------------- creation and opening
     @classmethod
@@ -419,6 +421,18 @@ class World:
                     due.append(nxt)
         return due
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Save once at the end instead of after every change (seeding a fleet: hundreds of add_cluster)."""
+        with self._lock:
+            self._deferred += 1
+            try:
+                yield
+            finally:
+                self._deferred -= 1
+                if not self._deferred:
+                    self.persist()
+
     def add_cluster(self, name: str, *, resource_group: str, version: str, location: str = "westeurope",
                     objects: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (), node_count: int = 3) -> str:
         """Seed one more running cluster holding `objects` (fleet worlds: many cluster pairs); returns its id.
@@ -532,6 +546,8 @@ class World:
         `arm=False` says only Kubernetes changed (an API server write), sparing a walk over the ARM state."""
         with self._lock:
             self._arm_dirty = self._arm_dirty or arm
+            if self._deferred:
+                return
             if self._db is None:
                 persist.dump_state(self.directory, self.to_state())
                 return
@@ -544,8 +560,9 @@ class World:
             ("ip", self._ip), ("behaviour", self._behaviour), ("mutations", self._mutations),
             ("crash", self._crash))}
         if self._arm_dirty:
-            # Only an ARM request or a clock step changes ARM state; a Kubernetes write never does.
-            arm = persist.arm_rows(self.arm.to_state())
+            # Only an ARM request, seeding or an operation finishing changes ARM state; a Kubernetes write never does.
+            self._saved_settled = self.arm.settled_generation
+            arm = persist.arm_rows(self.arm.state_view())
             for gone in [k for k in self._saved_rows if k.startswith(persist.ARM_PREFIX) and k not in arm]:
                 tx.execute("DELETE FROM meta WHERE key = ?", (gone,))
                 del self._saved_rows[gone]
@@ -640,7 +657,7 @@ class World:
 
     def _advanced(self) -> None:
         if not self._quiet:
-            self.persist()
+            self.persist(arm=self.arm.settled_generation != self._saved_settled)
 
     def _arm_mutated(self, api: str) -> None:
         self._count(api)
