@@ -52,8 +52,17 @@ class RecordingHooks(NullHooks):
 
 
 def example(relative: str) -> dict[str, Any]:
-    """A recorded exchange: `parameters` (the request) and `responses` by status code."""
-    return json.loads((RECORDS / relative).read_text())
+    """A recorded exchange: `parameters` (the request) and `responses` by status code.
+
+    In the conformance rerun (records = the spec examples), an operation whose example ../shared does not
+    hold yet is skipped, saying which; tests/conformance/test_arm_records.py fails for that record meanwhile.
+    """
+    path = RECORDS / relative
+    if os.environ.get("BLUEGREEN_ARM_RECORDS") and not path.is_file():
+        import pytest
+
+        pytest.skip(f"no spec example {relative} in {RECORDS}")
+    return json.loads(path.read_text())
 
 
 def assert_shape(
