@@ -8,11 +8,25 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 Key = tuple[str, str, str, str]  # storage group, kind, namespace ("" if cluster-scoped), name
 ChangeHook = Callable[[dict | None, dict | None], None]
 
 HISTORY = 20000
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster than copy.deepcopy:
+    every write copies its object three times, and a month of CronJobs writes hundreds of thousands."""
+    kind = type(value)
+    if kind is dict:
+        return {k: clone(v) for k, v in value.items()}
+    if kind is list:
+        return [clone(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def key_of(store_group: str, obj: dict) -> Key:
@@ -45,7 +59,7 @@ class Store:
     # Reads hand out copies, so callers can never change stored state by accident.
     def get(self, key: Key) -> dict | None:
         obj = self.objects.get(key)
-        return copy.deepcopy(obj) if obj is not None else None
+        return clone(obj) if obj is not None else None
 
     def peek(self, key: Key) -> dict | None:
         """The stored object itself, read-only by convention (controllers' hot path)."""
@@ -82,13 +96,13 @@ class Store:
         key = key_of(store_group, obj)
         old = self.objects.get(key)
         self.rv += 1
-        new = copy.deepcopy(obj)
+        new = clone(obj)
         new.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
         self.objects[key] = new
         self._index(key, True)
         self.dirty.add(key)
-        self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, copy.deepcopy(new)), old, new)
-        return copy.deepcopy(new)
+        self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, clone(new)), old, new)
+        return clone(new)
 
     def remove(self, key: Key) -> dict | None:
         old = self.objects.pop(key, None)
@@ -97,10 +111,10 @@ class Store:
         self._index(key, False)
         self.rv += 1
         self.dirty.add(key)
-        gone = copy.deepcopy(old)
+        gone = clone(old)
         gone["metadata"]["resourceVersion"] = str(self.rv)
         self._record(Event(self.rv, "DELETED", key, gone), old, None)
-        return copy.deepcopy(gone)
+        return clone(gone)
 
     def _record(self, event: Event, old: dict | None, new: dict | None) -> None:
         self.events.append(event)
