@@ -302,7 +302,8 @@ def test_agent_pool_create_update_stop_start_delete(aks, polling, arm, clock) ->
     assert_shape(put.json(), record["responses"]["201"]["body"])
     assert put.json()["properties"]["provisioningState"] == "Creating"
     pool = poller.result()
-    assert pool.provisioning_state == "Succeeded" and pool.mode == "User" and pool.count == 2
+    assert pool.provisioning_state == "Succeeded" and pool.mode == "User"
+    assert pool.count == body["properties"]["count"]
     assert [p.name for p in aks.managed_clusters.get(RG, "green").agent_pool_profiles] == ["nodepool1", "batch"]
 
     body["properties"]["count"] = 4

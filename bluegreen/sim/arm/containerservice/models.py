@@ -405,6 +405,10 @@ class AksBackend:
             pool.setdefault("osType", "Linux")
             pool.setdefault("type", "VirtualMachineScaleSets")
             pool.setdefault("upgradeSettings", {"maxSurge": "10%"})
+            pool.setdefault("enableAutoScaling", False)
+            if not pool["enableAutoScaling"]:
+                pool.setdefault("minCount", None)
+                pool.setdefault("maxCount", None)
             pool.setdefault("nodeImageVersion", (old.get(name) or {}).get("nodeImageVersion", NODE_IMAGE))
             pool["provisioningState"] = state
             pool["powerState"] = copy.deepcopy((old.get(name) or {}).get("powerState") or {"code": "Running"})
@@ -441,10 +445,7 @@ class AksBackend:
             found = next((v["patchVersions"][version] for v in values if version in v["patchVersions"]), None)
             out = []
             for target in (found or {}).get("upgrades", []):
-                entry: dict[str, Any] = {"kubernetesVersion": target}
-                if _minor(target) in preview:
-                    entry["isPreview"] = True
-                out.append(entry)
+                out.append({"kubernetesVersion": target, "isPreview": _minor(target) in preview})
             return out
 
         current = props["currentKubernetesVersion"]
