@@ -91,6 +91,9 @@ class Database:
             self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
                                         check_same_thread=False)
         else:
+            # Created 0600 before SQLite opens it (its -wal and -shm files take the same mode): the state holds
+            # the world's kubeconfig credentials and Secrets.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")

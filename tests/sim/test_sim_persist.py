@@ -105,3 +105,17 @@ def test_incremental_saves_leave_exactly_the_worlds_state_on_disk(tmp_path: Path
         world.persist()
         expected = world.to_state()
         assert persist.load_state(tmp_path / "w") == json.loads(json.dumps(expected))
+
+
+def test_the_database_and_its_journal_are_private(tmp_path: Path):
+    """The world's state holds kubeconfig credentials and Secrets: owner-only, -wal and -shm too."""
+    persist.dump_state(tmp_path, {"clock": "2026-01-01T00:00:00Z"})
+    db = persist.open_database(tmp_path)
+    try:
+        with db.transaction() as tx:
+            tx.execute("INSERT OR REPLACE INTO meta VALUES ('clock', '\"2026-01-02T00:00:00Z\"')")
+        files = [p for p in tmp_path.iterdir() if p.name.startswith(persist.STATE_FILE)]
+        assert {p.name for p in files} >= {persist.STATE_FILE, persist.STATE_FILE + "-wal"}
+        assert all(p.stat().st_mode & 0o077 == 0 for p in files), {p.name: oct(p.stat().st_mode) for p in files}
+    finally:
+        db.close()
