@@ -101,7 +101,8 @@ class Store:
         self.objects[key] = new
         self._index(key, True)
         self.dirty.add(key)
-        self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, clone(new)), old, new)
+        # The event shares the stored object: stored objects are replaced on write, never changed in place.
+        self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, new), old, new)
         return clone(new)
 
     def remove(self, key: Key) -> dict | None:
