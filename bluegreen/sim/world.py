@@ -1,21 +1,24 @@
 """The simulated world: fake ARM + one fake API server per cluster + one clock, kept in a directory.
 
 Successive CLI invocations (`bluegreen sim ...`, `bluegreen run --simulate`)
-share the world through its directory. The state is persisted after every
-mutation and every clock advance, atomically, so a process killed at any
-instant leaves a world the next process can open and continue.
+share the world through its directory. What changed is saved after every
+mutation and every clock step, one SQLite transaction each (only the changed
+rows), so a process killed at any instant leaves a world the next process can
+open and continue, and a save costs the same in a small world as in a large one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import re
 import signal
 import threading
+import zoneinfo
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ import responses
 import yaml
 
 from bluegreen.errors import BluegreenError, PlaybookError
+from bluegreen.events import WAITING, Event, EventSink, discard
 from bluegreen.private_files import private_dir
 from bluegreen.sim import persist
 from bluegreen.sim.arm import FaultSpec
@@ -32,9 +36,12 @@ from bluegreen.sim.credential import AKS_AAD_SCOPE, SimulatedCredential, token_f
 from bluegreen.sim.entrypoints import EntryPoints
 from bluegreen.sim.kube.cluster import ApiError, ClusterBehaviour, ClusterSimulator
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
+from bluegreen.sim.schedule import next_run
 from bluegreen.simulation_spec import Address, ClusterBehaviourSpec, ServiceRef, SimulationSpec
 
 STATE_VERSION = 1
+STEP = timedelta(seconds=60)  # how controllers and cron see time while something is happening
+MAX_JUMP = timedelta(hours=1)  # the longest a quiet world jumps at once
 _ARM = re.compile(r"^https://management\.azure\.com(?::443)?/", re.IGNORECASE)
 _NOT_ARM = re.compile(r"^(?!https://management\.azure\.com(?::443)?/)", re.IGNORECASE)
 _IPS_PER_WORLD = 254 * 256
@@ -63,6 +70,16 @@ class _WorldClock(SimClock):
         super().advance(seconds)
         if seconds > 0:
             self._after_advance()
+
+    def advance_to(self, when: datetime) -> None:
+        """Jump straight to `when` (nothing is due in between), saving once."""
+        with self._lock:
+            if when <= self._now:
+                return
+            old, self._now = self._now, when
+            for listener in list(self._listeners):
+                listener(old, self._now)
+        self._after_advance()
 
 
 class _LockedRequestsMock(responses.RequestsMock):
@@ -109,6 +126,13 @@ class World:
         self._entry = EntryPoints(self.arm.weights, self._lock, self._allocate_ip, state.get("entry_points", {}))
         self.clock.subscribe(self._on_clock)
         self._mock: responses.RequestsMock | None = None
+        self._db: persist.Database | None = None
+        self._saved_rows: dict[str, str] = {}
+        self._saved_clusters: dict[str, tuple[Any, ...]] = {}
+        self._saved_log = len(self._log)
+        self._arm_dirty = True
+        self._saved_settled = -1
+        self._deferred = 0
 
     # ----------------------------------------------------------------- creation and opening
     @classmethod
@@ -127,6 +151,10 @@ class World:
         private_dir(directory)  # its state holds kubeconfig credentials and Secrets
         with persist.exclusive(directory):
             _check_target(directory, replace)
+            if replace:
+                for name in (persist.STATE_FILE, f"{persist.STATE_FILE}-wal", f"{persist.STATE_FILE}-shm",
+                             persist.LEGACY_STATE_FILE):
+                    (directory / name).unlink(missing_ok=True)
             world.persist()
 
     @classmethod
@@ -137,14 +165,21 @@ class World:
         if not persist.is_world(directory):
             raise WorldError(f"{directory} is not a simulated world (run `bluegreen sim init` first)")
         with persist.exclusive(directory):
-            world = cls(directory, persist.load_state(directory))
+            db = persist.open_database(directory)
             try:
+                world = cls(directory, db.read_all())
+                world._db = db
                 world._start_serving()
                 yield world
             finally:
-                # Persist first: closing the sockets is not a power-off, the pods stay as they are.
-                world.persist()
-                world._stop_serving()
+                try:
+                    # Persist first: closing the sockets is not a power-off, the pods stay as they are.
+                    if "world" in locals():
+                        world.persist()
+                        world._stop_serving()
+                        world._db = None
+                finally:
+                    db.close()
 
     @classmethod
     def peek(cls, directory: Path) -> dict[str, Any]:
@@ -162,9 +197,15 @@ class World:
             raise ValueError("after_mutations must be at least 1")
         directory = Path(directory)
         with persist.exclusive(directory):
-            state = persist.load_state(directory)
-            state["crash"] = {"after_mutations": after_mutations, "remaining": after_mutations, "consumed": False}
-            persist.dump_state(directory, state)
+            if not persist.is_world(directory):
+                raise WorldError(f"{directory} is not a simulated world (run `bluegreen sim init` first)")
+            db = persist.open_database(directory)
+            try:
+                crash = {"after_mutations": after_mutations, "remaining": after_mutations, "consumed": False}
+                with db.transaction() as tx:
+                    tx.execute("INSERT OR REPLACE INTO meta VALUES ('crash', ?)", (json.dumps(crash),))
+            finally:
+                db.close()
 
     def _seed(self, spec: SimulationSpec, blue_objects: list[dict[str, Any]]) -> None:
         blue = spec.blue
@@ -276,7 +317,7 @@ class World:
             cluster = known or self._add_cluster(cluster_id, name, kubernetes_version, True, None)
             self._sync_aad(cluster_id)
             if self._serving and not cluster.running:
-                cluster.start()
+                cluster.start(serve=False)
             self._changed()
 
     def cluster_deleted(self, cluster_id: str) -> None:
@@ -294,9 +335,18 @@ class World:
                 return
             self._meta[cluster_id]["running"] = running
             if self._serving and running and not cluster.running:
-                cluster.start()
+                cluster.start(serve=False)
             elif not running and cluster.running:
                 cluster.stop()
+            self._changed()
+
+    def cluster_upgraded(self, cluster_id: str, kubernetes_version: str) -> None:
+        with self._lock:
+            cluster = self._clusters.get(cluster_id)
+            if cluster is None:
+                return
+            cluster.upgrade(kubernetes_version)
+            self._meta[cluster_id]["version"] = kubernetes_version
             self._changed()
 
     def kubeconfig(self, cluster_id: str, role: str) -> bytes:
@@ -320,9 +370,96 @@ class World:
         self._clusters[cluster_id].aad_token = token_for(AKS_AAD_SCOPE) if self._aad(cluster_id) else None
 
     # ----------------------------------------------------------------- operations
-    def advance(self, seconds: float) -> None:
-        """Let simulated time pass (ARM operations settle, controllers and cron run)."""
-        self.clock.advance(seconds)
+    def advance(self, seconds: float, *, events: EventSink = discard,
+                stop: Callable[[], bool] | None = None) -> float:
+        """Let simulated time pass (ARM operations settle, controllers and cron run); returns the seconds passed.
+
+        Time jumps from one scheduled event to the next (a CronJob's next schedule, an ARM operation falling
+        due) instead of stepping every minute; while a step changed something (pods starting, Jobs running),
+        the next step is a minute, as controllers see time, and a quiet world never jumps more than
+        MAX_JUMP (a controller may wait on a timer nothing announces). Every step is saved, so an
+        interrupted advance (`stop()` true) keeps what it did. Emits `waiting` events with the progress.
+        """
+        if seconds <= 0:
+            return 0.0
+        start = self.clock.now()
+        end = start + timedelta(seconds=seconds)
+        busy = True
+        steps = 0
+        while self.clock.now() < end:
+            if stop is not None and stop():
+                break
+            with self._lock:
+                now = self.clock.now()
+                before = self._activity()
+                target = min(end, now + (STEP if busy else MAX_JUMP), *self._scheduled_after(now))
+                assert isinstance(self.clock, _WorldClock)
+                self.clock.advance_to(target)
+                busy = self._activity() != before or self.arm.next_due() is not None
+            steps += 1
+            events(Event(WAITING, f"simulated time {_iso(target)}", time=target, data={
+                "start": _iso(start), "now": _iso(target), "end": _iso(end), "steps": steps,
+                "fraction": (target - start) / (end - start)}))
+        return (self.clock.now() - start).total_seconds()
+
+    def _activity(self) -> tuple[int, ...]:
+        """Changes whenever any running cluster's objects change (resourceVersions only grow)."""
+        return tuple(c.store.rv for c in self._clusters.values())
+
+    def _scheduled_after(self, now: datetime) -> list[datetime]:
+        """The next moment something is scheduled: an ARM operation's due time, each active CronJob's next run."""
+        due = [d for d in (self.arm.next_due(),) if d is not None and d > now]
+        for cid, cluster in self._clusters.items():
+            if not (self._meta[cid]["running"] and cluster.running):
+                continue
+            for cj in cluster.store.select("batch", "CronJob"):
+                spec = cj.get("spec") or {}
+                if spec.get("suspend") or not spec.get("schedule"):
+                    continue
+                last = (cj.get("status") or {}).get("lastScheduleTime") or cj["metadata"].get("creationTimestamp")
+                with contextlib.suppress(ValueError, KeyError, TypeError, zoneinfo.ZoneInfoNotFoundError):
+                    # Memoised on the last run: the same answer every step until the CronJob fires again.
+                    nxt = next_run(spec["schedule"], spec.get("timeZone"), _parse_time(last)) if last else now
+                    if nxt <= now:  # behind (a stopped cluster, a late controller): from now on
+                        nxt = next_run(spec["schedule"], spec.get("timeZone"), now)
+                    due.append(nxt)
+        return due
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Save once at the end instead of after every change (seeding a fleet: hundreds of add_cluster)."""
+        with self._lock:
+            self._deferred += 1
+            try:
+                yield
+            finally:
+                self._deferred -= 1
+                if not self._deferred:
+                    self.persist()
+
+    def add_cluster(self, name: str, *, resource_group: str, version: str, location: str = "westeurope",
+                    objects: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (), node_count: int = 3) -> str:
+        """Seed one more running cluster holding `objects` (fleet worlds: many cluster pairs); returns its id.
+
+        Seeding, not traffic: nothing is counted; the world is saved once, at the end."""
+        with self._lock:
+            quiet, self._quiet = self._quiet, True
+            try:
+                self.arm.seed_resource_group(self.subscription_id, resource_group)
+                pools = [{"name": "system", "count": node_count, "vmSize": "Standard_D4s_v5", "maxPods": 30,
+                          "mode": "System", "osType": "Linux"}]
+                cluster_id = self.arm.seed_cluster(self.subscription_id, resource_group, name, location=location,
+                                                   version=version, pools=pools, running=True)
+                if objects:
+                    try:
+                        self._clusters[cluster_id].load_objects(list(objects))
+                    except ApiError as exc:
+                        raise PlaybookError(f"cannot load onto {name}: {exc}", field="objects") from exc
+            finally:
+                self._quiet = quiet
+            if not self._quiet:
+                self.persist()
+            return cluster_id
 
     def start_cluster(self, name: str) -> None:
         """Portal-style start: immediate, as if someone pressed the button (or Terraform touched a tag)."""
@@ -409,9 +546,53 @@ class World:
                 "entry_points": dict(self._entry.addresses),
             }
 
-    def persist(self) -> None:
+    def persist(self, *, arm: bool = True) -> None:
+        """Save what changed since the last save, in one transaction (the whole state when not opened).
+
+        `arm=False` says only Kubernetes changed (an API server write), sparing a walk over the ARM state."""
         with self._lock:
-            persist.dump_state(self.directory, self.to_state())
+            self._arm_dirty = self._arm_dirty or arm
+            if self._deferred:
+                return
+            if self._db is None:
+                persist.dump_state(self.directory, self.to_state())
+                return
+            with self._db.transaction() as tx:
+                self._save_changes(tx)
+
+    def _save_changes(self, tx: Any) -> None:
+        rows = {key: json.dumps(value, separators=(",", ":")) for key, value in (
+            ("version", STATE_VERSION), ("subscription_id", self.subscription_id), ("clock", _iso(self.clock.now())),
+            ("ip", self._ip), ("behaviour", self._behaviour), ("mutations", self._mutations),
+            ("crash", self._crash))}
+        if self._arm_dirty:
+            # Only an ARM request, seeding or an operation finishing changes ARM state; a Kubernetes write never does.
+            self._saved_settled = self.arm.settled_generation
+            arm = persist.arm_rows(self.arm.state_view())
+            for gone in [k for k in self._saved_rows if k.startswith(persist.ARM_PREFIX) and k not in arm]:
+                tx.execute("DELETE FROM meta WHERE key = ?", (gone,))
+                del self._saved_rows[gone]
+            rows.update(arm)
+            self._arm_dirty = False
+        changed = [(k, v) for k, v in rows.items() if self._saved_rows.get(k) != v]
+        tx.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", changed)
+        self._saved_rows.update(changed)
+        for cid in [c for c in self._saved_clusters if c not in self._clusters]:
+            tx.execute("DELETE FROM clusters WHERE id = ?", (cid,))
+            tx.execute("DELETE FROM objects WHERE cluster = ?", (cid,))
+            del self._saved_clusters[cid]
+        for cid, cluster in self._clusters.items():
+            meta = self._meta[cid]
+            signature = (*cluster.header_signature(), meta["name"], meta["version"], meta["running"])
+            if self._saved_clusters.get(cid) != signature:
+                persist.Database.put_cluster(tx, cid, {**meta, "state": cluster.header_state()})
+                self._saved_clusters[cid] = signature
+            persist.Database.put_objects(tx, cid, cluster.store.take_dirty())
+        if self._saved_log < len(self._log):
+            tx.executemany("INSERT OR REPLACE INTO log VALUES (?, ?)", (
+                (i, json.dumps(e, separators=(",", ":"))) for i, e in enumerate(self._log[self._saved_log:],
+                                                                                   self._saved_log)))
+            self._saved_log = len(self._log)
 
     # ----------------------------------------------------------------- internals
     def _add_cluster(
@@ -460,7 +641,7 @@ class World:
             for cid, meta in self._meta.items():
                 self._sync_aad(cid)
                 if meta["running"] and not self._clusters[cid].running:
-                    self._clusters[cid].start()
+                    self._clusters[cid].start(serve=False)  # its API server listens once someone asks for it
             self._entry.start()
 
     def _stop_serving(self) -> None:
@@ -484,7 +665,7 @@ class World:
 
     def _advanced(self) -> None:
         if not self._quiet:
-            self.persist()
+            self.persist(arm=self.arm.settled_generation != self._saved_settled)
 
     def _arm_mutated(self, api: str) -> None:
         self._count(api)
@@ -513,9 +694,9 @@ class World:
                 crash["remaining"] -= 1
                 if crash["remaining"] <= 0:
                     crash["consumed"] = True
-                    self.persist()
+                    self.persist(arm=not api.startswith("kubernetes/"))
                     os.kill(os.getpid(), signal.SIGKILL)
-            self.persist()
+            self.persist(arm=not api.startswith("kubernetes/"))
 
 
 def _pool_wire(pool: Any, subnet_id: str | None) -> dict[str, Any]:

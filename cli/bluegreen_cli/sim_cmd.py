@@ -8,10 +8,12 @@ The simulator, pydantic and rich are imported inside the commands that use them.
 
 # No `from __future__ import annotations`: Typer would compile every string annotation at start-up.
 
+import contextlib
 import re
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -117,22 +119,67 @@ def show(
         _render(view, Console(width=None if sys.stdout.isatty() else 240))
 
 
+MAX_ADVANCE_DAYS = 366  # a year of simulated time; more is a typo (or a unit mix-up), not a plan
+
+
 @app.command()
 def advance(
     directory: Annotated[Path, typer.Argument(help="World directory.")],
     duration: Annotated[str, typer.Argument(help="How much simulated time passes: 90s, 10m, 2h, 1d, 1h30m.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what time it would be; change nothing.")] = False,
 ) -> None:
-    """Let simulated time pass: ARM operations finish, pods get ready, CronJobs fire."""
+    """Let simulated time pass: ARM operations finish, pods get ready, CronJobs fire.
+
+    Jumps from one scheduled event to the next; every step is saved, so Ctrl-C (or SIGTERM) keeps what was
+    advanced. Shows progress on a terminal."""
     seconds = parse_duration(duration)
+    if seconds <= 0 or seconds > MAX_ADVANCE_DAYS * 86400:
+        raise PlaybookError(f"{duration!r} is not a duration to advance by: give more than 0s and at most "
+                            f"{MAX_ADVANCE_DAYS}d", field="DURATION")
     if dry_run:
         now = _world().peek(directory)["time"]
         typer.echo(f"would move simulated time from {now} by {seconds:g}s; nothing changed")
         return
-    with _world().open(directory) as world:
-        world.advance(seconds)
-        now = world.clock.now()
+    stop = threading.Event()
+    caught: list[int] = []
+
+    def interrupted(signum: int, _frame: Any) -> None:
+        caught.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with _world().open(directory) as world, _progress(sys.stderr.isatty()) as render:
+            advanced = world.advance(seconds, events=render, stop=stop.is_set)
+            now = world.clock.now()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        typer.echo(f"interrupted: simulated time is now {now.isoformat()} ({advanced:g}s of {seconds:g}s "
+                   "advanced and saved)", err=True)
+        raise typer.Exit(128 + caught[0])
     typer.echo(f"simulated time is now {now.isoformat()}")
+
+
+@contextlib.contextmanager
+def _progress(terminal: bool) -> "Iterator[Callable[[Any], None]]":
+    """Renders the world's `waiting` events as a progress bar on a terminal; elsewhere, stays quiet."""
+    if not terminal:
+        yield lambda _event: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("advancing", total=1.0)
+
+        def render(event: Any) -> None:
+            data = event.data or {}
+            if "fraction" in data:
+                bar.update(task, completed=data["fraction"], description=f"simulated {data['now']}")
+
+        yield render
 
 
 DirArg = Annotated[Path, typer.Argument(help="World directory.")]

@@ -141,7 +141,7 @@ def test_a_record_write_that_landed_but_answered_500_is_not_written_twice(cutove
 
 def test_sim_commands_take_dry_run_and_change_nothing(cutover: Cutover) -> None:
     cutover.init()
-    state = cutover.world / "world.json"
+    state = cutover.world / "world.db"
     before = (state.read_bytes(), state.stat().st_mtime_ns)
     world = str(cutover.world)
     for args in (("stop-cluster", world, "aks-shop-blue"), ("start-cluster", world, "aks-shop-blue"),

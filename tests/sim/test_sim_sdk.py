@@ -84,3 +84,32 @@ def test_non_arm_requests_pass_through_while_a_world_is_open(tmp_path: Path):
             f"https://management.azure.com/subscriptions/{world.subscription_id}/resourceGroups/rg-shop/providers/"
             "Microsoft.ContainerService/managedClusters/aks-blue?api-version=2026-08-01", timeout=5)
         assert unauthenticated.status_code == 401  # answered by the fake, not the internet
+
+
+def test_a_kubernetes_version_put_upgrades_the_simulated_api_server(tmp_path: Path, no_real_sleep: list[float]):
+    World.create(tmp_path / "w", make_spec(CRON), MANIFESTS)
+    with World.open(tmp_path / "w") as world:
+        aks = ContainerServiceClient(world.credential, world.subscription_id, retry_total=0)
+        api = kube_api(world.kubeconfigs()["aks-blue"])
+        assert _server_version(api) == "v1.29.9"
+        cluster = aks.managed_clusters.get("rg-shop", "aks-blue")
+        cluster.kubernetes_version = "1.30.5"
+        upgraded = aks.managed_clusters.begin_create_or_update(
+            "rg-shop", "aks-blue", cluster, polling=ClockPolling(world.clock, 30.0)).result()
+        assert upgraded.current_kubernetes_version == "1.30.5"
+        # The same kubeconfig keeps working: the server keeps its address, now at the new release.
+        assert _server_version(api) == "v1.30.5"
+        assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in _nodes(api)} == {"v1.30.5"}
+        assert any(o["kind"] == "CronJob" for o in world.cluster("aks-blue").objects())  # objects stay
+    with World.open(tmp_path / "w") as world:
+        assert world.show()["clusters"][0]["kubernetes_version"] == "1.30.5"
+        assert _server_version(kube_api(world.kubeconfigs()["aks-blue"])) == "v1.30.5"
+
+
+def _server_version(api: k8s.ApiClient) -> str:
+    # GET /version, as kubectl sends it (the typed VersionApi adds a trailing slash).
+    headers: dict[str, str] = {}
+    api.update_params_for_auth(headers, None, ["BearerToken"], "GET", "/version", None)
+    response = api.call_api("GET", api.configuration.host + "/version", header_params=headers)
+    response.read()
+    return str(json.loads(response.data)["gitVersion"])

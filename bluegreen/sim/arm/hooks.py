@@ -18,6 +18,8 @@ class ClusterHooks(Protocol):
 
     def cluster_power_changed(self, cluster_id: str, running: bool) -> None: ...
 
+    def cluster_upgraded(self, cluster_id: str, kubernetes_version: str) -> None: ...
+
     def kubeconfig(self, cluster_id: str, role: str) -> bytes: ...
 
 
@@ -31,6 +33,9 @@ class NullHooks:
         return None
 
     def cluster_power_changed(self, cluster_id: str, running: bool) -> None:
+        return None
+
+    def cluster_upgraded(self, cluster_id: str, kubernetes_version: str) -> None:
         return None
 
     def kubeconfig(self, cluster_id: str, role: str) -> bytes:

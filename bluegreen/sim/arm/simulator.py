@@ -12,6 +12,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -59,6 +60,8 @@ class ArmSimulator:
         self._faults = [FaultSpec(**f) for f in self._state.get("faults", [])]
         self.mutation_counts: dict[str, int] = self._state.setdefault("mutationCounts", {})
         self.on_mutation: Callable[[str], None] | None = None
+        # Grows when a clock step finished an operation: a world saves ARM state after a step only then.
+        self.settled_generation = 0
         self._request_seq = 0
         # azure-core pollers run in background threads; one request at a time keeps state consistent.
         self._lock = threading.RLock()
@@ -88,12 +91,22 @@ class ArmSimulator:
             mock.add_callback(method, URL_PATTERN, callback=self.respond, content_type=None)
 
     def to_state(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self.state_view()))
+
+    def state_view(self) -> dict[str, Any]:
+        """The live state, not a copy (read only): saving serialises it row by row anyway."""
         self._state["faults"] = [f.to_dict() for f in self._faults]
-        return json.loads(json.dumps(self._state))
+        return self._state
 
     def settle(self) -> None:
         with self._lock:
-            self._ctx.ops.settle()
+            if self._ctx.ops.settle():
+                self.settled_generation += 1
+
+    def next_due(self) -> datetime | None:
+        """When the next long-running operation finishes, if one is in progress."""
+        with self._lock:
+            return self._ctx.ops.next_due()
 
     def add_fault(self, fault: FaultSpec) -> None:
         self._faults.append(fault)

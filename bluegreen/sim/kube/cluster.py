@@ -155,12 +155,22 @@ class ClusterSimulator:
 
     def to_state(self) -> dict:
         with self.lock:
+            return {**self.header_state(), "objects": self.objects()}
+
+    def header_state(self) -> dict:
+        """Everything but the objects (which the world saves one row each, as they change)."""
+        with self.lock:
             return {"name": self.name, "version": self.version, "token": self.token,
                     "tls_cert": self.tls_cert, "tls_key": self.tls_key, "rv": self.store.rv,
-                    "objects": self.objects(), "counters": dict(self._counters),
+                    "counters": dict(self._counters),
                     "mutation_count": self.mutation_count, "running": self.running,
                     "last_seq": self.cron.last_seq, "behaviour": self.behaviour.to_dict(),
                     "throttles_left": self.throttles_left}
+
+    def header_signature(self) -> tuple:
+        """Cheap: changes whenever `header_state()` may have (the world skips unchanged clusters)."""
+        return (self.store.rv, self.mutation_count, self.running, self.cron.last_seq, self.throttles_left,
+                self.version, tuple(self._counters.values()))
 
     def _restore(self, state: dict) -> None:
         self.token = state["token"]
@@ -178,12 +188,40 @@ class ClusterSimulator:
         raise_seq_floor(self.cron.last_seq)
         self.api.refresh_crds()
 
+    def upgrade(self, version: str) -> None:
+        """The control plane now runs `version`: it serves that release's APIs and the nodes report its kubelet.
+
+        Stored objects stay as they are, as on a real upgrade; the server keeps its address and token."""
+        with self.lock:
+            self.version = version
+            self.table = ApiTable(parse_minor(version))
+            self.api.table = self.table
+            self.api.refresh_crds()
+            kubelet = "v" + ".".join((version.lstrip("v").split(".") + ["0"])[:3])
+            for node in self.store.select("", "Node"):
+                upgraded = copy.deepcopy(node)
+                info = upgraded.setdefault("status", {}).setdefault("nodeInfo", {})
+                info["kubeletVersion"] = info["kubeProxyVersion"] = kubelet
+                self.store.put("", upgraded)
+
     # --- serving --------------------------------------------------------------------------
     @property
     def server_url(self) -> str:
         if not self.running:
             raise RuntimeError(f"cluster {self.name} is stopped")
+        self._ensure_server()
         return self._url
+
+    @property
+    def serving(self) -> bool:
+        """Whether the API server listens (it starts on first use: a fleet of 600 idle servers would not)."""
+        return self._server is not None
+
+    def _ensure_server(self) -> None:
+        with self.lock:
+            if self.running and self._server is None:
+                self._server = ApiServer(self)
+                self._url = self._server.url
 
     @property
     def port(self) -> int:
@@ -193,14 +231,15 @@ class ClusterSimulator:
     def ingress_errors(self) -> list[str]:
         return sorted(self.ingress.errors.values())
 
-    def start(self) -> None:
-        """Power on: serve on a new port, controllers resume, LoadBalancer sockets bind again."""
+    def start(self, *, serve: bool = True) -> None:
+        """Power on: controllers resume, LoadBalancer sockets bind again, and (now, or on first use when
+        `serve` is false) the API server listens on a new port."""
         with self.lock:
             if self.running:
                 return
-            self._server = ApiServer(self)
-            self._url = self._server.url
             self.running = True
+            if serve:
+                self._ensure_server()
             self.controllers.reconcile()
             problems = self.ingress.sync(self._lb_event)
         if problems:
@@ -235,6 +274,7 @@ class ClusterSimulator:
         return self.aad_token is not None and authorization == f"Bearer {self.aad_token}"
 
     def kubeconfig(self, user: str = "clusterUser") -> bytes:
+        self._ensure_server()
         user_name = f"{user}_{self.name}"
         doc = {"apiVersion": "v1", "kind": "Config", "preferences": {},
                "clusters": [{"name": self.name, "cluster": {

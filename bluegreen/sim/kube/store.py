@@ -8,11 +8,25 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 Key = tuple[str, str, str, str]  # storage group, kind, namespace ("" if cluster-scoped), name
 ChangeHook = Callable[[dict | None, dict | None], None]
 
 HISTORY = 20000
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster than copy.deepcopy:
+    every write copies its object three times, and a month of CronJobs writes hundreds of thousands."""
+    kind = type(value)
+    if kind is dict:
+        return {k: clone(v) for k, v in value.items()}
+    if kind is list:
+        return [clone(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def key_of(store_group: str, obj: dict) -> Key:
@@ -36,11 +50,16 @@ class Store:
         self.rv = rv
         self.events: deque[Event] = deque(maxlen=HISTORY)
         self.hooks: list[ChangeHook] = []
+        self.dirty: set[Key] = set()  # written or removed since the world last saved (persistence reads it)
+        # Keys by (storage group, kind), so controllers' select() costs the kind's size, not the store's.
+        # Built lazily and rebuilt when `objects` was changed behind put/remove (its size no longer matches).
+        self._kinds: dict[tuple[str, str], set[Key]] = {}
+        self._indexed = -1
 
     # Reads hand out copies, so callers can never change stored state by accident.
     def get(self, key: Key) -> dict | None:
         obj = self.objects.get(key)
-        return copy.deepcopy(obj) if obj is not None else None
+        return clone(obj) if obj is not None else None
 
     def peek(self, key: Key) -> dict | None:
         """The stored object itself, read-only by convention (controllers' hot path)."""
@@ -48,36 +67,67 @@ class Store:
 
     def select(self, store_group: str, kind: str, namespace: str | None = None) -> list[dict]:
         """Stored objects of a kind (read-only by convention), sorted by namespace and name."""
-        out = [o for k, o in self.objects.items()
-               if k[0] == store_group and k[1] == kind and (namespace is None or k[2] == namespace)]
+        if self._indexed != len(self.objects):
+            self._reindex()
+        keys = self._kinds.get((store_group, kind), ())
+        found = [k for k in keys if namespace is None or k[2] == namespace]
+        out = [self.objects[k] for k in found if k in self.objects]
         return sorted(out, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+
+    def _reindex(self) -> None:
+        self._kinds = {}
+        for key in self.objects:
+            self._kinds.setdefault((key[0], key[1]), set()).add(key)
+        self._indexed = len(self.objects)
+
+    def _index(self, key: Key, present: bool) -> None:
+        if self._indexed < 0:
+            return  # not built yet: select() builds it
+        keys = self._kinds.setdefault((key[0], key[1]), set())
+        if present and key not in keys:
+            keys.add(key)
+            self._indexed += 1
+        elif not present and key in keys:
+            keys.discard(key)
+            self._indexed -= 1
 
     def put(self, store_group: str, obj: dict) -> dict:
         """Create or replace; assigns the next resourceVersion and records the watch event."""
         key = key_of(store_group, obj)
         old = self.objects.get(key)
         self.rv += 1
-        new = copy.deepcopy(obj)
+        new = clone(obj)
         new.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
         self.objects[key] = new
-        self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, copy.deepcopy(new)), old, new)
-        return copy.deepcopy(new)
+        self._index(key, True)
+        self.dirty.add(key)
+        # The event shares the stored object: stored objects are replaced on write, never changed in place.
+        self._record(Event(self.rv, "MODIFIED" if old is not None else "ADDED", key, new), old, new)
+        return clone(new)
 
     def remove(self, key: Key) -> dict | None:
         old = self.objects.pop(key, None)
         if old is None:
             return None
+        self._index(key, False)
         self.rv += 1
-        gone = copy.deepcopy(old)
+        self.dirty.add(key)
+        gone = clone(old)
         gone["metadata"]["resourceVersion"] = str(self.rv)
         self._record(Event(self.rv, "DELETED", key, gone), old, None)
-        return copy.deepcopy(gone)
+        return clone(gone)
 
     def _record(self, event: Event, old: dict | None, new: dict | None) -> None:
         self.events.append(event)
         for hook in self.hooks:
             hook(old, new)
         self.cond.notify_all()
+
+    def take_dirty(self) -> list[tuple[Key, dict | None]]:
+        """What changed since the last call: each key with its stored object, or None when removed."""
+        changed = [(key, self.objects.get(key)) for key in self.dirty]
+        self.dirty.clear()
+        return changed
 
     def events_since(self, rv: int) -> list[Event] | None:
         """Events after `rv`, or None when history no longer reaches back that far (410 Gone)."""

@@ -47,10 +47,22 @@ class RecordingHooks(NullHooks):
     def cluster_power_changed(self, cluster_id: str, running: bool) -> None:
         self.events.append(("power", cluster_id, running))
 
+    def cluster_upgraded(self, cluster_id: str, kubernetes_version: str) -> None:
+        self.events.append(("upgraded", cluster_id, kubernetes_version))
+
 
 def example(relative: str) -> dict[str, Any]:
-    """A recorded exchange: `parameters` (the request) and `responses` by status code."""
-    return json.loads((RECORDS / relative).read_text())
+    """A recorded exchange: `parameters` (the request) and `responses` by status code.
+
+    In the conformance rerun (records = the spec examples), an operation whose example ../shared does not
+    hold yet is skipped, saying which; tests/conformance/test_arm_records.py fails for that record meanwhile.
+    """
+    path = RECORDS / relative
+    if os.environ.get("BLUEGREEN_ARM_RECORDS") and not path.is_file():
+        import pytest
+
+        pytest.skip(f"no spec example {relative} in {RECORDS}")
+    return json.loads(path.read_text())
 
 
 def assert_shape(

@@ -104,7 +104,8 @@ def test_update_is_200_and_changes_etag(aks, polling, arm) -> None:
     updated = aks.managed_clusters.begin_create_or_update(RG, "green", body, polling=polling()).result()
     put = arm.last("PUT")
     assert put.status == 200
-    assert put.json()["properties"]["provisioningState"] == "Updating"
+    assert put.json()["properties"]["provisioningState"] == "Upgrading"  # a new kubernetesVersion upgrades
+    assert put.json()["properties"]["currentKubernetesVersion"] == first.current_kubernetes_version
     assert "Azure-AsyncOperation" in put.headers
     assert updated.current_kubernetes_version == "1.31.5"
     assert updated.e_tag != first.e_tag
@@ -277,3 +278,101 @@ def test_delete_is_long_running_and_fires_hook(aks, polling, arm, hooks, clock) 
     assert hooks.events[-1] == ("deleted", cluster.id)
     aks.managed_clusters.begin_delete(RG, "green", polling=polling()).result()  # already gone: 204
     assert arm.last("DELETE").status == 204
+
+
+# ---- upgrade profile, agent pools as resources, upgrades, regions, unsimulated operations ---------------------
+def test_upgrade_profile_offers_the_next_versions(aks, polling, arm) -> None:
+    create(aks, polling)
+    profile = aks.managed_clusters.get_upgrade_profile(RG, "green")
+    raw = arm.last("GET", "/upgradeProfiles/default").json()
+    assert_shape(raw, example(CS + "ManagedClusters_GetUpgradeProfile.json")["responses"]["200"]["body"])
+    plane = profile.control_plane_profile
+    assert plane.kubernetes_version == "1.30.2"
+    assert [u.kubernetes_version for u in plane.upgrades] == ["1.31.2", "1.31.5"]  # one minor at a time
+    assert [p.name for p in profile.agent_pool_profiles] == ["nodepool1"]
+
+
+def test_agent_pool_create_update_stop_start_delete(aks, polling, arm, clock) -> None:
+    create(aks, polling)
+    record = example(CS + "AgentPools_CreateOrUpdate.json")
+    body = copy.deepcopy(record["parameters"]["parameters"])
+    poller = aks.agent_pools.begin_create_or_update(RG, "green", "batch", body, polling=polling())
+    put = arm.last("PUT", "/agentPools/batch")
+    assert put.status == 201 and "Azure-AsyncOperation" in put.headers
+    assert_shape(put.json(), record["responses"]["201"]["body"])
+    assert put.json()["properties"]["provisioningState"] == "Creating"
+    pool = poller.result()
+    assert pool.provisioning_state == "Succeeded" and pool.mode == "User"
+    assert pool.count == body["properties"]["count"]
+    assert [p.name for p in aks.managed_clusters.get(RG, "green").agent_pool_profiles] == ["nodepool1", "batch"]
+
+    body["properties"]["count"] = 4
+    pool = aks.agent_pools.begin_create_or_update(RG, "green", "batch", body, polling=polling()).result()
+    assert arm.last("PUT", "/agentPools/batch").status == 200 and pool.count == 4
+
+    stop = example(CS + "AgentPools_Stop.json")
+    poller = aks.agent_pools.begin_create_or_update(RG, "green", "batch", stop["parameters"]["parameters"],
+                                                   polling=polling())
+    assert_shape(arm.last("PUT", "/agentPools/batch").json(), stop["responses"]["200"]["body"])
+    assert poller.result().power_state.code == "Stopped"
+    assert aks.managed_clusters.get(RG, "green").power_state.code == "Running"  # only the pool stopped
+    with pytest.raises(HttpResponseError, match="is stopped"):
+        aks.agent_pools.begin_create_or_update(RG, "green", "batch", body, polling=polling())
+    with pytest.raises(HttpResponseError, match="System pools cannot be stopped"):
+        aks.agent_pools.begin_create_or_update(RG, "green", "nodepool1", stop["parameters"]["parameters"],
+                                               polling=polling())
+    started = aks.agent_pools.begin_create_or_update(
+        RG, "green", "batch", {"properties": {"powerState": {"code": "Running"}}}, polling=polling()).result()
+    assert started.power_state.code == "Running" and started.count == 4
+
+    with pytest.raises(HttpResponseError, match="last System pool"):
+        aks.agent_pools.begin_delete(RG, "green", "nodepool1", polling=polling())
+    aks.agent_pools.begin_delete(RG, "green", "batch", polling=polling()).result()
+    delete = next(e for e in reversed(arm) if e.method == "DELETE")
+    assert delete.status == 202 and {"location"} <= {h.lower() for h in delete.headers}
+    assert [p.name for p in aks.agent_pools.list(RG, "green")] == ["nodepool1"]
+    aks.agent_pools.begin_delete(RG, "green", "batch", polling=polling()).result()  # gone: 204
+    assert next(e for e in reversed(arm) if e.method == "DELETE").status == 204
+
+
+def test_a_new_kubernetes_version_upgrades_the_control_plane_when_the_operation_ends(aks, polling, hooks) -> None:
+    first = create(aks, polling)
+    body = cluster_body()
+    body["properties"]["kubernetesVersion"] = "1.31.5"
+    poller = aks.managed_clusters.begin_create_or_update(RG, "green", body, polling=polling())
+    assert not [e for e in hooks.events if e[0] == "upgraded"]
+    upgraded = poller.result()
+    assert upgraded.current_kubernetes_version == "1.31.5" and upgraded.provisioning_state == "Succeeded"
+    assert hooks.events[-1] == ("upgraded", first.id, "1.31.5")
+    body["properties"]["kubernetesVersion"] = "1.30.2"
+    with pytest.raises(HttpResponseError, match="Downgrading"):
+        aks.managed_clusters.begin_create_or_update(RG, "green", body, polling=polling())
+
+
+def test_upgrades_cannot_skip_a_minor_version(aks, polling, sim) -> None:
+    sim.seed_cluster(SUB, RG, "old", location=LOCATION, version="1.29.9",
+                     pools=[{"name": "system", "count": 1, "mode": "System"}])
+    body = aks.managed_clusters.get(RG, "old")
+    body.kubernetes_version = "1.31.5"
+    with pytest.raises(HttpResponseError, match="minor versions cannot be skipped"):
+        aks.managed_clusters.begin_create_or_update(RG, "old", body, polling=polling())
+
+
+def test_every_real_region_offers_versions_and_other_names_are_refused(aks, polling) -> None:
+    seeded = aks.managed_clusters.list_kubernetes_versions(LOCATION)
+    elsewhere = aks.managed_clusters.list_kubernetes_versions("eastus2")
+    assert [v.version for v in elsewhere["values"]] == [v.version for v in seeded["values"]]
+    body = cluster_body("far")
+    body["location"] = "japaneast"
+    assert aks.managed_clusters.begin_create_or_update(RG, "far", body, polling=polling()).result().location == \
+        "japaneast"
+    with pytest.raises(HttpResponseError, match="LocationNotAvailableForResourceType"):
+        aks.managed_clusters.list_kubernetes_versions("atlantis")
+
+
+def test_an_operation_that_is_not_simulated_answers_an_error_naming_it(aks, polling) -> None:
+    create(aks, polling)
+    with pytest.raises(HttpResponseError) as info:
+        list(aks.maintenance_configurations.list_by_managed_cluster(RG, "green"))
+    assert info.value.status_code == 404
+    assert "maintenanceConfigurations" in str(info.value) and "not simulated" in str(info.value)

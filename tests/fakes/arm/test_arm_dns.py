@@ -200,3 +200,83 @@ def test_records_inspection(pdns, dns, sim) -> None:
     assert rows[(PZONE, "app")]["private"] is True and rows[(PZONE, "app")]["ttl"] == 42
     assert rows[(ZONE, "www")] == {"zone": ZONE, "private": False, "name": "www", "type": "A", "values": ["20.1.0.4"],
                                    "ttl": 300, "etag": rows[(ZONE, "www")]["etag"]}
+
+
+# ---- lists page, deletes, zone lists, alias record sets ---------------------------------------------------------
+@pytest.mark.parametrize("private", [True, False])
+def test_record_set_lists_page_with_next_link_and_honour_top(pdns: Any, dns: Any, arm: Any, private: bool):
+    client, zone = (pdns, PZONE) if private else (dns, ZONE)
+    for i in range(7):
+        _put(client, private, zone, f"n{i}", a_body(private, f"10.9.0.{i + 1}"))
+    listed = list(client.record_sets.list_by_type(RG, zone, "A", top=3))
+    assert sorted(r.name for r in listed) == sorted(["app" if private else "www"] + [f"n{i}" for i in range(7)])
+    pages = [e for e in arm if e.method == "GET" and "/A" in e.url.split("?")[0][-3:]]
+    assert len(pages) == 3  # 8 record sets, 3 a page: the pager followed two nextLinks
+    assert "$top=3" in pages[0].url and "nextLink" in pages[0].json() and "nextLink" not in pages[-1].json()
+    assert len(pages[0].json()["value"]) == 3
+
+
+def test_a_list_without_top_answers_at_most_a_hundred_a_page(pdns: Any, arm: Any):
+    for i in range(120):
+        _put(pdns, True, PZONE, f"h{i}", a_body(True, "10.9.1.1"))
+    assert len(list(pdns.record_sets.list(RG, PZONE))) == 121
+    lists = [e for e in arm if e.method == "GET" and e.url.split("?")[0].upper().endswith("/ALL")]
+    assert [len(e.json()["value"]) for e in lists] == [100, 21] and lists[0].json()["nextLink"]
+
+
+@pytest.mark.parametrize("private", [True, False])
+def test_record_set_delete_honours_if_match_and_answers_204_when_gone(pdns: Any, dns: Any, arm: Any,
+                                                                       private: bool):
+    client, zone, name = (pdns, PZONE, "app") if private else (dns, ZONE, "www")
+    where = (RG, zone, "A", name) if private else (RG, zone, name, "A")  # the two SDKs order these differently
+    current = client.record_sets.get(*where)
+    def guarded(etag: str) -> dict[str, Any]:
+        if private:
+            return {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+        return {"if_match": etag}
+
+    with pytest.raises((ResourceModifiedError, HttpResponseError)) as stale:
+        client.record_sets.delete(*where, **guarded('"stale"'))
+    assert stale.value.status_code == 412
+    client.record_sets.delete(*where, **guarded(current.etag))
+    assert arm.last("DELETE").status == 200
+    with pytest.raises(ResourceNotFoundError):
+        client.record_sets.get(*where)
+    client.record_sets.delete(*where)  # already gone: 204, not an error
+    assert arm.last("DELETE").status == 204
+
+
+def test_private_zones_list_by_subscription_and_group(make_client: Any, sim: Any, arm: Any):
+    for i in range(3):
+        sim.seed_private_zone(SUB, RG, f"z{i}.internal")
+    sim.seed_resource_group(SUB, RG)
+    sim.seed_resource_group(SUB, "rg-other")
+    sim.seed_private_zone(SUB, "rg-other", "other.internal")
+    sim.seed_public_zone(SUB, RG, "public.example.com")
+    client = make_client(PrivateDnsManagementClient)
+    assert sorted(z.name for z in client.private_zones.list(top=2)) == [
+        "other.internal", "z0.internal", "z1.internal", "z2.internal"]
+    assert [z.name for z in client.private_zones.list_by_resource_group("rg-other")] == ["other.internal"]
+    assert arm.count("GET", "privateDnsZones") >= 3  # pages of two
+
+
+def test_alias_a_record_round_trips_on_public_dns(dns: Any):
+    target = (f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/trafficManagerProfiles/tm-shop")
+    body = {"properties": {"TTL": 60, "targetResource": {"id": target}}}
+    created = dns.record_sets.create_or_update(RG, ZONE, "apex-alias", "A", body)
+    assert created.target_resource.id == target and not created.a_records
+    got = dns.record_sets.get(RG, ZONE, "apex-alias", "A")
+    assert got.target_resource.id == target and got.ttl == 60
+    with pytest.raises(HttpResponseError, match="both record data and a target resource"):
+        dns.record_sets.create_or_update(RG, ZONE, "mixed", "A", {"properties": {
+            "TTL": 60, "targetResource": {"id": target}, "ARecords": [{"ipv4Address": "20.1.0.9"}]}})
+    # Record data replaces the alias, as a PATCH with ARecords does on Azure.
+    patched = dns.record_sets.update(RG, ZONE, "apex-alias", "A", {"properties": {
+        "ARecords": [{"ipv4Address": "20.1.0.9"}]}})
+    assert patched.target_resource is None and [a.ipv4_address for a in patched.a_records] == ["20.1.0.9"]
+
+
+def _put(client: Any, private: bool, zone: str, name: str, body: dict[str, Any]) -> Any:
+    if private:
+        return client.record_sets.create_or_update(RG, zone, "A", name, body)
+    return client.record_sets.create_or_update(RG, zone, name, "A", body)

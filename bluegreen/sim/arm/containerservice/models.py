@@ -38,6 +38,21 @@ READ_ONLY_PROPERTIES = (
 )
 READ_ONLY_POOL = ("eTag", "currentOrchestratorVersion", "provisioningState", "status")
 
+# The public-cloud regions that offer AKS (`az provider show -n Microsoft.ContainerService`, managedClusters).
+# A world seeds versions for the regions it names; every other real region offers what the first seeded one does,
+# as regions do within days of each other. A name not in this table is not a region: 400, as ARM answers.
+AKS_REGIONS = (
+    "australiacentral", "australiacentral2", "australiaeast", "australiasoutheast", "austriaeast",
+    "belgiumcentral", "brazilsouth", "brazilsoutheast", "canadacentral", "canadaeast", "centralindia",
+    "centralus", "chilecentral", "eastasia", "eastus", "eastus2", "francecentral", "francesouth",
+    "germanynorth", "germanywestcentral", "indonesiacentral", "israelcentral", "italynorth", "japaneast",
+    "japanwest", "jioindiacentral", "jioindiawest", "koreacentral", "koreasouth", "malaysiawest",
+    "mexicocentral", "newzealandnorth", "northcentralus", "northeurope", "norwayeast", "norwaywest",
+    "polandcentral", "qatarcentral", "southafricanorth", "southafricawest", "southcentralus", "southeastasia",
+    "southindia", "spaincentral", "swedencentral", "switzerlandnorth", "switzerlandwest", "uaecentral",
+    "uaenorth", "uksouth", "ukwest", "westcentralus", "westeurope", "westindia", "westus", "westus2", "westus3",
+)
+
 # Returns (free addresses, subnet id as stored) for a subnet the fake network knows, else None.
 SubnetFree = Callable[[str], "int | None"]
 
@@ -61,6 +76,8 @@ def _vkey(version: str) -> tuple[int, ...]:
 
 def addresses_per_pool(pool: dict[str, Any], network_profile: dict[str, Any]) -> int:
     """Subnet addresses a pool's nodes take: Azure CNI (node subnet) reserves maxPods+1 per node."""
+    if (pool.get("powerState") or {}).get("code") == "Stopped":
+        return 0  # a stopped pool has no nodes
     count = int(pool.get("count") or 0)
     flat = (
         network_profile.get("networkPlugin", "azure") == "azure"
@@ -112,11 +129,24 @@ class AksBackend:
             values.append(value)
         self.state["versions"][location.lower()] = {"values": values}
 
+    def _offer(self, location: str) -> dict[str, Any] | None:
+        """The versions `location` offers: seeded, else (a real region) those of the first seeded region."""
+        key = location.lower().replace(" ", "")
+        seeded = self.state["versions"]
+        if key in seeded:
+            return seeded[key]
+        if key in AKS_REGIONS and seeded:
+            return next(iter(seeded.values()))
+        return None
+
     def versions_doc(self, location: str) -> dict[str, Any]:
-        return copy.deepcopy(self.state["versions"].get(location.lower().replace(" ", ""), {"values": []}))
+        doc = self._offer(location)
+        if doc is None and self.state["versions"]:
+            raise exc.location_not_available(location)
+        return copy.deepcopy(doc or {"values": []})
 
     def resolve_version(self, location: str, requested: str | None) -> str:
-        doc = self.state["versions"].get(location.lower().replace(" ", ""))
+        doc = self._offer(location)
         if not doc or not doc["values"]:
             raise exc.location_not_available(location)
         values = doc["values"]
@@ -238,6 +268,14 @@ class AksBackend:
         if (props_in.get("apiServerAccessProfile") or {}).get("enablePrivateCluster"):
             props_in["privateFQDN"] = f"{prefix}-{suffix}.{stable_guid(rid, 'pl')}.privatelink.{location}.azmk8s.io"
         props_in["currentKubernetesVersion"] = version
+        if existing is not None:
+            current = existing["properties"]["currentKubernetesVersion"]
+            if version != current:
+                self._check_upgrade(current, version)
+                # The control plane runs the old version until the upgrade operation finishes.
+                props_in["currentKubernetesVersion"] = current
+                props_in["_upgradeTo"] = version
+                state = "Upgrading"
         props_in["provisioningState"] = state
         props_in["powerState"] = {"code": "Running"}
         props_in["maxAgentPools"] = 100
@@ -322,6 +360,8 @@ class AksBackend:
         network: dict[str, Any],
         existing: dict[str, Any] | None,
         state: str,
+        *,
+        require_system: bool = True,
     ) -> list[dict[str, Any]]:
         pools_in = props.get("agentPoolProfiles")
         if not isinstance(pools_in, list) or not pools_in:
@@ -365,19 +405,140 @@ class AksBackend:
             pool.setdefault("osType", "Linux")
             pool.setdefault("type", "VirtualMachineScaleSets")
             pool.setdefault("upgradeSettings", {"maxSurge": "10%"})
+            pool.setdefault("enableAutoScaling", False)
+            if not pool["enableAutoScaling"]:
+                pool.setdefault("minCount", None)
+                pool.setdefault("maxCount", None)
             pool.setdefault("nodeImageVersion", (old.get(name) or {}).get("nodeImageVersion", NODE_IMAGE))
             pool["provisioningState"] = state
-            pool["powerState"] = {"code": "Running"}
+            pool["powerState"] = copy.deepcopy((old.get(name) or {}).get("powerState") or {"code": "Running"})
             pool["eTag"] = new_etag(self.state, name)
             pools.append(pool)
         if not any(p.get("mode") for p in pools):
             pools[0]["mode"] = "System"
         for pool in pools:
             pool.setdefault("mode", "User")
-        if not any(p["mode"] == "System" for p in pools):
+        if require_system and not any(p["mode"] == "System" for p in pools):
             raise exc.invalid_parameter("A managed cluster must have at least one agent pool of mode 'System'.",
                                         "agentPoolProfiles")
         return pools
+
+    @staticmethod
+    def _check_upgrade(current: str, wanted: str) -> None:
+        """AKS refuses downgrades and skipping a minor version."""
+        if _vkey(wanted) < _vkey(current):
+            raise exc.invalid_parameter(
+                f"Downgrading Kubernetes version from {current} to {wanted} is not allowed.", "kubernetesVersion")
+        if _vkey(wanted)[:1] != _vkey(current)[:1] or _vkey(wanted)[1] - _vkey(current)[1] > 1:
+            raise exc.invalid_parameter(
+                f"Upgrading Kubernetes version from {current} to {wanted} is not allowed: minor versions cannot be "
+                "skipped; upgrade to the next minor version first.", "kubernetesVersion")
+
+    def upgrade_profile(self, sub: str, rg: str, name: str) -> dict[str, Any]:
+        """ManagedClusters_GetUpgradeProfile: the versions the control plane and each pool may move to."""
+        cluster = self.get(sub, rg, name)
+        props = cluster["properties"]
+        values = (self._offer(cluster["location"]) or {"values": []})["values"]
+        preview = {v["version"] for v in values if v.get("isPreview")}
+
+        def upgrades(version: str) -> list[dict[str, Any]]:
+            found = next((v["patchVersions"][version] for v in values if version in v["patchVersions"]), None)
+            out = []
+            for target in (found or {}).get("upgrades", []):
+                out.append({"kubernetesVersion": target, "isPreview": _minor(target) in preview})
+            return out
+
+        current = props["currentKubernetesVersion"]
+        return {
+            "id": f"{cluster['id']}/upgradeprofiles/default", "name": "default",
+            "type": f"{CLUSTER_TYPE}/upgradeprofiles",
+            "properties": {
+                "controlPlaneProfile": {"kubernetesVersion": current, "name": "master", "osType": "Linux",
+                                        "upgrades": upgrades(current)},
+                "agentPoolProfiles": [
+                    {"kubernetesVersion": p.get("currentOrchestratorVersion") or current, "name": p["name"],
+                     "osType": p.get("osType", "Linux"),
+                     "upgrades": upgrades(p.get("currentOrchestratorVersion") or current)}
+                    for p in props["agentPoolProfiles"]],
+            },
+        }
+
+    # ---- agent pools as their own resource ------------------------------------------------------
+    def _profile(self, cluster: dict[str, Any], pool_name: str) -> dict[str, Any] | None:
+        return next((p for p in cluster["properties"]["agentPoolProfiles"] if p["name"].lower() == pool_name.lower()),
+                    None)
+
+    def put_pool(self, sub: str, rg: str, name: str, pool_name: str, body: dict[str, Any], *,
+                 if_match: str | None, if_none_match: str | None) -> tuple[bool, dict[str, Any], str]:
+        """AgentPools_CreateOrUpdate; returns (created, cluster, operation kind). A change of
+        `powerState.code` alone stops or starts the pool (a System pool cannot be stopped)."""
+        cluster = self.get(sub, rg, name)
+        current = self._profile(cluster, pool_name)
+        check_conditions(if_match, if_none_match, current["eTag"] if current else None,
+                         f"agent pool '{pool_name}'", star_only_none_match=False)
+        self._refuse_if_busy_or_stopped(cluster, "agentPools/write")
+        props = cluster["properties"]
+        raw = copy.deepcopy(body.get("properties") or {})
+        if not isinstance(raw, dict):
+            raise exc.invalid_parameter("properties must be an object.", "properties")
+        if current is not None and current.get("provisioningState") in BUSY:
+            raise exc.operation_not_allowed(
+                f"Operation is not allowed because agent pool '{current['name']}' is in provisioning state "
+                f"'{current['provisioningState']}'.")
+        wanted_power = (raw.get("powerState") or {}).get("code")
+        if current is not None and wanted_power and wanted_power != current["powerState"]["code"]:
+            if wanted_power not in ("Running", "Stopped"):
+                raise exc.invalid_parameter(f"powerState.code '{wanted_power}' is not valid.", "properties.powerState")
+            if wanted_power == "Stopped" and current.get("mode") == "System":
+                raise exc.operation_not_allowed(
+                    f"Agent pool '{current['name']}' is a System pool; System pools cannot be stopped.")
+            current["provisioningState"] = "Stopping" if wanted_power == "Stopped" else "Starting"
+            current["eTag"] = new_etag(self.state, current["name"])
+            cluster["eTag"] = new_etag(self.state, cluster["id"])
+            return False, cluster, "poolstop" if wanted_power == "Stopped" else "poolstart"
+        if current is not None and current["powerState"]["code"] == "Stopped":
+            raise exc.operation_not_allowed(
+                f"Agent pool '{current['name']}' is stopped; start it before changing it.")
+        raw["name"] = pool_name
+        raw.pop("powerState", None)
+        raw.setdefault("mode", (current or {}).get("mode") or "User")
+        network = props.get("networkProfile") or {}
+        normalised = self._pools({"kubernetesVersion": props["kubernetesVersion"], "agentPoolProfiles": [raw]},
+                                 cluster["location"], props["currentKubernetesVersion"], network,
+                                 {"properties": {"agentPoolProfiles": [current] if current else []}},
+                                 "Updating" if current else "Creating", require_system=False)[0]
+        pools = [p for p in props["agentPoolProfiles"] if p is not current] + [normalised]
+        if current is not None:
+            pools = [normalised if p is current else p for p in props["agentPoolProfiles"]]
+        if not any(p.get("mode") == "System" for p in pools):
+            raise exc.invalid_parameter("A managed cluster must have at least one agent pool of mode 'System'.",
+                                        "properties.mode")
+        if len(pools) > props.get("maxAgentPools", 100):
+            raise exc.operation_not_allowed(f"A managed cluster can have at most {props.get('maxAgentPools', 100)} "
+                                            "agent pools.")
+        self._check_subnets({"properties": {**props, "agentPoolProfiles": pools}}, cluster)
+        props["agentPoolProfiles"] = pools
+        cluster["eTag"] = new_etag(self.state, cluster["id"])
+        return current is None, cluster, "poolupdate" if current else "poolcreate"
+
+    def begin_delete_pool(self, sub: str, rg: str, name: str, pool_name: str,
+                          if_match: str | None) -> dict[str, Any] | None:
+        cluster = self.get(sub, rg, name)
+        current = self._profile(cluster, pool_name)
+        check_conditions(if_match, None, current["eTag"] if current else None, f"agent pool '{pool_name}'",
+                         star_only_none_match=False)
+        if current is None:
+            return None
+        if cluster["properties"]["provisioningState"] in BUSY or current.get("provisioningState") in BUSY:
+            raise exc.operation_not_allowed(
+                f"Operation is not allowed because agent pool '{current['name']}' or its cluster is busy.")
+        others = [p for p in cluster["properties"]["agentPoolProfiles"] if p is not current]
+        if current.get("mode") == "System" and not any(p.get("mode") == "System" for p in others):
+            raise exc.operation_not_allowed(
+                f"Agent pool '{current['name']}' is the cluster's last System pool and cannot be deleted.")
+        current["provisioningState"] = "Deleting"
+        cluster["eTag"] = new_etag(self.state, cluster["id"])
+        return cluster
 
     def _identity(self, identity: dict[str, Any], rid: str) -> None:
         kind = str(identity.get("type", ""))
@@ -490,11 +651,14 @@ class AksBackend:
     # ---- seeding and inspection ----------------------------------------------------------------
     def mark_settled(self, cluster: dict[str, Any], running: bool) -> None:
         props = cluster["properties"]
+        was_running = (props.get("powerState") or {}).get("code") == "Running"
         props["provisioningState"] = "Succeeded"
         props["_created"] = True
         props["powerState"] = {"code": "Running" if running else "Stopped"}
         for pool in props["agentPoolProfiles"]:
             pool["provisioningState"] = "Succeeded"
+            if running and was_running and (pool.get("powerState") or {}).get("code") == "Stopped":
+                continue  # a pool stopped on its own stays stopped while its cluster runs on
             pool["powerState"] = {"code": "Running" if running else "Stopped"}
 
     def set_power(self, resource_id: str, running: bool) -> None:
@@ -512,7 +676,11 @@ class AksBackend:
             return
         kind = op["_kind"].split(".", 1)[1]
         props = cluster["properties"]
+        if kind.startswith("pool"):
+            self._complete_pool(cluster, kind, op)
+            return
         if op["status"] == "Failed":
+            props.pop("_upgradeTo", None)
             props["provisioningState"] = "Failed"
             props["status"] = {"provisioningError": copy.deepcopy(op["error"])}
             for pool in props["agentPoolProfiles"]:
@@ -522,6 +690,11 @@ class AksBackend:
         if kind == "delete":
             del self.state["clusters"][cluster["id"].lower()]
             self.ctx.hooks.cluster_deleted(cluster["id"])
+        elif kind == "upgrade":
+            version = props.pop("_upgradeTo", props["currentKubernetesVersion"])
+            props["currentKubernetesVersion"] = version
+            self.mark_settled(cluster, running=True)
+            self.ctx.hooks.cluster_upgraded(cluster["id"], version)
         elif kind in ("stop", "start"):
             self.mark_settled(cluster, running=kind == "start")
             self.ctx.hooks.cluster_power_changed(cluster["id"], kind == "start")
@@ -530,6 +703,22 @@ class AksBackend:
             self.mark_settled(cluster, running=True)
             if first:
                 self.ctx.hooks.cluster_created(cluster["id"], cluster["name"], props["currentKubernetesVersion"])
+
+
+    def _complete_pool(self, cluster: dict[str, Any], kind: str, op: dict[str, Any]) -> None:
+        pool = self._profile(cluster, op["_data"].get("pool", ""))
+        if pool is None:
+            return
+        if op["status"] == "Failed":
+            pool["provisioningState"] = "Failed"
+            return
+        if kind == "pooldelete":
+            cluster["properties"]["agentPoolProfiles"].remove(pool)
+        else:
+            pool["provisioningState"] = "Succeeded"
+            if kind in ("poolstop", "poolstart"):
+                pool["powerState"] = {"code": "Stopped" if kind == "poolstop" else "Running"}
+        cluster["eTag"] = new_etag(self.state, cluster["id"])
 
 
 def public(cluster: dict[str, Any]) -> dict[str, Any]:

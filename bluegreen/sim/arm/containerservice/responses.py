@@ -19,7 +19,8 @@ class AksResponses:
         self.ops = backend.ctx.ops
 
     # ---- helpers -------------------------------------------------------------------------------
-    def _start(self, req: ArmRequest, cluster: dict[str, Any], kind: str) -> dict[str, Any]:
+    def _start(self, req: ArmRequest, cluster: dict[str, Any], kind: str,
+               data: dict[str, Any] | None = None) -> dict[str, Any]:
         sub = req.params["subscriptionId"]
         base = _LOC.format(sub=sub, location=cluster["location"])
         return self.ops.start(
@@ -29,6 +30,7 @@ class AksResponses:
             status_path=base + "/operations/{op}",
             result_path=base + "/operationresults/{op}",
             fail=req.fail_lro,
+            data=data,
         )
 
     @staticmethod
@@ -60,7 +62,8 @@ class AksResponses:
             *self._names(req), req.json_object(),
             if_match=req.header("If-Match"), if_none_match=req.header("If-None-Match"),
         )
-        op = self._start(req, cluster, "create" if created else "update")
+        kind = "create" if created else ("upgrade" if cluster["properties"].get("_upgradeTo") else "update")
+        op = self._start(req, cluster, kind)
         headers = self._lro_headers(req, op, async_op=True, location=False)
         return ArmResponse(201 if created else 200, public(cluster), headers)
 
@@ -96,6 +99,26 @@ class AksResponses:
     # ---- agentPools, versions --------------------------------------------------------------------
     def get_pool(self, req: ArmRequest) -> ArmResponse:
         return ArmResponse(200, self.backend.pool(*self._names(req), req.params["agentPoolName"]))
+
+    def put_pool(self, req: ArmRequest) -> ArmResponse:
+        pool_name = req.params["agentPoolName"]
+        created, cluster, kind = self.backend.put_pool(
+            *self._names(req), pool_name, req.json_object(),
+            if_match=req.header("If-Match"), if_none_match=req.header("If-None-Match"))
+        op = self._start(req, cluster, kind, {"pool": pool_name.lower()})
+        headers = self._lro_headers(req, op, async_op=True, location=False)
+        return ArmResponse(201 if created else 200, self.backend.pool(*self._names(req), pool_name), headers)
+
+    def delete_pool(self, req: ArmRequest) -> ArmResponse:
+        pool_name = req.params["agentPoolName"]
+        cluster = self.backend.begin_delete_pool(*self._names(req), pool_name, req.header("If-Match"))
+        if cluster is None:
+            return ArmResponse(204)
+        op = self._start(req, cluster, "pooldelete", {"pool": pool_name.lower()})
+        return ArmResponse(202, None, self._lro_headers(req, op, async_op=True, location=True))
+
+    def upgrade_profile(self, req: ArmRequest) -> ArmResponse:
+        return ArmResponse(200, self.backend.upgrade_profile(*self._names(req)))
 
     def list_pools(self, req: ArmRequest) -> ArmResponse:
         return ArmResponse(200, {"value": self.backend.pools(*self._names(req))})

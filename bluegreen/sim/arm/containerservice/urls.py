@@ -22,6 +22,11 @@ def register(router: Router, r: AksResponses) -> None:
     add("GET", MCS, r.list_by_resource_group, api=API, operation="ManagedClusters_ListByResourceGroup")
     add("GET", MC + "/agentPools", r.list_pools, api=API, operation="AgentPools_List")
     add("GET", MC + "/agentPools/{agentPoolName}", r.get_pool, api=API, operation="AgentPools_Get")
+    add("PUT", MC + "/agentPools/{agentPoolName}", r.put_pool, api=API, operation="AgentPools_CreateOrUpdate",
+        mutating=True, lro=True)
+    add("DELETE", MC + "/agentPools/{agentPoolName}", r.delete_pool, api=API, operation="AgentPools_Delete",
+        mutating=True, lro=True)
+    add("GET", MC + "/upgradeProfiles/default", r.upgrade_profile, api=API, operation="ManagedClusters_GetUpgradeProfile")
     add("POST", MC + "/listClusterUserCredential", r.user_credentials, api=API,
         operation="ManagedClusters_ListClusterUserCredentials")
     add("POST", MC + "/listClusterAdminCredential", r.admin_credentials, api=API,

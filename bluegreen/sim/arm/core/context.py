@@ -19,6 +19,12 @@ DEFAULT_DURATIONS: dict[str, float] = {
     "aks.stop": 180,
     "aks.start": 180,
     "aks.tags": 30,
+    "aks.upgrade": 900,
+    "aks.poolcreate": 300,
+    "aks.poolupdate": 120,
+    "aks.pooldelete": 180,
+    "aks.poolstop": 120,
+    "aks.poolstart": 180,
     "cdn.create": 60,
     "cdn.update": 60,
 }

@@ -53,3 +53,32 @@ class ArmResponse:
 
 def absolute(path: str, api_version: str) -> str:
     return f"{HOST}{path}?api-version={api_version}"
+
+
+DEFAULT_PAGE = 100  # ARM lists answer at most this many items per page unless $top says fewer
+MAX_TOP = 1000
+
+
+def page(req: ArmRequest, items: list[Any], *, default: int = DEFAULT_PAGE) -> dict[str, Any]:
+    """One page of a list as ARM answers it: `value`, plus `nextLink` (same query, a skip token) while more remain.
+
+    `$top` sets the page size; the SDK pagers follow `nextLink` until it is absent.
+    """
+    from bluegreen.sim.arm.core.errors import ArmError
+
+    top_text = req.query.get("$top")
+    size = default
+    if top_text is not None:
+        if not top_text.isdigit() or not 1 <= int(top_text) <= MAX_TOP:
+            raise ArmError(400, "BadRequest", f"The value '{top_text}' of query parameter $top is invalid: "
+                           f"give a whole number from 1 to {MAX_TOP}.", target="$top")
+        size = int(top_text)
+    token = req.query.get("$skipToken") or "0"
+    if not token.isdigit():
+        raise ArmError(400, "BadRequest", f"The $skipToken '{token}' is invalid.", target="$skipToken")
+    start = int(token)
+    out: dict[str, Any] = {"value": items[start : start + size]}
+    if start + size < len(items):
+        query = f"api-version={req.api_version}" + (f"&$top={size}" if top_text is not None else "")
+        out["nextLink"] = f"{HOST}{req.path}?{query}&$skipToken={start + size}"
+    return out

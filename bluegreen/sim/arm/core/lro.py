@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bluegreen.clock import Clock
@@ -103,6 +103,11 @@ class Operations:
                 self.finish(op, "Succeeded")
             completer(op)
             finished += 1
+
+    def next_due(self) -> datetime | None:
+        """When the next operation in progress finishes (a clock jumping ahead stops there)."""
+        due = [parse(op["_due"]) for key, op in self._state.items() if key != "_meta" and op["status"] == "InProgress"]
+        return min(due, default=None)
 
     @staticmethod
     def public(op: dict[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,25 @@ class DnsBackend:
         records = [r for key, r in sorted(parent["records"].items()) if wanted is None or r["type"] == wanted]
         return parent, records
 
+    def list_zones(self, private: bool, sub: str, rg: str | None) -> list[dict[str, Any]]:
+        prefix = f"/subscriptions/{sub}/resourcegroups/{rg}/".lower() if rg else f"/subscriptions/{sub}/".lower()
+        return [z for key, z in sorted(self.state["zones"].items(), key=lambda kv: kv[1]["name"])
+                if z["private"] == private and key.startswith(prefix)]
+
+    def delete_record(self, private: bool, sub: str, rg: str, zone: str, rtype: str, name: str,
+                      *, if_match: str | None) -> bool:
+        """Remove a record set; False when there was none. If-Match guards it like a write."""
+        parent = self._parent(private, sub, rg, zone)
+        rtype = canonical_type(rtype)
+        key = f"{rtype}/{name.lower()}"
+        current = parent["records"].get(key)
+        check_conditions(if_match, None, current["etag"] if current else None, f"record set {name}",
+                         star_only_none_match=True)
+        if current is None:
+            return False
+        del parent["records"][key]
+        return True
+
     def put_record(
         self, private: bool, sub: str, rg: str, zone: str, rtype: str, name: str, body: dict[str, Any],
         *, if_match: str | None, if_none_match: str | None,
@@ -77,6 +96,8 @@ class DnsBackend:
         record = {"name": name, "type": rtype, "ttl": fields["ttl"], "values": fields["values"],
                   "metadata": fields.get("metadata", {}), "etag": new_etag(self.state, f"{zone}/{rtype}/{name}"),
                   "modified": self._modified(), "created": (current or {}).get("created") or self._modified()}
+        if fields.get("target"):
+            record["target"] = fields["target"]
         parent["records"][f"{rtype}/{name}"] = record
         return current is None, parent, record
 
@@ -89,7 +110,13 @@ class DnsBackend:
         fields = parse_properties(private, record["type"], body.get("properties") or {}, partial=True)
         if "values" in fields:
             self._validate(parent, record["type"], record["name"], fields["values"])
+        if "values" in fields and fields["values"] and "target" not in fields:
+            fields["target"] = None  # record data replaces an alias
         record.update(fields)
+        if record.get("target"):
+            record["values"] = []
+        elif "target" in record:
+            del record["target"]
         record["etag"] = new_etag(self.state, f"{zone}/{rtype}/{name}")
         record["modified"] = self._modified()
         return parent, record

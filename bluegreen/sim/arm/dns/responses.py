@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bluegreen.sim.arm.core.http import ArmRequest, ArmResponse
+from bluegreen.sim.arm.core.http import ArmRequest, ArmResponse, page
 from bluegreen.sim.arm.dns.models import DnsBackend
 from bluegreen.sim.arm.dns.wire import record_to_wire, zone_to_wire
 
@@ -43,7 +43,17 @@ class DnsResponses:
         if rtype.lower() in ("all", "recordsets"):
             rtype = ""
         zone, records = self.backend.list_records(private, *self._zone_args(req), rtype or None)
-        top = req.query.get("$top")
-        if top and top.isdigit():
-            records = records[: int(top)]
-        return ArmResponse(200, {"value": [record_to_wire(zone, r) for r in records]})
+        suffix = (req.query.get("$recordsetnamesuffix") or "").lower().rstrip(".")
+        if suffix:
+            records = [r for r in records if r["name"] == suffix or r["name"].endswith("." + suffix)]
+        return ArmResponse(200, page(req, [record_to_wire(zone, r) for r in records]))
+
+    def delete_record(self, req: ArmRequest, private: bool) -> ArmResponse:
+        """200 when a record set was deleted, 204 when there was none (as both DNS services answer)."""
+        deleted = self.backend.delete_record(private, *self._zone_args(req), req.params["recordType"],
+                                             req.params["relativeRecordSetName"], if_match=req.header("If-Match"))
+        return ArmResponse(200 if deleted else 204)
+
+    def list_zones(self, req: ArmRequest, private: bool) -> ArmResponse:
+        zones = self.backend.list_zones(private, req.params["subscriptionId"], req.params.get("resourceGroupName"))
+        return ArmResponse(200, page(req, [zone_to_wire(z) for z in zones]))

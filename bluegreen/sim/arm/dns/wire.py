@@ -8,6 +8,7 @@ from typing import Any
 from bluegreen.sim.arm.dns.exceptions import bad_record
 
 SUPPORTED = ("A", "AAAA", "CNAME", "TXT")
+ALIAS_TYPES = ("A", "AAAA", "CNAME")
 
 
 def _keys(private: bool) -> dict[str, str]:
@@ -55,6 +56,15 @@ def parse_properties(private: bool, rtype: str, props: dict[str, Any], *, partia
         out["values"] = _parse_values(rtype, props[key], key)
     elif not partial:
         out["values"] = []
+    if not private and rtype in ALIAS_TYPES and props.get("targetResource") is not None:
+        # An alias record set (public DNS only): its value is an Azure resource's address, kept in step by DNS.
+        target = props["targetResource"]
+        rid = target.get("id") if isinstance(target, dict) else None
+        if rid is not None and (not isinstance(rid, str) or not rid.lower().startswith("/subscriptions/")):
+            raise bad_record("The targetResource id must be an Azure resource id.", "targetResource.id")
+        if rid and out.get("values"):
+            raise bad_record("A record set cannot have both record data and a target resource.", "targetResource")
+        out["target"] = rid or None
     return out
 
 
@@ -84,7 +94,10 @@ def record_to_wire(zone: dict[str, Any], record: dict[str, Any]) -> dict[str, An
     name = record["name"]
     fqdn = f"{zone['name']}." if name == "@" else f"{name}.{zone['name']}."
     props: dict[str, Any] = {"metadata": dict(record.get("metadata") or {}), keys["ttl"]: record["ttl"], "fqdn": fqdn}
-    props.update(values_to_wire(private, record["type"], record["values"]))
+    if record.get("target"):
+        props["targetResource"] = {"id": record["target"]}
+    else:
+        props.update(values_to_wire(private, record["type"], record["values"]))
     if private:
         props["isAutoRegistered"] = False
         rtype = "Microsoft.Network/privateDnsZones/" + record["type"]
