@@ -564,7 +564,7 @@ class World:
         rows = {key: json.dumps(value, separators=(",", ":")) for key, value in (
             ("version", STATE_VERSION), ("subscription_id", self.subscription_id), ("clock", _iso(self.clock.now())),
             ("ip", self._ip), ("behaviour", self._behaviour), ("mutations", self._mutations),
-            ("crash", self._crash))}
+            ("crash", self._crash), ("entry_points", dict(self._entry.addresses)))}
         if self._arm_dirty:
             # Only an ARM request, seeding or an operation finishing changes ARM state; a Kubernetes write never does.
             self._saved_settled = self.arm.settled_generation

@@ -44,17 +44,17 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 
 
-_MAX_ADVANCE_DAYS = 3660  # ten years at a time: more is a typo, and would run the clock past any date
+_MAX_ADVANCE_DAYS = 366  # a year of simulated time at a time: more is a typo (or a unit mix-up), not a plan
 
 
 def parse_duration(text: str) -> float:
-    """'90s', '10m', '2h', '1d', or combinations such as '1h30m', to seconds (at most ten years)."""
+    """'90s', '10m', '2h', '1d', or combinations such as '1h30m', to seconds (at most a year)."""
     compact = text.strip().lower()
     if not compact or _DURATION.sub("", compact):
         raise PlaybookError(f"not a duration: {text!r} (use e.g. 90s, 10m, 2h, 1d, 1h30m)", field="DURATION")
     seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
     if not seconds <= _MAX_ADVANCE_DAYS * 86400:
-        raise PlaybookError(f"{text!r} is more than {_MAX_ADVANCE_DAYS} days; advance in smaller steps",
+        raise PlaybookError(f"{text!r} is more than {_MAX_ADVANCE_DAYS}d; advance in smaller steps",
                             field="DURATION")
     return seconds
 

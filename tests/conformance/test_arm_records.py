@@ -22,6 +22,15 @@ from bg_shared import DATA, REQUIRE_ENV
 RECORDS = DATA / "arm"
 NAMES = sorted(str(p.relative_to(RECORDS)) for p in RECORDS.rglob("*.json"))
 BODY_PARAMETERS = ("parameters", "origin", "originUpdateProperties")
+# Records of operations the shared sample has no example for. They were written from the published REST spec
+# examples (azure-rest-api-specs, containerservice aks/stable/2025-07-01). Checked here only to still lack a
+# counterpart: once the sample gains one, the record must come off this list and is compared like the others.
+UNPAIRED = {
+    "containerservice/AgentPools_CreateOrUpdate.json",
+    "containerservice/AgentPools_Delete.json",
+    "containerservice/AgentPools_Stop.json",
+    "containerservice/ManagedClusters_GetUpgradeProfile.json",
+}
 
 
 def test_most_spec_examples_have_a_record(spec_examples: Path) -> None:
@@ -29,11 +38,19 @@ def test_most_spec_examples_have_a_record(spec_examples: Path) -> None:
     assert len(NAMES) >= 20 and len(set(NAMES) & examples) >= len(examples) - 2
 
 
+@pytest.mark.parametrize("name", sorted(UNPAIRED))
+def test_unpaired_records_still_lack_a_spec_example(name: str, spec_examples: Path) -> None:
+    assert name in NAMES, f"{name} is listed as unpaired but is not one of our records"
+    assert not (spec_examples / name).is_file(), f"{spec_examples / name} exists now: take {name} off UNPAIRED"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_record_is_a_subset_of_its_spec_example(name: str, spec_examples: Path) -> None:
     ours = json.loads((RECORDS / name).read_text())
     spec_file = spec_examples / name
-    assert spec_file.is_file(), f"no spec example {name} to check our record against"
+    if name in UNPAIRED:  # see test_unpaired_records_still_lack_a_spec_example
+        return
+    assert spec_file.is_file(), f"no spec example {name} to check our record against (or list it in UNPAIRED)"
     theirs = json.loads(spec_file.read_text())
     assert set(ours["parameters"]) <= set(theirs["parameters"]), "request parameters"
     for parameter in BODY_PARAMETERS:

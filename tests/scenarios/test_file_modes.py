@@ -54,8 +54,9 @@ def test_plan_journal_world_and_archive_are_private(cutover: Cutover, loose_umas
     state = cutover.world / "state" / "shop-1-31"
     archives = list((cutover.root / "archive").iterdir())
     assert archives
-    files = [plan, state / "journal.json", state / "lock", cutover.world / "world.json", cutover.world / "world.lock",
-             *(f for a in archives for f in a.iterdir())]
+    world_files = [f for f in cutover.world.iterdir() if f.name.startswith("world.")]  # world.db, -wal, lock
+    assert cutover.world / "world.db" in world_files and cutover.world / "world.lock" in world_files
+    files = [plan, state / "journal.json", state / "lock", *world_files, *(f for a in archives for f in a.iterdir())]
     assert {str(f): oct(_mode(f)) for f in files if _mode(f) != 0o600} == {}
     dirs = [state, cutover.world, cutover.root / "archive", *archives]
     assert {str(d): oct(_mode(d)) for d in dirs if _mode(d) != 0o700} == {}
