@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+from bluegreen.durations import Duration, parse_duration
+
 WEIGHTED = ("traffic_manager", "front_door", "gateway_api")
 
 
@@ -32,12 +32,12 @@ def _pause(value: Any) -> float | str:
     """`manual`, or seconds from 90, "90s", "10m", "2h"."""
     if value == "manual":
         return "manual"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"not a duration or 'manual': {value!r} (use e.g. 90s, 10m, manual)")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        if str(exc).startswith("not a duration"):
+            raise ValueError(f"not a duration or 'manual': {value!r} (use e.g. 90s, 10m, manual)") from None
+        raise  # a duration, but negative or endless: said as for every other duration
 
 
 Pause = Annotated[
@@ -94,7 +94,7 @@ class WebhookSpec(_Model):
 
     name: str
     url: str = Field(description="http:// or https:// URL that receives the POST.")
-    timeout: float = Field(10.0, gt=0, description="Seconds; no answer in time makes the gate inconclusive.")
+    timeout: Duration = Field(10.0, gt=0, description="Seconds; no answer in time makes the gate inconclusive.")
 
     @field_validator("url")
     @classmethod
@@ -113,8 +113,8 @@ class MetricSpec(_Model):
     max: float | None = Field(None, description="Fail when a sample is above this.")
     min: float | None = Field(None, description="Fail when a sample is below this.")
     samples: int = Field(3, ge=1, le=100, description="How many samples are taken.")
-    interval: float = Field(30.0, ge=0, description="Seconds between samples (on the clock).")
-    timeout: float = Field(10.0, gt=0, description="Seconds per query; no answer or no data is inconclusive.")
+    interval: Duration = Field(30.0, ge=0, description="Seconds between samples (on the clock).")
+    timeout: Duration = Field(10.0, gt=0, description="Seconds per query; no answer or no data is inconclusive.")
 
     @field_validator("prometheus")
     @classmethod
@@ -173,8 +173,8 @@ class ResolverSpec(_Model):
 
     address: str = Field(description="The resolver's IP address, e.g. 168.63.129.16 (Azure) or a DNS forwarder.")
     port: int = Field(53, ge=1, le=65535)
-    timeout: float = Field(600.0, gt=0, description="Seconds to wait for green's value before the switch fails.")
-    interval: float = Field(10.0, gt=0, description="Seconds between queries (on the clock).")
+    timeout: Duration = Field(600.0, gt=0, description="Seconds to wait for green's value before the switch fails.")
+    interval: Duration = Field(10.0, gt=0, description="Seconds between queries (on the clock).")
 
 
 def router_problems(switch: Any) -> list[tuple[str, str]]:

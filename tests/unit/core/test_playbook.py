@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bluegreen.durations import parse_duration
 from bluegreen.errors import PlaybookError
-from bluegreen.playbook import json_schema, load_playbook, parse_duration, validation_problems
+from bluegreen.playbook import json_schema, load_playbook, validation_problems
 
 DEMO = Path(__file__).resolve().parents[3] / "bluegreen" / "demo" / "playbook.yaml"
 

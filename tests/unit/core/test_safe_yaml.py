@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from bluegreen import names, safe_yaml
+from bluegreen.durations import MAX_DURATION, parse_duration
 from bluegreen.errors import PlaybookError
-from bluegreen.playbook import MAX_DURATION, parse_duration
 
 
 def _refusal(text: str) -> str:

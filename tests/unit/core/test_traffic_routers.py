@@ -151,3 +151,11 @@ def test_a_side_out_of_traffic_matches_whatever_weight_it_keeps() -> None:
     assert same({"weight": 0, "enabled": False}, {"weight": 1, "enabled": False})  # HTTPRoute 0 vs TM disabled
     assert not same({"weight": 0, "enabled": False}, {"weight": 1, "enabled": True})
     assert not same({"weight": 500, "enabled": True}, {"weight": 900, "enabled": True})
+
+
+@pytest.mark.parametrize("pause", [-5, float("nan"), float("inf"), "-1m", "400d"])
+def test_a_pause_is_a_duration_like_any_other(pause: Any) -> None:
+    """Negative, NaN, endless or absurd pauses are refused as every playbook duration is (issue 7 item 13)."""
+    raw = _raw("shop-traffic-manager.yaml")
+    raw["switch"]["shift"]["pause"] = pause
+    assert [path for path, _ in validation_problems(raw)] == ["switch.shift.pause"]
