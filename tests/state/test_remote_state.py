@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 from azure.storage.blob import BlobLeaseClient
+from bluegreen_cli.app import app
+from typer.testing import CliRunner
 
 from bluegreen.errors import LockHeldError, RecordConflictError
 from bluegreen.record import DONE, RunRecord
@@ -34,6 +36,7 @@ from tests.scenarios.endstate import Expect, check_end_state
 from tests.state.conftest import Azurite
 
 EXPECT = Expect(blue="aks-shop-blue", green="aks-shop-green", record="shop", namespaces=("shop", "jobs"))
+AZURE_KEY_FRAGMENT = "Eby8vdM02xNOcqFl"
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
 
 
@@ -240,3 +243,31 @@ def test_a_missing_container_is_named(azurite: Azurite) -> None:
     store = _store(azurite, "no-such-container")
     with pytest.raises(RemoteError, match="container 'no-such-container' does not exist"), store.locked(NOW):
         pass
+
+
+# ---------------------------------------------------------------------------------------------- selection
+
+
+def test_the_playbooks_state_block_and_the_state_option(azurite: Azurite, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`state:` in the playbook puts the record in the blob; `--state` overrides it; `status` reads it there."""
+    monkeypatch.setenv("AZURE_STORAGE_KEY", azurite.env()["AZURE_STORAGE_KEY"])
+    in_playbook, on_command_line = azurite.new_container(), azurite.new_container()
+    cutover = _cutover(tmp_path)
+    cutover.edit(lambda raw: raw.update(state={"backend": "azure_blob", "account_url": azurite.account_url,
+                                               "container": in_playbook, "prefix": "fleet/a"}))
+    result = cutover.cli("run", str(cutover.playbook), "--yes", "--until", "preflight")
+    assert result.exit_code == 0, result.output
+    assert _remote_record(azurite, in_playbook)["steps"]["preflight"]["status"] == DONE
+    _no_local_journal(cutover.world / "state", tmp_path / ".bluegreen")
+
+    status = cutover.cli("status", str(cutover.playbook), "--output", "json")
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.stdout)["steps"]["preflight"] == DONE
+
+    override = ["--state", f"{azurite.account_url}/{on_command_line}/fleet/a"]
+    result = CliRunner().invoke(app, ["--simulate", str(cutover.world), *override, "status", str(cutover.playbook),
+                                      "--output", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["steps"]["preflight"] == "pending"  # another record: nothing done there
+    assert AZURE_KEY_FRAGMENT not in result.output
