@@ -210,6 +210,7 @@ class _Renewer:
         self._monotonic = monotonic
         self._stop = threading.Event()
         self.stopped = threading.Event()  # set when renewal gave up
+        self.renewals = 0
         self._thread = threading.Thread(target=self._run, name="bluegreen-lease", daemon=True)
 
     def start(self) -> None:
@@ -235,6 +236,7 @@ class _Renewer:
                 wait = self.every / 4
                 continue
             renewed, wait = self._monotonic(), self.every
+            self.renewals += 1
 
 
 def _describe(exc: BaseException) -> str:

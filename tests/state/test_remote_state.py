@@ -188,6 +188,34 @@ def test_a_lease_expired_after_a_crash_is_taken_over(azurite: Azurite, tmp_path:
         pass
 
 
+def test_a_live_run_keeps_its_lease_past_the_lease_duration(azurite: Azurite) -> None:
+    container = azurite.new_container()
+    store = _store(azurite, container, lease_seconds=15, renew_every=0.05)
+    store.load()
+    with store.locked(NOW):
+        renewer = store._renewer
+        assert renewer is not None
+        for _ in range(3):  # 30 s of the emulator's time in all, renewed in between
+            azurite.advance(10)
+            seen = renewer.renewals
+            assert _until(lambda seen=seen: renewer.renewals > seen + 1), "the lease was not renewed"
+        with pytest.raises(LockHeldError, match=rf"pid {os.getpid()}"), _store(azurite, container).locked(NOW):
+            pass
+        assert not renewer.failed
+
+
+def _until(condition: Any, seconds: float = 10) -> bool:
+    """Wait for a background thread (the renewer works in real time, as the lease does)."""
+    import threading
+
+    pause = threading.Event()
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return True
+        pause.wait(0.01)
+    return bool(condition())
+
+
 def test_a_lost_lease_stops_the_run_before_its_next_write(azurite: Azurite) -> None:
     container = azurite.new_container()
     store = _store(azurite, container, lease_seconds=15, renew_every=0.05)
