@@ -45,13 +45,14 @@ from bluegreen.events import (
     EventSink,
 )
 from bluegreen.executors import EXECUTORS, CheckFailed, ExecEnv
-from bluegreen.journal import JournalStore, RecordStore
+from bluegreen.journal import RecordStore
 from bluegreen.kube.client import KubeClient
 from bluegreen.observe import Observed, fingerprint, observe
 from bluegreen.plan import DONE_NOTE, READ_ONLY_STEPS, STEPS, Plan, StepPlan, fingerprint_drift
 from bluegreen.playbook import LoadedPlaybook, Playbook
 from bluegreen.record import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING, Identity, RunRecord
 from bluegreen.runtime import Runtime
+from bluegreen.state import open_store
 from bluegreen.steps import PLANNERS
 from bluegreen.steps.rollback import may_roll_back, plan_rollback
 from bluegreen.traffic.status import shift_status
@@ -96,7 +97,7 @@ class _Engine:
         self.loaded = loaded
         self.pb = loaded.playbook
         self.clock = runtime.clock
-        self.store: RecordStore = JournalStore(runtime.state_dir, self.pb.name)
+        self.store: RecordStore = open_store(self.pb, runtime)
         self.record: RunRecord = self.store.load()
 
     def emit(self, kind: str, message: str, step: str | None = None, **data: Any) -> None:

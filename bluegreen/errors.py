@@ -10,6 +10,7 @@
      |    +-- RecordOwnerError  the run record belongs to another playbook (or to this one before an edit)
      |    +-- TamperedPlanError a saved plan's content is not what was saved (its digest)
      |    +-- PausedError       a stepwise shift waits for `bluegreen promote` (manual pause, inconclusive gate)
+     |    +-- RecordConflictError  a remote run record changed since this run read it (its ETag moved)
      +-- StepFailedError        a step ran and failed (smoke check, provisioning failure)
      +-- RemoteError            Azure or Kubernetes answered with an error
           +-- TransientRemoteError   worth retrying (429, 5xx, connection reset)
@@ -68,6 +69,10 @@ class TamperedPlanError(RefusedError):
 
 class PausedError(RefusedError):
     """A stepwise shift waits for a person: a manual pause or an inconclusive gate (`bluegreen promote`)."""
+
+
+class RecordConflictError(RefusedError):
+    """Another agent wrote the run record after this run read it: this run's view of it is stale."""
 
 
 class StepFailedError(BluegreenError):

@@ -1,7 +1,7 @@
 """Where the run record lives: a store with load, save and a lock.
 
-`RecordStore` is the interface (a remote store, e.g. a blob with a lease and
-conditional writes, can implement it later). `JournalStore` keeps the record
+`RecordStore` is the interface (`bluegreen.state.blob.BlobStore` implements it
+in Azure Blob Storage; `bluegreen.state.open_store` picks one). `JournalStore` keeps the record
 in a local state directory, rewritten atomically (temp file, fsync,
 rename) after every change, so a process killed at any instant leaves either
 the old or the new record, never half of one. A lock file makes a second

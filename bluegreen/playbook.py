@@ -30,6 +30,7 @@ from bluegreen import names
 from bluegreen.durations import Duration
 from bluegreen.errors import PlaybookError
 from bluegreen.simulation_spec import SimulationSpec
+from bluegreen.state import location as state_location
 from bluegreen.traffic.spec import (
     WEIGHTED,
     FrontDoorRouterSpec,
@@ -290,6 +291,31 @@ class DecommissionSpec(_Model):
 
 
 
+class StateSpec(_Model):
+    """Where the run record and its lock live when not in local files: blobs in Azure Storage."""
+
+    backend: Literal["azure_blob"] = Field(description="azure_blob: the record a blob written with If-Match, "
+                                                       "the lock a blob lease.")
+    account_url: str = Field(description="https://ACCOUNT.blob.core.windows.net (no SAS token: credentials come "
+                                         "from DefaultAzureCredential).")
+    container: str = Field(description="The blob container (it must exist).")
+    prefix: str = Field("", description="Blob name prefix; the record is <prefix>/<name>/journal.json.")
+
+    @field_validator("account_url")
+    @classmethod
+    def _account_url(cls, value: str) -> str:
+        problem = state_location.account_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    _container = field_validator("container")(_rule(state_location.container_problem))
+    _prefix = field_validator("prefix")(_rule(state_location.prefix_problem))
+
+    def location(self) -> state_location.StateLocation:
+        return state_location.StateLocation(self.account_url, self.container, self.prefix)
+
+
 class Playbook(_Model):
     """One blue/green cutover."""
 
@@ -305,6 +331,8 @@ class Playbook(_Model):
     switch: SwitchSpec
     decommission: DecommissionSpec = Field(default_factory=lambda: DecommissionSpec())
     simulation: SimulationSpec | None = Field(None, description="Seeds the simulator (bluegreen demo, --simulate).")
+    state: StateSpec | None = Field(None, description="Keep the run record and lock in Azure Blob Storage "
+                                                    "(default: local files; --state URL overrides).")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -7,13 +7,16 @@ at the HTTP transport). Code above this line cannot tell the difference.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 
 from bluegreen.clock import Clock
 from bluegreen.retry import RetryPolicy
+from bluegreen.state.location import StateLocation
 
 
 @dataclass
@@ -25,3 +28,8 @@ class Runtime:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     polling_interval: float = 30.0
     poll_interval: float = 10.0  # our own readiness/drain polls
+    # Remote state (bluegreen.state): a location overriding the playbook's `state:`, the factory that turns an
+    # account URL into a BlobServiceClient (default: one with `credential`), and the lease's timing.
+    state: StateLocation | None = None
+    blob_service: Callable[[str], Any] | None = None
+    lease_options: dict[str, Any] = field(default_factory=dict)

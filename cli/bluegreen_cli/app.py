@@ -35,8 +35,13 @@ def main_options(
         "--state-dir", envvar="BLUEGREEN_STATE_DIR",
         help="Where journals and locks live (default: .bluegreen next to the playbook, or DIR/state "
              "when simulating).")] = None,
+    state: Annotated[str | None, typer.Option(
+        "--state", envvar="BLUEGREEN_STATE", metavar="URL",
+        help="Keep run records and locks in Azure Blob Storage: azblob://ACCOUNT/CONTAINER/PREFIX or "
+             "https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX, the prefix optional (overrides the "
+             "playbook's state:).")] = None,
 ) -> None:
-    ctx.obj = Application(simulate=simulate, state_dir=state_dir)
+    ctx.obj = Application(simulate=simulate, state_dir=state_dir, state=state)
 
 
 app.command()(playbook.validate)

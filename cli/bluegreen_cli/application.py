@@ -10,8 +10,9 @@ commands (`--help`, `validate`, `schema`) start fast.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -28,12 +29,13 @@ if TYPE_CHECKING:
 
     from bluegreen.playbook import LoadedPlaybook
     from bluegreen.runtime import Runtime
+    from bluegreen.state.location import StateLocation
 
 
 class Application:
     """What one invocation knows: the global options, and how to display and abort."""
 
-    def __init__(self, simulate: Path | None = None, state_dir: Path | None = None) -> None:
+    def __init__(self, simulate: Path | None = None, state_dir: Path | None = None, state: str | None = None) -> None:
         for option, directory in (("--simulate", simulate), ("--state-dir", state_dir)):
             # The folder, or the nearest part of it that exists, must be a folder: it is created below it.
             existing = next((p for p in (directory, *directory.parents) if p.exists()), None) if directory else None
@@ -41,6 +43,7 @@ class Application:
                 raise PlaybookError(f"{existing} is a file; give a folder (it is created if missing)", field=option)
         self.simulate = simulate
         self.state_dir = state_dir
+        self.state = _state_location(state)
 
     # -------------------------------------------------------------------------------------- display
     @cached_property
@@ -111,13 +114,50 @@ class Application:
                     credential=world.credential, clock=world.clock,
                     state_dir=self.state_dir or directory / "state",
                     subscription_id=None if loaded.playbook.subscription_id else world.subscription_id,
+                    state=self.state, blob_service=blob_service_factory(),  # remote state is real storage
                 )
             return
         from bluegreen.azure.credentials import default_credential
         from bluegreen.clock import SystemClock
 
-        yield Runtime(credential=default_credential(), clock=SystemClock(),
-                      state_dir=self.state_dir or loaded.base_dir / ".bluegreen")
+        credential = default_credential()
+        yield Runtime(credential=credential, clock=SystemClock(),
+                      state_dir=self.state_dir or loaded.base_dir / ".bluegreen",
+                      state=self.state, blob_service=blob_service_factory(credential))
+
+
+def _state_location(url: str | None) -> StateLocation | None:
+    if url is None:
+        return None
+    from bluegreen.state.location import parse_state_url
+
+    try:
+        return parse_state_url(url)
+    except ValueError as exc:
+        raise PlaybookError(str(exc), field="--state") from None
+
+
+def blob_service_factory(credential: Any = None) -> Callable[[str], Any]:
+    """Account URL -> BlobServiceClient: with the account key in `AZURE_STORAGE_KEY` when set (an emulator such
+    as Azurite, or shared-key accounts), else with DefaultAzureCredential (Entra ID)."""
+
+    def build(account_url: str) -> Any:
+        from azure.storage.blob import BlobServiceClient
+
+        from bluegreen.state.location import account_name
+
+        key = os.environ.get("AZURE_STORAGE_KEY")
+        if key:
+            from azure.core.credentials import AzureNamedKeyCredential
+
+            return BlobServiceClient(account_url, credential=AzureNamedKeyCredential(account_name(account_url), key))
+        if credential is not None:
+            return BlobServiceClient(account_url, credential=credential)
+        from bluegreen.azure.credentials import default_credential
+
+        return BlobServiceClient(account_url, credential=default_credential())
+
+    return build
 
 
 def _console() -> Console:
