@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from .conftest import FleetDir
 
 
@@ -109,10 +111,8 @@ def test_pairs_run_side_by_side_but_never_more_than_max_concurrency(shops: Fleet
         rt = Runtime(credential=world.credential, clock=world.clock, state_dir=shops.world / "state",
                      subscription_id=world.subscription_id)
         began = world.clock.now()
-        try:
+        with pytest.raises(ApprovalRequiredError):  # production waits for approve
             run_fleet(fleet, rt, sink, until="redeploy")
-        except ApprovalRequiredError:
-            pass
         waited = (world.clock.now() - began).total_seconds()
     assert 2 <= peak <= 3  # regions: five pairs (one skipped), three workers
     assert waited >= 2 * 30 * 60  # after_stage_wait 30m after canary and after regions, on the world's clock
