@@ -46,14 +46,15 @@ def plan(ctx: typer.Context, fleet: FleetArg, output: OutputOpt = Output.text) -
         app_.display_json(result.to_dict())
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"fleet {loaded.name}: {len(result.pairs)} pairs")
     for column in ("pair", "stage", "blue", "target", "findings", "ETA"):
         table.add_column(column)
     for row in result.pairs:
         findings = row.skip and f"skipped: {row.skip}" or "; ".join(row.findings) or "none"
-        table.add_row(row.pair, row.stage, row.blue_version or "-", row.target_version, findings,
-                      _minutes(row.eta_seconds))
+        cells = (row.pair, row.stage, row.blue_version or "-", row.target_version, findings, _minutes(row.eta_seconds))
+        table.add_row(*(Text(c) for c in cells))  # findings quote paths like [file.yaml line 1]: not markup
     app_.console.print(table)
     app_.display("fleet-wide findings:")
     removed, short = result.removed_apis, result.subnets_short
