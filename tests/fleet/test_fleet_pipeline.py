@@ -118,3 +118,13 @@ def test_a_list_of_playbooks_runs_them_in_place(shops: FleetDir) -> None:
     assert [r["playbook"] for r in job["strategy"]["matrix"]["include"]] == ["playbooks/fleet/east-1.yaml",
                                                                              "playbooks/fleet/east-2.yaml"]
     assert "render" not in job["steps"][-1]["run"]
+
+
+def test_the_readme_shows_the_workflow_the_example_generates() -> None:
+    from bluegreen.fleet import load_fleet
+    from bluegreen.fleet.pipeline import pipeline
+
+    from .conftest import ROOT
+
+    generated = pipeline(load_fleet(ROOT / "playbooks" / "fleet" / "shops.yaml"), "github-actions", ROOT)
+    assert f"```yaml\n{generated}```" in (ROOT / "README.md").read_text()
