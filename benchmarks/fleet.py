@@ -80,7 +80,7 @@ def write_fleet(root: Path, pairs: int, concurrency: int) -> Path:
     first, second = max(1, pairs // 20), max(1, pairs // 4)
     cuts = [names[:first], names[first:first + second], names[first + second:]]
     stages = [{"name": stage, "groups": [{"name": "all", "pairs": group}]}
-              for stage, group in zip(("canary", "early", "rest"), cuts) if group]
+              for stage, group in zip(("canary", "early", "rest"), cuts, strict=True) if group]
     fleet = {"apiVersion": "bluegreen/v1", "kind": "Fleet", "name": "bench",
              "pairs": {"template": "shop-template.yaml",
                        "table": [{"name": n, "expect": "storefront", "running": True} for n in names]},

@@ -274,7 +274,8 @@ def _run_stage(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, state: Fle
     """Run the stage's pairs (all groups side by side) until done or `budget` failed; returns the failures."""
     target = until or STEPS[-1]
     failed: list[str] = []
-    queue = [p for p in pairs if state.data["pairs"].get(p.name, {}).get("state") not in (target, SKIPPED)]
+    # Skipped pairs are asked again: a blue started since is cut over with the rest.
+    queue = [p for p in pairs if state.data["pairs"].get(p.name, {}).get("state") != target]
 
     def one(pair: Pair) -> tuple[str, str]:
         reason, _ = skip_reason(pair, runtime, fleet)

@@ -139,10 +139,19 @@ class Application:
                 first = seeded[0].loaded
                 assert first.playbook.simulation is not None
                 World.create(directory, first.playbook.simulation, first.base_dir)
-                with World.open(directory) as world, world.batch():
-                    for pair in seeded[1:]:
-                        assert pair.loaded.playbook.simulation is not None
-                        world.add_simulation(pair.loaded.playbook.simulation, pair.loaded.base_dir)
+                try:
+                    with World.open(directory) as world, world.batch():
+                        for pair in seeded[1:]:
+                            assert pair.loaded.playbook.simulation is not None
+                            try:
+                                world.add_simulation(pair.loaded.playbook.simulation, pair.loaded.base_dir)
+                            except PlaybookError as exc:
+                                raise PlaybookError(f"pair {pair.name}: {exc}", field=exc.field) from exc
+                except BaseException:
+                    import shutil
+
+                    shutil.rmtree(directory, ignore_errors=True)  # half a fleet is no world to come back to
+                    raise
             with World.open(directory) as world:
                 yield Runtime(credential=world.credential, clock=world.clock,
                               state_dir=self.state_dir or directory / "state",

@@ -91,3 +91,27 @@ def test_approve_names_a_stage_of_the_fleet(shops: FleetDir) -> None:
     result = shops.cli("fleet", "approve", str(shops.fleet), "prod")
     assert result.exit_code == 2
     assert "no stage 'prod' (stages: canary, regions, production)" in result.output
+
+
+def test_a_pair_whose_simulation_cannot_be_seeded_leaves_no_half_world(shops: FleetDir) -> None:
+    def missing(raw: dict[str, Any]) -> None:
+        raw["simulation"]["blue"]["manifests"] = ["no-such-folder"]
+
+    files = [_pair(shops, "a"), _pair(shops, "b", missing)]
+
+    def as_list(raw: dict[str, Any]) -> None:
+        raw["pairs"] = {"playbooks": files}
+        raw["rollout"]["stages"] = [{"name": "one", "groups": [{"name": "g", "pairs": ["a", "b"]}]}]
+
+    shops.edit(as_list)
+    result = shops.cli("fleet", "plan", str(shops.fleet))
+    assert result.exit_code == 2, result.output
+    assert "pair b:" in result.output and "simulation.blue.manifests" in result.output
+    assert not shops.world.exists()
+
+
+def test_run_without_yes_and_without_a_terminal_is_refused(shops: FleetDir) -> None:
+    result = shops.cli("fleet", "run", str(shops.fleet))
+    assert result.exit_code == 2
+    assert "refusing to cut over the 12 pairs of fleet shops" in result.output
+    assert not shops.world.exists()

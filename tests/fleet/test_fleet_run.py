@@ -28,7 +28,7 @@ def test_budget_stops_the_stage_approval_gates_production_and_skips_say_why(shop
         raw["rollout"]["max_concurrency"] = 1  # one at a time: which pairs the budget leaves unstarted is known
 
     shops.edit(break_shop_04)
-    first = shops.cli("fleet", "run", str(shops.fleet), "--until", "smoke")
+    first = shops.cli("fleet", "run", str(shops.fleet), "--until", "smoke", "--yes")
     assert first.exit_code == 1, first.output
     assert "stage regions stopped the fleet: 1 pair(s) failed (budget 1)" in first.output
     assert "shop-04" in first.output and "smoke" in first.output
@@ -49,7 +49,7 @@ def test_budget_stops_the_stage_approval_gates_production_and_skips_say_why(shop
         raw["rollout"]["max_concurrency"] = 3
 
     shops.edit(fix)
-    second = shops.cli("fleet", "run", str(shops.fleet), "--until", "smoke")
+    second = shops.cli("fleet", "run", str(shops.fleet), "--until", "smoke", "--yes")
     assert second.exit_code == 3, second.output
     assert "stage production needs approval" in second.output
     assert f"bluegreen fleet approve {shops.fleet} production" in second.output
@@ -63,7 +63,7 @@ def test_budget_stops_the_stage_approval_gates_production_and_skips_say_why(shop
 
     approved = shops.cli("fleet", "approve", str(shops.fleet), "production", "--by", "alice")
     assert approved.exit_code == 0, approved.output
-    third = shops.cli("fleet", "run", str(shops.fleet), "--until", "smoke")
+    third = shops.cli("fleet", "run", str(shops.fleet), "--until", "smoke", "--yes")
     assert third.exit_code == 0, third.output
     status = _status(shops)
     assert all(_row(status, f"shop-{i:02d}")["state"] == "smoke" for i in range(8, 13))
@@ -76,7 +76,7 @@ def test_status_rows_are_data_for_the_report(shops: FleetDir, no_real_sleep: lis
     from bluegreen.runtime import Runtime
     from bluegreen.sim.world import World
 
-    assert shops.cli("fleet", "run", str(shops.fleet), "--until", "preflight").exit_code == 3  # approval
+    assert shops.cli("fleet", "run", str(shops.fleet), "--until", "preflight", "--yes").exit_code == 3  # approval
     fleet = load_fleet(shops.fleet)
     with World.open(shops.world) as world:
         rt = Runtime(credential=world.credential, clock=world.clock, state_dir=shops.world / "state")

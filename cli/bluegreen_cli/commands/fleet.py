@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from bluegreen_cli.application import application
-from bluegreen_cli.options import Output, OutputOpt, Step
+from bluegreen_cli.options import Output, OutputOpt, Step, YesOpt
 
 app = typer.Typer(help="Many cluster pairs cut over in stages (a fleet file).", no_args_is_help=True)
 
@@ -71,6 +71,7 @@ def run(
     ctx: typer.Context,
     fleet: FleetArg,
     until: Annotated[Step | None, typer.Option("--until", help="Stop every pair after this step.")] = None,
+    yes: YesOpt = False,
     output: OutputOpt = Output.text,
 ) -> None:
     """Run the stages in order on a bounded worker pool (resumes where the last run stopped)."""
@@ -79,6 +80,7 @@ def run(
 
     app_ = application(ctx)
     loaded = load_fleet(fleet)
+    app_.confirm(yes, f"cut over the {len(loaded.pairs)} pairs of fleet {loaded.name} (review `bluegreen fleet plan`)")
     shown = {STAGE_STARTED, STAGE_FINISHED, PAIR_FINISHED, PAIR_FAILED, PAIR_SKIPPED}
 
     def sink(event: Any) -> None:
