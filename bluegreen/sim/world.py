@@ -461,6 +461,22 @@ class World:
                 self.persist()
             return cluster_id
 
+    def add_simulation(self, spec: SimulationSpec, base_dir: Path) -> None:
+        """Seed one more pair's `simulation:` section into this world (a fleet: every pair in one world).
+
+        The first pair's section created the world (its clock and subscription); later ones add their
+        clusters, zones and routers. Seeding, not traffic: saved once, at the end of a batch."""
+        blue_objects = load_seed_objects(spec.blue.manifests, base_dir, "simulation.blue.manifests")
+        objects = namespaces_needed(blue_objects, spec.blue.namespaces) + blue_objects
+        with self._lock:
+            quiet, self._quiet = self._quiet, True
+            try:
+                self._seed(spec, objects)
+            finally:
+                self._quiet = quiet
+            if not self._quiet and not self._deferred:
+                self.persist()
+
     def start_cluster(self, name: str) -> None:
         """Portal-style start: immediate, as if someone pressed the button (or Terraform touched a tag)."""
         self.arm.set_power(self.cluster_id(name), True)

@@ -16,12 +16,13 @@ import typer
 
 from bluegreen_cli import sim_cmd
 from bluegreen_cli.application import Application, Group
-from bluegreen_cli.commands import cutover, demo, playbook, traffic
+from bluegreen_cli.commands import cutover, demo, fleet, playbook, traffic
 from bluegreen_cli.options import Step
 
 app = typer.Typer(help="Blue/green cluster cutovers on Azure Kubernetes Service.", no_args_is_help=True,
                   pretty_exceptions_enable=False, cls=Group)
 app.add_typer(sim_cmd.app, name="sim")
+app.add_typer(fleet.app, name="fleet")
 
 
 @app.callback()

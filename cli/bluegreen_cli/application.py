@@ -27,6 +27,7 @@ from bluegreen_cli.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED, INPUT
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from bluegreen.fleet.spec import LoadedFleet
     from bluegreen.playbook import LoadedPlaybook
     from bluegreen.runtime import Runtime
     from bluegreen.state.location import StateLocation
@@ -158,6 +159,49 @@ def blob_service_factory(credential: Any = None) -> Callable[[str], Any]:
         return BlobServiceClient(account_url, credential=default_credential())
 
     return build
+
+    @contextlib.contextmanager
+    def fleet_runtime(self, fleet: LoadedFleet) -> Iterator[Runtime]:
+        """One Runtime for every pair of a fleet: with --simulate, one world seeded from every pair's
+        `simulation:` section (created if missing); Azure otherwise. State lives beside the fleet file."""
+        from bluegreen.runtime import Runtime
+
+        if self.simulate is not None:
+            from bluegreen.sim import persist
+            from bluegreen.sim.world import World
+
+            directory = self.simulate
+            if not persist.is_world(directory):
+                seeded = [p for p in fleet.pairs if p.loaded.playbook.simulation is not None]
+                if not seeded:
+                    raise PlaybookError(f"{directory} is not a simulated world and no pair's playbook has a "
+                                        "simulation: section to create one from", field="simulation")
+                first = seeded[0].loaded
+                assert first.playbook.simulation is not None
+                World.create(directory, first.playbook.simulation, first.base_dir)
+                try:
+                    with World.open(directory) as world, world.batch():
+                        for pair in seeded[1:]:
+                            assert pair.loaded.playbook.simulation is not None
+                            try:
+                                world.add_simulation(pair.loaded.playbook.simulation, pair.loaded.base_dir)
+                            except PlaybookError as exc:
+                                raise PlaybookError(f"pair {pair.name}: {exc}", field=exc.field) from exc
+                except BaseException:
+                    import shutil
+
+                    shutil.rmtree(directory, ignore_errors=True)  # half a fleet is no world to come back to
+                    raise
+            with World.open(directory) as world:
+                yield Runtime(credential=world.credential, clock=world.clock,
+                              state_dir=self.state_dir or directory / "state",
+                              subscription_id=world.subscription_id)
+            return
+        from bluegreen.azure.credentials import default_credential
+        from bluegreen.clock import SystemClock
+
+        yield Runtime(credential=default_credential(), clock=SystemClock(),
+                      state_dir=self.state_dir or fleet.base_dir / ".bluegreen")
 
 
 def _console() -> Console:

@@ -1,0 +1,355 @@
+"""A fleet's plan, run, approvals and status, on top of the single-pair engine.
+
+Every pair is one `engine.make_plan` / `engine.run` with the shared Runtime (one
+credential, one clock, one state directory holding each pair's run record). A
+worker pool bounds how many pairs run at once; stages run in order, the groups
+of a stage side by side. The fleet's own state (approvals, each pair's outcome)
+is a JSON file beside the pairs' run records, so `status` and a later `run`
+on this machine or another agent sharing the state directory see it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bluegreen import engine
+from bluegreen.context import Session
+from bluegreen.errors import BluegreenError, NotFoundError, RefusedError, StepFailedError
+from bluegreen.events import Event, EventSink
+from bluegreen.fleet.spec import LoadedFleet, Pair
+from bluegreen.journal import JournalStore, atomic_write
+from bluegreen.plan import STEPS, Plan
+from bluegreen.private_files import private_dir
+from bluegreen.record import DONE, FAILED, PENDING
+from bluegreen.runtime import Runtime
+
+# Fleet event kinds (the pairs' own events pass through with `pair` in their data).
+STAGE_STARTED = "stage_started"
+STAGE_FINISHED = "stage_finished"
+STAGE_WAITING = "stage_waiting"
+PAIR_STARTED = "pair_started"
+PAIR_FINISHED = "pair_finished"
+PAIR_FAILED = "pair_failed"
+PAIR_SKIPPED = "pair_skipped"
+
+# A pair's state in the fleet.
+SKIPPED, STOPPED, RUNNING = "skipped", "stopped", "running"
+
+
+class ApprovalRequiredError(RefusedError):
+    """A stage gated by `approval: manual` has not been approved: the run stops before it (exit 3)."""
+
+
+class FleetStoppedError(StepFailedError):
+    """A stage used up its failure budget: the fleet stops (exit 1)."""
+
+
+@dataclass
+class FleetRow:
+    """One pair in the fleet's progress (the shape the HTML report's grid reads)."""
+
+    pair: str
+    stage: str
+    state: str
+    detail: str
+
+
+@dataclass
+class PairPlan:
+    pair: str
+    stage: str
+    group: str
+    blue_version: str | None
+    target_version: str
+    findings: list[str]
+    eta_seconds: float
+    skip: str | None = None
+    error: str | None = None
+    removed_apis: list[str] = field(default_factory=list)
+    subnet_short: list[str] = field(default_factory=list)
+    plan: Plan | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("plan")
+        out["plan_id"] = self.plan.id if self.plan else None
+        return out
+
+
+@dataclass
+class FleetPlan:
+    fleet: str
+    pairs: list[PairPlan]
+
+    @property
+    def removed_apis(self) -> dict[str, list[str]]:
+        return {p.pair: p.removed_apis for p in self.pairs if p.removed_apis}
+
+    @property
+    def subnets_short(self) -> dict[str, list[str]]:
+        return {p.pair: p.subnet_short for p in self.pairs if p.subnet_short}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fleet": self.fleet, "pairs": [p.to_dict() for p in self.pairs],
+                "findings": {"removed_apis": self.removed_apis, "subnets_lacking_room": self.subnets_short},
+                "eta_seconds": sum(p.eta_seconds for p in self.pairs)}
+
+
+# ------------------------------------------------------------------------------------------ fleet state
+class FleetState:
+    """`<state_dir>/<fleet>.fleet.json`: approvals and each pair's outcome, rewritten atomically."""
+
+    def __init__(self, state_dir: Path, fleet: str) -> None:
+        self.path = state_dir / f"{fleet}.fleet.json"
+        self._lock = threading.Lock()
+        self.data: dict[str, Any] = {"approvals": {}, "pairs": {}, "stages": {}}
+        if self.path.exists():
+            try:
+                self.data.update(json.loads(self.path.read_text()))
+            except ValueError as exc:
+                raise BluegreenError(f"{self.path} is not readable JSON ({exc}); move it away to start afresh") \
+                    from exc
+
+    def save(self) -> None:
+        private_dir(self.path.parent)
+        atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True))
+
+    def set_pair(self, pair: str, state: str, detail: str) -> None:
+        with self._lock:
+            self.data["pairs"][pair] = {"state": state, "detail": detail}
+            self.save()
+
+    def set_stage(self, stage: str, state: str) -> None:
+        with self._lock:
+            self.data["stages"][stage] = state
+            self.save()
+
+    def approval(self, stage: str) -> dict[str, Any] | None:
+        found = self.data["approvals"].get(stage)
+        return found if isinstance(found, dict) else None
+
+
+def approve(fleet: LoadedFleet, runtime: Runtime, stage: str, by: str) -> dict[str, Any]:
+    """Record that `stage` may start; the next `fleet run` goes past its gate."""
+    names = [s.name for s in fleet.spec.rollout.stages]
+    if stage not in names:
+        from bluegreen.errors import PlaybookError
+
+        raise PlaybookError(f"the fleet has no stage {stage!r} (stages: {', '.join(names)})", field="STAGE")
+    state = FleetState(runtime.state_dir, fleet.name)
+    entry = {"by": by, "at": runtime.clock.now().isoformat()}
+    with state._lock:
+        state.data["approvals"][stage] = entry
+        state.save()
+    return entry
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def _forward(sink: EventSink, pair: str) -> EventSink:
+    def forward(event: Event) -> None:
+        sink(replace(event, data={**event.data, "pair": pair}))
+
+    return forward
+
+
+def _emit(sink: EventSink, runtime: Runtime, kind: str, message: str, **data: Any) -> None:
+    sink(Event(kind=kind, message=message, time=runtime.clock.now(), data=data))
+
+
+def skip_reason(pair: Pair, runtime: Runtime, fleet: LoadedFleet) -> tuple[str | None, str | None]:
+    """(why the pair is skipped or None, blue's Kubernetes version): stopped or already retired blues."""
+    pb = pair.loaded.playbook
+    record = JournalStore(runtime.state_dir, pb.name).load()
+    rollout = fleet.spec.rollout
+    if rollout.skip_retired and record.status("decommission") == DONE:
+        return "already retired: decommission is done", None
+    session = Session(pair.loaded, runtime, lambda _: None)
+    try:
+        blue = session.aks.get(pb.blue_rg, pb.blue.name)
+    except NotFoundError:
+        blue = None
+    if blue is None:
+        if rollout.skip_retired and record.status("switch") == DONE:
+            return "already retired: traffic is on green and blue is gone", None
+        return None, None
+    power = blue.power_state or "Running"
+    if rollout.skip_stopped and power != "Running" and record.status("provision") == PENDING:
+        return f"blue {pb.blue.name} is {power}", blue.kubernetes_version
+    return None, blue.kubernetes_version
+
+
+# ------------------------------------------------------------------------------------------ plan
+def plan_fleet(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, *, workers: int | None = None) -> FleetPlan:
+    """Observe every pair concurrently and plan it; a pair that cannot be planned says why in its row."""
+
+    def one(pair: Pair) -> PairPlan:
+        pb = pair.loaded.playbook
+        row = PairPlan(pair.name, pair.stage, pair.group, None, pb.green.kubernetes_version, [], 0.0)
+        try:
+            row.skip, row.blue_version = skip_reason(pair, runtime, fleet)
+            if row.skip:
+                return row
+            the_plan = engine.make_plan(pair.loaded, runtime, _forward(sink, pair.name))
+        except BluegreenError as exc:
+            row.error = str(exc)
+            row.findings.append(f"cannot plan: {exc}")
+            return row
+        row.plan = the_plan
+        row.eta_seconds = the_plan.eta_seconds
+        for step in the_plan.steps:
+            for check in step.checks:
+                if check.ok:
+                    continue
+                row.findings.append(f"{step.name}: {check.name}: {check.detail}")
+                if check.name == "API versions":
+                    row.removed_apis.append(check.detail)
+                if check.name == "subnet has room":
+                    row.subnet_short.append(check.detail)
+            for blocker in step.blockers:
+                row.findings.append(f"{step.name}: {blocker.name}: {blocker.detail}")
+        return row
+
+    count = workers or min(16, max(1, len(fleet.pairs)))
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="fleet-plan") as pool:
+        rows = list(pool.map(one, fleet.pairs))
+    return FleetPlan(fleet.name, rows)
+
+
+# ------------------------------------------------------------------------------------------ run
+@dataclass
+class FleetResult:
+    rows: list[FleetRow]
+    stages_done: list[str]
+
+
+def run_fleet(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, *, until: str | None = None) -> FleetResult:
+    """Stages in order, each pair through `engine.run` on a bounded worker pool.
+
+    Stops before a stage whose manual approval is missing (ApprovalRequiredError), and after a stage in
+    which `failure_budget` pairs failed (FleetStoppedError; the stage's pairs not yet started are left
+    `stopped`). Running it again resumes: finished pairs are finished, the engine resumes the others.
+    """
+    if until is not None and until not in STEPS:
+        from bluegreen.errors import PlaybookError
+
+        raise PlaybookError(f"no step {until!r} (steps: {', '.join(STEPS)})", field="--until")
+    state = FleetState(runtime.state_dir, fleet.name)
+    rollout = fleet.spec.rollout
+    target = until or STEPS[-1]
+    done_stages: list[str] = []
+    for index, stage in enumerate(rollout.stages):
+        pairs = fleet.stage_pairs(stage.name)
+        if all(state.data["pairs"].get(p.name, {}).get("state") in (target, SKIPPED) for p in pairs):
+            done_stages.append(stage.name)
+            continue
+        if stage.approval == "manual" and state.approval(stage.name) is None:
+            _emit(sink, runtime, STAGE_WAITING, f"stage {stage.name} waits for approval", stage=stage.name)
+            state.set_stage(stage.name, "waiting for approval")
+            raise ApprovalRequiredError(
+                f"stage {stage.name} needs approval before it starts: run "
+                f"`bluegreen fleet approve {fleet.path} {stage.name}`, then `bluegreen fleet run` again")
+        _emit(sink, runtime, STAGE_STARTED, f"stage {stage.name}: {len(pairs)} pairs", stage=stage.name)
+        state.set_stage(stage.name, RUNNING)
+        failed = _run_stage(fleet, runtime, sink, state, stage.name, pairs, stage.failure_budget, until)
+        if len(failed) >= stage.failure_budget:
+            state.set_stage(stage.name, FAILED)
+            raise FleetStoppedError(
+                f"stage {stage.name} stopped the fleet: {len(failed)} pair(s) failed (budget {stage.failure_budget}): "
+                + "; ".join(failed), stage.name)
+        state.set_stage(stage.name, DONE)
+        done_stages.append(stage.name)
+        _emit(sink, runtime, STAGE_FINISHED, f"stage {stage.name}: done", stage=stage.name)
+        if rollout.wait_seconds and index + 1 < len(rollout.stages):
+            runtime.clock.sleep(rollout.wait_seconds)  # the soak before the next stage, on the injected clock
+    return FleetResult(status_rows(fleet, runtime), done_stages)
+
+
+def _run_stage(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, state: FleetState, stage: str,
+               pairs: list[Pair], budget: int, until: str | None) -> list[str]:
+    """Run the stage's pairs (all groups side by side) until done or `budget` failed; returns the failures."""
+    target = until or STEPS[-1]
+    failed: list[str] = []
+    # Skipped pairs are asked again: a blue started since is cut over with the rest.
+    queue = [p for p in pairs if state.data["pairs"].get(p.name, {}).get("state") != target]
+
+    def one(pair: Pair) -> tuple[str, str]:
+        reason, _ = skip_reason(pair, runtime, fleet)
+        if reason:
+            return SKIPPED, reason
+        state.set_pair(pair.name, RUNNING, f"running until {target}")
+        _emit(sink, runtime, PAIR_STARTED, f"{pair.name}: started", pair=pair.name, stage=stage)
+        result = engine.run(pair.loaded, runtime, _forward(sink, pair.name), until=until)
+        return target, f"done through {target}" + (f" ({', '.join(result.skipped)} already done)"
+                                                    if result.skipped else "")
+
+    with ThreadPoolExecutor(max_workers=fleet.spec.rollout.max_concurrency, thread_name_prefix="fleet") as pool:
+        running: dict[Future[tuple[str, str]], Pair] = {}
+        while queue or running:
+            while queue and len(running) < fleet.spec.rollout.max_concurrency and len(failed) < budget:
+                pair = queue.pop(0)
+                running[pool.submit(one, pair)] = pair
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                pair = running.pop(future)
+                try:
+                    outcome, detail = future.result()
+                except Exception as exc:  # one pair's failure is the fleet's data, not its crash
+                    outcome, detail = FAILED, f"{type(exc).__name__}: {exc}"
+                state.set_pair(pair.name, outcome, detail)
+                if outcome == FAILED:
+                    failed.append(f"{pair.name}: {detail}")
+                    _emit(sink, runtime, PAIR_FAILED, f"{pair.name}: failed: {detail}", pair=pair.name, stage=stage)
+                elif outcome == SKIPPED:
+                    _emit(sink, runtime, PAIR_SKIPPED, f"{pair.name}: skipped ({detail})", pair=pair.name,
+                          stage=stage, reason=detail)
+                else:
+                    _emit(sink, runtime, PAIR_FINISHED, f"{pair.name}: {detail}", pair=pair.name, stage=stage)
+            if len(failed) >= budget:
+                queue_left, queue = queue, []
+                for pair in queue_left:
+                    state.set_pair(pair.name, STOPPED, f"not started: stage {stage} used its failure budget")
+    return failed
+
+
+# ------------------------------------------------------------------------------------------ status
+def status_rows(fleet: LoadedFleet, runtime: Runtime) -> list[FleetRow]:
+    """Every pair's progress from its run record and the fleet state (no Azure call): one row per pair."""
+    state = FleetState(runtime.state_dir, fleet.name)
+    rows = []
+    for pair in fleet.pairs:
+        fleet_entry = state.data["pairs"].get(pair.name, {})
+        record = JournalStore(runtime.state_dir, pair.loaded.playbook.name).load()
+        steps = {s: record.status(s) for s in STEPS}
+        done = [s for s in STEPS if steps[s] == DONE]
+        failed = [s for s in STEPS if steps[s] == FAILED]
+        if fleet_entry.get("state") in (SKIPPED, STOPPED):
+            the_state, detail = fleet_entry["state"], fleet_entry.get("detail", "")
+        elif failed:
+            err = record.steps[failed[0]].error if failed[0] in record.steps else None
+            the_state, detail = FAILED, f"{failed[0]} failed" + (f": {err}" if err else "")
+        elif fleet_entry.get("state") == FAILED:
+            the_state, detail = FAILED, fleet_entry.get("detail", "")
+        elif done:
+            the_state = DONE if len(done) == len(STEPS) else done[-1]
+            detail = f"{len(done)}/{len(STEPS)} steps done, last {done[-1]}"
+        else:
+            the_state, detail = PENDING, fleet_entry.get("detail", "not started")
+        rows.append(FleetRow(pair.name, pair.stage, the_state, detail))
+    return rows
+
+
+def fleet_progress(fleet: LoadedFleet, runtime: Runtime) -> dict[str, Any]:
+    """The rows plus the fleet's stages and approvals, for `fleet status`."""
+    state = FleetState(runtime.state_dir, fleet.name)
+    rows = status_rows(fleet, runtime)
+    return {"fleet": fleet.name, "stages": [
+        {"name": s.name, "state": state.data["stages"].get(s.name, PENDING), "approval": s.approval,
+         "approved": state.approval(s.name)} for s in fleet.spec.rollout.stages],
+        "pairs": [asdict(r) for r in rows]}
