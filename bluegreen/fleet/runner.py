@@ -22,11 +22,12 @@ from bluegreen.context import Session
 from bluegreen.errors import BluegreenError, NotFoundError, RefusedError, StepFailedError
 from bluegreen.events import Event, EventSink
 from bluegreen.fleet.spec import LoadedFleet, Pair
-from bluegreen.journal import JournalStore, atomic_write
+from bluegreen.journal import atomic_write
 from bluegreen.plan import STEPS, Plan
 from bluegreen.private_files import private_dir
 from bluegreen.record import DONE, FAILED, PENDING
 from bluegreen.runtime import Runtime
+from bluegreen.state import open_store
 
 # Fleet event kinds (the pairs' own events pass through with `pair` in their data).
 STAGE_STARTED = "stage_started"
@@ -164,7 +165,7 @@ def _emit(sink: EventSink, runtime: Runtime, kind: str, message: str, **data: An
 def skip_reason(pair: Pair, runtime: Runtime, fleet: LoadedFleet) -> tuple[str | None, str | None]:
     """(why the pair is skipped or None, blue's Kubernetes version): stopped or already retired blues."""
     pb = pair.loaded.playbook
-    record = JournalStore(runtime.state_dir, pb.name).load()
+    record = open_store(pb, runtime).load()
     rollout = fleet.spec.rollout
     if rollout.skip_retired and record.status("decommission") == DONE:
         return "already retired: decommission is done", None
@@ -325,7 +326,7 @@ def status_rows(fleet: LoadedFleet, runtime: Runtime) -> list[FleetRow]:
     rows = []
     for pair in fleet.pairs:
         fleet_entry = state.data["pairs"].get(pair.name, {})
-        record = JournalStore(runtime.state_dir, pair.loaded.playbook.name).load()
+        record = open_store(pair.loaded.playbook, runtime).load()  # local or remote, as the pair's run keeps it
         steps = {s: record.status(s) for s in STEPS}
         done = [s for s in STEPS if steps[s] == DONE]
         failed = [s for s in STEPS if steps[s] == FAILED]

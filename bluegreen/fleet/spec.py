@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bluegreen.durations import parse_duration
 from bluegreen.errors import PlaybookError
 from bluegreen.playbook import (
     MAX_PLAYBOOK_BYTES,
@@ -24,7 +25,6 @@ from bluegreen.playbook import (
     Playbook,
     file_problems,
     load_playbook,
-    parse_duration,
     pydantic_problems,
     validation_problems,
 )

@@ -127,39 +127,6 @@ class Application:
                       state=self.state, blob_service=blob_service_factory(credential))
 
 
-def _state_location(url: str | None) -> StateLocation | None:
-    if url is None:
-        return None
-    from bluegreen.state.location import parse_state_url
-
-    try:
-        return parse_state_url(url)
-    except ValueError as exc:
-        raise PlaybookError(str(exc), field="--state") from None
-
-
-def blob_service_factory(credential: Any = None) -> Callable[[str], Any]:
-    """Account URL -> BlobServiceClient: with the account key in `AZURE_STORAGE_KEY` when set (an emulator such
-    as Azurite, or shared-key accounts), else with DefaultAzureCredential (Entra ID)."""
-
-    def build(account_url: str) -> Any:
-        from azure.storage.blob import BlobServiceClient
-
-        from bluegreen.state.location import account_name
-
-        key = os.environ.get("AZURE_STORAGE_KEY")
-        if key:
-            from azure.core.credentials import AzureNamedKeyCredential
-
-            return BlobServiceClient(account_url, credential=AzureNamedKeyCredential(account_name(account_url), key))
-        if credential is not None:
-            return BlobServiceClient(account_url, credential=credential)
-        from bluegreen.azure.credentials import default_credential
-
-        return BlobServiceClient(account_url, credential=default_credential())
-
-    return build
-
     @contextlib.contextmanager
     def fleet_runtime(self, fleet: LoadedFleet) -> Iterator[Runtime]:
         """One Runtime for every pair of a fleet: with --simulate, one world seeded from every pair's
@@ -195,15 +162,50 @@ def blob_service_factory(credential: Any = None) -> Callable[[str], Any]:
             with World.open(directory) as world:
                 yield Runtime(credential=world.credential, clock=world.clock,
                               state_dir=self.state_dir or directory / "state",
-                              subscription_id=world.subscription_id)
+                              subscription_id=world.subscription_id,
+                              state=self.state, blob_service=blob_service_factory())  # remote state is real storage
             return
         from bluegreen.azure.credentials import default_credential
         from bluegreen.clock import SystemClock
 
-        yield Runtime(credential=default_credential(), clock=SystemClock(),
-                      state_dir=self.state_dir or fleet.base_dir / ".bluegreen")
+        credential = default_credential()
+        yield Runtime(credential=credential, clock=SystemClock(),
+                      state_dir=self.state_dir or fleet.base_dir / ".bluegreen",
+                      state=self.state, blob_service=blob_service_factory(credential))
 
 
+def _state_location(url: str | None) -> StateLocation | None:
+    if url is None:
+        return None
+    from bluegreen.state.location import parse_state_url
+
+    try:
+        return parse_state_url(url)
+    except ValueError as exc:
+        raise PlaybookError(str(exc), field="--state") from None
+
+
+def blob_service_factory(credential: Any = None) -> Callable[[str], Any]:
+    """Account URL -> BlobServiceClient: with the account key in `AZURE_STORAGE_KEY` when set (an emulator such
+    as Azurite, or shared-key accounts), else with DefaultAzureCredential (Entra ID)."""
+
+    def build(account_url: str) -> Any:
+        from azure.storage.blob import BlobServiceClient
+
+        from bluegreen.state.location import account_name
+
+        key = os.environ.get("AZURE_STORAGE_KEY")
+        if key:
+            from azure.core.credentials import AzureNamedKeyCredential
+
+            return BlobServiceClient(account_url, credential=AzureNamedKeyCredential(account_name(account_url), key))
+        if credential is not None:
+            return BlobServiceClient(account_url, credential=credential)
+        from bluegreen.azure.credentials import default_credential
+
+        return BlobServiceClient(account_url, credential=default_credential())
+
+    return build
 def _console() -> Console:
     from rich.console import Console
 
