@@ -243,6 +243,9 @@ def pair_page(report: PairReport, title: str | None = None) -> str:
             if report.shift:
                 body.append(_pairs(((k.replace("_", " "), ", ".join(f"{p} {g}" for p, g in v.items())
                                      if isinstance(v, dict) else str(v)) for k, v in report.shift.items()), "shift"))
+        elif report.rolled_back_at is not None:
+            body.append(f"<p>Rolled back to blue at {_time(report.rolled_back_at)}: a rollback resets the switch, "
+                        "so the record no longer holds the moves it undid.</p>")
         else:
             body.append("<p>No traffic has moved to green.</p>")
     body.append("<h2>CronJobs</h2>")

@@ -14,7 +14,7 @@ from datetime import datetime
 from bluegreen.journal import JournalStore
 from bluegreen.plan import STEPS
 from bluegreen.playbook import LoadedPlaybook
-from bluegreen.record import ROLLED_BACK, RunRecord
+from bluegreen.record import ROLLED_BACK, RunRecord, StepRecord
 from bluegreen.redact import Redactor
 from bluegreen.runtime import Runtime
 from bluegreen.traffic.split import setting_for
@@ -72,6 +72,7 @@ class PairReport:
     weighted: bool
     archive: str | None
     archived_objects: int | None
+    rolled_back_at: datetime | None = None  # a rollback resets the switch: its moves are no longer recorded
     facts: list[tuple[str, str]] = field(default_factory=list)
     shift: dict[str, object] = field(default_factory=dict)
 
@@ -108,8 +109,8 @@ def pair_report(record: RunRecord, redactor: Redactor | None = None) -> PairRepo
     record = RunRecord.from_dict((redactor or Redactor()).scrub(record.to_dict()))
     facts = record.facts
     names = list(STEPS) + sorted(set(record.steps) - set(STEPS))
-    steps = [StepSpan(name, entry.status, when(entry.started), when(entry.finished or entry.at),
-                      len(entry.actions), entry.error)
+    steps = [StepSpan(name, entry.status, when(entry.started) or when(entry.at), _end(entry), len(entry.actions),
+                      entry.error)
              for name in names if (entry := record.steps.get(name)) is not None]
     switch = record.steps.get("switch")
     switch_actions = switch.actions if switch else {}
@@ -140,7 +141,7 @@ def pair_report(record: RunRecord, redactor: Redactor | None = None) -> PairRepo
                                     "rolled back"))
     if switch is not None and switch.status == ROLLED_BACK and (moment := when(switch.at)) is not None:
         split.append(SplitPoint(moment, 0, _weights(0) if weighted else "blue's value", "rolled back"))
-    if facts.shift_failed and (moment := when(switch.finished if switch else None)) is not None:
+    if facts.shift_failed and switch is not None and (moment := _end(switch)) is not None:
         split.append(SplitPoint(moment, 0, _weights(0), f"gate {facts.shift_failed}: all traffic back to blue"))
     split.sort(key=lambda p: p.at)
     return PairReport(
@@ -159,9 +160,16 @@ def pair_report(record: RunRecord, redactor: Redactor | None = None) -> PairRepo
         weighted=weighted,
         archive=facts.archive,
         archived_objects=facts.archived_objects,
+        rolled_back_at=when(switch.at) if switch is not None and switch.status == ROLLED_BACK else None,
         facts=[(k, str(v)) for k, v in record.to_dict()["facts"].items()],
         shift={k: v for k, v in status.items() if v} if weighted else {},
     )
+
+
+def _end(entry: StepRecord) -> datetime | None:
+    """When a step ended: its finish, else the moment it was reset, else (failed, or still running) its last action."""
+    return when(entry.finished) or when(entry.at) or max(
+        (t for t in map(when, entry.actions.values()) if t is not None), default=None)
 
 
 def _handoffs(record: RunRecord) -> list[CronJobHandoff]:

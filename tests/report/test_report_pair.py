@@ -11,6 +11,9 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import threading
+from collections.abc import Iterator
+from http.server import HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from bluegreen.record import RunRecord, StepRecord
 from bluegreen.report import pair_page, pair_report
 from tests.report.conftest import Chromium, external_resources, png_facts
 from tests.scenarios.conftest import DEMO, SECRET_VALUES, Cutover
-from tests.scenarios.test_traffic import _copy
+from tests.scenarios.test_traffic import _copy, _gate_hook, _Hook
 
 JOBS = DEMO / "manifests" / "jobs.yaml"
 
@@ -152,3 +155,36 @@ def test_credentials_in_a_recorded_error_are_redacted_and_markup_is_escaped() ->
     assert "hunter22" not in page and "abc123" not in page
     assert "<script>" not in page and "<img" not in page
     assert "shop.example/health" in page and external_resources(page) == []
+
+
+@pytest.fixture
+def failing_gate() -> Iterator[str]:
+    """A webhook gate that answers 500 at 50%."""
+    handler = type("Hook", (_Hook,), {"seen": [], "fail_at": 50})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/gate"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_failed_gate_drops_to_0_and_a_rollback_says_what_it_reset(
+        tmp_path: Path, failing_gate: str, chromium: Chromium) -> None:
+    def change(raw: dict[str, Any]) -> None:
+        _gate_hook(failing_gate)(raw)
+        _with_cronjobs(raw)
+
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", change)
+    assert c.cli("run", str(c.playbook), "--yes").exit_code == 1
+    out = tmp_path / "failed.html"
+    assert c.cli("report", str(c.playbook), "--html", str(out)).exit_code == 0
+    text = _text(chromium.dump_dom(out))
+    assert re.search(r"50% blue 500, green 500 shift to 50% failed at 50%: webhook analysis", text), text
+    assert re.search(r"0% blue 1000, green 1 \(disabled\) gate failed at 50%.*?all traffic back to blue", text)
+    assert re.search(r"switch failed .*? gate failed at 50%", text)
+    assert "jobs/send-invoices switch blue" in text  # handed to green at 50%, still so until the rollback
+    assert c.cli("rollback", str(c.playbook), "--yes").exit_code == 0
+    assert c.cli("report", str(c.playbook), "--html", str(out)).exit_code == 0
+    text = _text(chromium.dump_dom(out))
+    assert "switch rolled_back" in text and "Rolled back to blue at 2026-11-20 08:10:50" in text
