@@ -126,7 +126,7 @@ def pair_report(record: RunRecord, redactor: Redactor | None = None) -> PairRepo
         moment = when(at)
         if moment is None:
             continue
-        if action.startswith("switch/shift/"):
+        if action.startswith("switch/shift/") and action.rsplit("/", 1)[1].isdigit():
             percent = int(action.rsplit("/", 1)[1])
             gate = gates.get(f"{percent}%")
             split.append(SplitPoint(moment, percent, _weights(percent), f"shift to {percent}%",
