@@ -39,6 +39,8 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
 .cell .pair { font-weight: 600; display: block; }
 .cell .detail { display: block; font-size: .85em; }
 .meta td:first-child { font-weight: 600; }
+svg { max-width: 100%; height: auto; }
+td code { overflow-wrap: anywhere; }
 svg text { font-family: system-ui, sans-serif; font-size: 11px; }
 """
 
