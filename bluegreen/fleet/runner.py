@@ -26,6 +26,7 @@ from bluegreen.journal import atomic_write
 from bluegreen.plan import STEPS, Plan
 from bluegreen.private_files import private_dir
 from bluegreen.record import DONE, FAILED, PENDING
+from bluegreen.report.model import FleetRow
 from bluegreen.runtime import Runtime
 from bluegreen.state import open_store
 
@@ -48,16 +49,6 @@ class ApprovalRequiredError(RefusedError):
 
 class FleetStoppedError(StepFailedError):
     """A stage used up its failure budget: the fleet stops (exit 1)."""
-
-
-@dataclass
-class FleetRow:
-    """One pair in the fleet's progress (the shape the HTML report's grid reads)."""
-
-    pair: str
-    stage: str
-    state: str
-    detail: str
 
 
 @dataclass
@@ -323,6 +314,7 @@ def _run_stage(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, state: Fle
 def status_rows(fleet: LoadedFleet, runtime: Runtime) -> list[FleetRow]:
     """Every pair's progress from its run record and the fleet state (no Azure call): one row per pair."""
     state = FleetState(runtime.state_dir, fleet.name)
+    awaiting = {s.name for s in fleet.spec.rollout.stages if s.approval == "manual" and state.approval(s.name) is None}
     rows = []
     for pair in fleet.pairs:
         fleet_entry = state.data["pairs"].get(pair.name, {})
@@ -330,18 +322,23 @@ def status_rows(fleet: LoadedFleet, runtime: Runtime) -> list[FleetRow]:
         steps = {s: record.status(s) for s in STEPS}
         done = [s for s in STEPS if steps[s] == DONE]
         failed = [s for s in STEPS if steps[s] == FAILED]
-        if fleet_entry.get("state") in (SKIPPED, STOPPED):
-            the_state, detail = fleet_entry["state"], fleet_entry.get("detail", "")
+        # The grid's states (bluegreen.report.FLEET_STATES); the detail says the rest.
+        if fleet_entry.get("state") == SKIPPED:
+            the_state, detail = "skipped", fleet_entry.get("detail", "")
+        elif fleet_entry.get("state") == STOPPED:
+            the_state, detail = "pending", "stopped: " + fleet_entry.get("detail", "its stage spent its failure budget")
         elif failed:
             err = record.steps[failed[0]].error if failed[0] in record.steps else None
-            the_state, detail = FAILED, f"{failed[0]} failed" + (f": {err}" if err else "")
+            the_state, detail = "failed", f"{failed[0]} failed" + (f": {err}" if err else "")
         elif fleet_entry.get("state") == FAILED:
-            the_state, detail = FAILED, fleet_entry.get("detail", "")
+            the_state, detail = "failed", fleet_entry.get("detail", "")
         elif done:
-            the_state = DONE if len(done) == len(STEPS) else done[-1]
+            the_state = "done" if len(done) == len(STEPS) else "running"
             detail = f"{len(done)}/{len(STEPS)} steps done, last {done[-1]}"
+        elif pair.stage in awaiting:
+            the_state, detail = "waiting-approval", f"stage {pair.stage} waits for `bluegreen fleet approve`"
         else:
-            the_state, detail = PENDING, fleet_entry.get("detail", "not started")
+            the_state, detail = "pending", fleet_entry.get("detail", "not started")
         rows.append(FleetRow(pair.name, pair.stage, the_state, detail))
     return rows
 

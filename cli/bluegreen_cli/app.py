@@ -17,6 +17,7 @@ import typer
 from bluegreen_cli import sim_cmd
 from bluegreen_cli.application import Application, Group
 from bluegreen_cli.commands import cutover, demo, fleet, playbook, traffic
+from bluegreen_cli.commands import report as report_cmd
 from bluegreen_cli.options import Step
 
 app = typer.Typer(help="Blue/green cluster cutovers on Azure Kubernetes Service.", no_args_is_help=True,
@@ -56,6 +57,7 @@ app.command()(cutover.status)
 app.command()(demo.demo)
 app.command()(traffic.promote)
 app.command()(traffic.abort)
+app.command()(report_cmd.report)
 
 
 def main() -> None:

@@ -34,14 +34,17 @@ def test_budget_stops_the_stage_approval_gates_production_and_skips_say_why(shop
     assert "shop-04" in first.output and "smoke" in first.output
     status = _status(shops)
     assert [s["state"] for s in status["stages"]] == ["done", "failed", "pending"]
-    assert _row(status, "shop-01")["state"] == _row(status, "shop-02")["state"] == "smoke"
+    assert _row(status, "shop-01")["state"] == _row(status, "shop-02")["state"] == "running"
+    assert _row(status, "shop-01")["detail"] == "4/6 steps done, last smoke"
     assert _row(status, "shop-04")["state"] == "failed"
     assert "smoke failed" in _row(status, "shop-04")["detail"]
-    assert _row(status, "shop-03")["state"] == "smoke"
+    assert _row(status, "shop-03")["state"] == "running"
     # The budget is spent once shop-04 fails: the stage's pairs not yet started are left, and say why.
-    assert [r["pair"] for r in status["pairs"] if r["state"] == "stopped"] == ["shop-05", "shop-06", "shop-07"]
-    assert _row(status, "shop-05")["detail"] == "not started: stage regions used its failure budget"
-    assert all(_row(status, p)["state"] == "pending" for p in ("shop-08", "shop-12"))  # production never began
+    assert [r["pair"] for r in status["pairs"] if r["detail"].startswith("stopped:")] == ["shop-05", "shop-06",
+                                                                                           "shop-07"]
+    assert _row(status, "shop-05") == {"pair": "shop-05", "stage": "regions", "state": "pending",
+                                      "detail": "stopped: not started: stage regions used its failure budget"}
+    assert all(_row(status, p)["state"] == "waiting-approval" for p in ("shop-08", "shop-12"))  # never began
 
     # Fixed: the run resumes; shop-06's blue is stopped, so it is skipped with that reason; production waits.
     def fix(raw: dict[str, Any]) -> None:
@@ -56,8 +59,8 @@ def test_budget_stops_the_stage_approval_gates_production_and_skips_say_why(shop
     status = _status(shops)
     assert _row(status, "shop-06") == {"pair": "shop-06", "stage": "regions", "state": "skipped",
                                       "detail": "blue aks-shop-06-blue is Stopped"}
-    assert all(_row(status, f"shop-{i:02d}")["state"] == "smoke" for i in (1, 2, 3, 4, 5, 7))
-    assert all(_row(status, f"shop-{i:02d}")["state"] == "pending" for i in range(8, 13))
+    assert all(_row(status, f"shop-{i:02d}")["state"] == "running" for i in (1, 2, 3, 4, 5, 7))
+    assert all(_row(status, f"shop-{i:02d}")["state"] == "waiting-approval" for i in range(8, 13))
     assert status["stages"][2] == {"name": "production", "state": "waiting for approval", "approval": "manual",
                                    "approved": None}
 
@@ -66,7 +69,7 @@ def test_budget_stops_the_stage_approval_gates_production_and_skips_say_why(shop
     third = shops.cli("fleet", "run", str(shops.fleet), "--until", "smoke", "--yes")
     assert third.exit_code == 0, third.output
     status = _status(shops)
-    assert all(_row(status, f"shop-{i:02d}")["state"] == "smoke" for i in range(8, 13))
+    assert all(_row(status, f"shop-{i:02d}")["state"] == "running" for i in range(8, 13))
     assert status["stages"][2]["approved"]["by"] == "alice"
     assert [s["state"] for s in status["stages"]] == ["done", "done", "done"]
 
@@ -83,8 +86,19 @@ def test_status_rows_are_data_for_the_report(shops: FleetDir, no_real_sleep: lis
         rows = status_rows(fleet, rt)
     assert [(r.pair, r.stage) for r in rows][:3] == [("shop-01", "canary"), ("shop-02", "canary"),
                                                      ("shop-03", "regions")]
-    assert {r.state for r in rows} == {"pending", "preflight", "skipped"}  # preflight only: production waits
+    # The grid's states: preflight done (running), production waiting for its approval, shop-06 skipped.
+    assert {r.state for r in rows} <= {"pending", "running", "skipped", "waiting-approval"}
+    assert {r.state for r in rows if r.stage == "production"} == {"waiting-approval"}
+    assert all(r.state == "running" and "last preflight" in r.detail
+               for r in rows if r.stage != "production" and r.pair != "shop-06")
     assert [r.pair for r in rows if r.state == "skipped"] == ["shop-06"]
+
+    page = shops.root / "fleet.html"
+    assert shops.cli("report", str(shops.fleet), "--html", str(page)).exit_code == 0
+    text = page.read_text()
+    for row in rows:
+        assert row.pair in text
+    assert "waiting-approval" in text and "skipped" in text
 
 
 def test_pairs_run_side_by_side_but_never_more_than_max_concurrency(shops: FleetDir,
