@@ -33,6 +33,7 @@ from bluegreen.sim.arm import FaultSpec
 from bluegreen.sim.arm.simulator import ArmSimulator
 from bluegreen.sim.clock import SimClock
 from bluegreen.sim.credential import AKS_AAD_SCOPE, SimulatedCredential, token_for
+from bluegreen.sim.dnsserver import DnsServer, DnsZones
 from bluegreen.sim.entrypoints import EntryPoints
 from bluegreen.sim.kube.cluster import ApiError, ClusterBehaviour, ClusterSimulator
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
@@ -124,6 +125,8 @@ class World:
         self.arm.on_mutation = self._arm_mutated
         # The weighted routers' HTTP entry points (bluegreen/sim/entrypoints.py), on addresses kept with the world.
         self._entry = EntryPoints(self.arm.weights, self._lock, self._allocate_ip, state.get("entry_points", {}))
+        # The DNS zones served as DNS (bluegreen/sim/dnsserver.py), on a port kept with the world.
+        self._dns = DnsServer(DnsZones(self.arm.records, self._lock), (state.get("dns_server") or {}).get("port"))
         self.clock.subscribe(self._on_clock)
         self._mock: responses.RequestsMock | None = None
         self._db: persist.Database | None = None
@@ -492,6 +495,11 @@ class World:
         }
 
     @property
+    def dns_address(self) -> str | None:
+        """`127.0.0.1:<port>` of the simulated DNS server while the world is open (None otherwise)."""
+        return self._dns.address
+
+    @property
     def execution_log(self) -> list[dict[str, Any]]:
         return [dict(e) for e in self._log]
 
@@ -523,6 +531,7 @@ class World:
                 "records": [_record_view(r) for r in self.arm.records()],
                 "weights": [_weight_view(w) for w in self.arm.weights()],
                 "entry_points": self._entry.show(),
+                "dns_server": self.dns_address,
                 "executions": self.execution_log,
                 "mutations": {"by_api": dict(sorted(self._mutations.items())), "total": total},
             }
@@ -544,6 +553,7 @@ class World:
                 "mutations": self._mutations,
                 "crash": self._crash,
                 "entry_points": dict(self._entry.addresses),
+                "dns_server": {"port": self._dns.port},
             }
 
     def persist(self, *, arm: bool = True) -> None:
@@ -564,7 +574,8 @@ class World:
         rows = {key: json.dumps(value, separators=(",", ":")) for key, value in (
             ("version", STATE_VERSION), ("subscription_id", self.subscription_id), ("clock", _iso(self.clock.now())),
             ("ip", self._ip), ("behaviour", self._behaviour), ("mutations", self._mutations),
-            ("crash", self._crash), ("entry_points", dict(self._entry.addresses)))}
+            ("crash", self._crash), ("entry_points", dict(self._entry.addresses)),
+            ("dns_server", {"port": self._dns.port}))}
         if self._arm_dirty:
             # Only an ARM request, seeding or an operation finishing changes ARM state; a Kubernetes write never does.
             self._saved_settled = self.arm.settled_generation
@@ -643,11 +654,13 @@ class World:
                 if meta["running"] and not self._clusters[cid].running:
                     self._clusters[cid].start(serve=False)  # its API server listens once someone asks for it
             self._entry.start()
+            self._dns.start()
 
     def _stop_serving(self) -> None:
         with self._lock:
             self._serving = False
             self._entry.stop()
+            self._dns.stop()
             for cluster in self._clusters.values():
                 if cluster.running:
                     cluster.stop()

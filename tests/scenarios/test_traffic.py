@@ -175,6 +175,10 @@ def test_a_manual_pause_waits_for_promote_and_abort_returns_traffic_to_blue(tmp_
     assert "bluegreen promote" in result.output
     assert _weights(c) == {"blue": (750, True), "green": (250, True)}
     assert _status(c)["traffic"]["paused_at"] == 25
+    journal = json.loads((c.world / "state" / "shop-tm" / "journal.json").read_text())
+    assert journal["steps"]["switch"]["status"] == "paused"  # waiting for a person is not a failure
+    assert _status(c)["steps"]["switch"] == "paused"
+    assert "switch paused" in result.output and "switch failed" not in result.output
     result = c.cli("promote", str(c.playbook), "--yes")
     assert result.exit_code == 3, result.output  # on to 50%, and the next manual pause
     assert _weights(c) == {"blue": (500, True), "green": (500, True)}
