@@ -52,6 +52,7 @@ class Kind(str, Enum):
     WAIT_OLD_TTL = "wait_old_ttl"
     SET_OWNERSHIP = "set_ownership"
     VERIFY_RESOLUTION = "verify_resolution"
+    SET_TARGET = "set_target"
 
 
 class Learned(TypedDict, total=False):
@@ -703,6 +704,25 @@ class VerifyResolution(Params):
                f"(at most {self.timeout:g}s)"
 
 
+@dataclass(frozen=True)
+class SetTarget(Params):
+    """Point green's Traffic Manager endpoint or Front Door origin at green's ingress (`green_target: auto`)."""
+
+    KIND = Kind.SET_TARGET
+    router: str
+    name: str  # the endpoint or origin
+    expected: str | None  # where it points now, as the plan saw it
+    address: str  # green's ingress address
+
+    @property
+    def target(self) -> str:
+        return f"{self.router} {self.name}"
+
+    @property
+    def summary(self) -> str:
+        return f"point {self.router}'s {self.name} at green's ingress {self.address} (from {self.expected or 'nothing'})"
+
+
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
     for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
@@ -713,6 +733,7 @@ PARAMS: dict[Kind, type[Params]] = {
                 VerifyResolution)
 }
 PARAMS[VerifyArchive.KIND] = VerifyArchive
+PARAMS[SetTarget.KIND] = SetTarget
 assert set(PARAMS) == set(Kind), "every kind has its parameters"
 
 

@@ -7,7 +7,7 @@ records where the shift waits and stops for a person, as a manual pause does.
 
 from __future__ import annotations
 
-from bluegreen.actions import ConfirmTraffic, Gate, PauseShift, SetWeights
+from bluegreen.actions import ConfirmTraffic, Gate, PauseShift, SetTarget, SetWeights
 from bluegreen.errors import GuardError, PausedError, StepFailedError
 from bluegreen.events import CHECK, WAITING, WARNING
 from bluegreen.executors.base import ExecEnv, Outcome, executes
@@ -31,6 +31,12 @@ def set_weights(p: SetWeights, env: ExecEnv) -> Outcome:
     if p.toward != "green":
         return Outcome(message=message)
     return Outcome({"shift_reached": p.percent, "shift_paused_at": None}, message)
+
+
+@executes(SetTarget)
+def set_target(p: SetTarget, env: ExecEnv) -> Outcome:
+    _router(env).point_green(p.expected, p.address)
+    return Outcome(message=f"{p.router}'s {p.name} now points at {p.address}")
 
 
 @executes(PauseShift)

@@ -127,7 +127,7 @@ class DnsServer:
 
     def __init__(self, zones: DnsZones, port: int | None = None) -> None:
         self.zones, self.port = zones, port
-        self._servers: list[socketserver.BaseServer] = []
+        self._servers: list[_Udp | _Tcp] = []
 
     @property
     def address(self) -> str | None:
@@ -140,13 +140,13 @@ class DnsServer:
             servers = self._bind(port)
             if servers:
                 self._servers = servers
-                self.port = servers[0].server_address[1]  # type: ignore[index]
+                self.port = int(servers[0].server_address[1])
                 for server in servers:
                     threading.Thread(target=server.serve_forever, name=f"dns {type(server).__name__}",
                                      daemon=True).start()
                 return
 
-    def _bind(self, port: int) -> list[socketserver.BaseServer]:
+    def _bind(self, port: int) -> list[_Udp | _Tcp]:
         zones = self.zones
 
         class Udp(socketserver.BaseRequestHandler):

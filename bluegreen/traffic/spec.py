@@ -22,6 +22,9 @@ from pydantic import (
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 WEIGHTED = ("traffic_manager", "front_door", "gateway_api")
+GREEN_TARGET = ("auto: before the first move, the switch points green's endpoint (its target) or origin (its "
+                "hostName) at green's ingress address, as a planned action; unset: the operator keeps it pointed "
+                "at green (the plan shows where it points).")
 
 
 class _Model(BaseModel):
@@ -56,6 +59,7 @@ class TrafficManagerRouterSpec(_Model):
     endpoint_type: Literal["ExternalEndpoints", "AzureEndpoints", "NestedEndpoints"] = "ExternalEndpoints"
     blue_endpoint: str = Field(description="The endpoint that sends clients to blue.")
     green_endpoint: str = Field(description="The endpoint that sends clients to green.")
+    green_target: Literal["auto"] | None = Field(None, description=GREEN_TARGET)
 
 
 class FrontDoorRouterSpec(_Model):
@@ -66,6 +70,7 @@ class FrontDoorRouterSpec(_Model):
     origin_group: str = Field("default", description="The origin group holding both origins.")
     blue_origin: str = Field(description="The origin that is blue's ingress.")
     green_origin: str = Field(description="The origin that is green's ingress.")
+    green_target: Literal["auto"] | None = Field(None, description=GREEN_TARGET)
 
 
 class EdgeCluster(_Model):
@@ -193,6 +198,11 @@ def router_problems(switch: Any) -> list[tuple[str, str]]:
         if switch.get("shift"):
             problems.append(("switch.shift", "a DNS record moves all at once; steps need a weighted router "
                                              "(traffic_manager, front_door or gateway_api)"))
+    router = switch.get(kind) if kind in WEIGHTED else None
+    if kind == "traffic_manager" and isinstance(router, dict) and router.get("green_target") == "auto" \
+            and router.get("endpoint_type", "ExternalEndpoints") != "ExternalEndpoints":
+        problems.append(("switch.traffic_manager.green_target", "auto needs ExternalEndpoints (an address target); "
+                                                                "an Azure endpoint's resource is the operator's"))
     if kind in WEIGHTED and switch.get("ttl"):
         problems.append(("switch.ttl", "TTL discipline is for a DNS switch"))
     if kind in WEIGHTED and switch.get("verify_resolver"):

@@ -390,3 +390,40 @@ def test_requests_through_the_entry_point_follow_each_step_and_return_to_blue(tm
     assert seen == {10: 2, 25: 5, 50: 10}  # of 20 requests each: the weights took effect
     with World.open(c.world):
         assert _through(entry, 20) == 0  # the failed gate put everything back on blue
+
+
+def _targets(c: Cutover) -> dict[str, str]:
+    return {w["name"]: w["target"] for w in c.show()["weights"]}
+
+
+@pytest.mark.parametrize("name", ["shop-traffic-manager.yaml", "shop-front-door.yaml"])
+def test_green_target_auto_points_green_at_its_ingress_as_a_planned_action(tmp_path: Path, name: str) -> None:
+    c = _copy(tmp_path, name)
+    assert c.cli("run", str(c.playbook), "--yes", "--until", "smoke").exit_code == 0
+    green_ip = _status(c)["facts"]["green_ingress_ip"]
+    assert _targets(c)["green"] == "green.shop.contoso.example"
+    assert c.cli("plan", str(c.playbook), "--out", str(tmp_path / "plan.json")).exit_code == 0
+    actions = {a["id"]: a for s in json.loads((tmp_path / "plan.json").read_text())["steps"] for a in s["actions"]}
+    target = actions["switch/green-target"]
+    assert target["before"] == {"target": "green.shop.contoso.example"} and target["after"] == {"target": green_ip}
+    # Before the first move: green takes no traffic until it points at green.
+    order = list(actions)
+    assert order.index("switch/green-target") < order.index("switch/shift/10" if "traffic" in name
+                                                            else "switch/shift/100")
+    result = c.cli("run", str(c.playbook), "--yes", "--until", "switch")
+    assert result.exit_code == 0, result.output
+    assert _targets(c)["green"] == green_ip
+
+
+def test_without_green_target_the_plan_says_where_green_points_and_leaves_it(tmp_path: Path) -> None:
+    def operator(raw: dict[str, Any]) -> None:
+        raw["switch"]["traffic_manager"].pop("green_target")
+
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", operator)
+    assert c.cli("run", str(c.playbook), "--yes", "--until", "smoke").exit_code == 0
+    plan = c.cli("plan", str(c.playbook))
+    assert "points at green.shop.contoso.example (targets are the operator's" in plan.output
+    assert c.cli("plan", str(c.playbook), "--out", str(tmp_path / "plan.json")).exit_code == 0
+    assert "switch/green-target" not in (tmp_path / "plan.json").read_text()
+    assert c.cli("run", str(c.playbook), "--yes", "--until", "switch").exit_code == 0
+    assert _targets(c)["green"] == "green.shop.contoso.example"
