@@ -591,6 +591,8 @@ class Gate(Params):
     webhooks: tuple[str, ...]  # switch.shift.gate.webhooks by name
     promoted: bool = False  # a person looked at an inconclusive result and said go on
     metrics: tuple[str, ...] = ()  # switch.shift.gate.metrics by name
+    entry_host: str | None = None  # the public entry point the HTTP checks are also sent through
+    entry_requests: int = 0  # requests per check through it
 
     @property
     def target(self) -> str:
@@ -599,6 +601,8 @@ class Gate(Params):
     @property
     def summary(self) -> str:
         parts = [f"{len(self.http_checks)} HTTP checks against green"] if self.http_checks else []
+        if self.http_checks and self.entry_host:
+            parts.append(f"{self.entry_requests} requests per check through {self.entry_host}")
         parts += [f"webhook {w}" for w in self.webhooks]
         parts += [f"metric {m}" for m in self.metrics]
         return f"gate at {self.percent}%: " + (", ".join(parts) or "nothing to check")

@@ -25,3 +25,6 @@ class Runtime:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     polling_interval: float = 30.0
     poll_interval: float = 10.0  # our own readiness/drain polls
+    # The DNS server host names are resolved through where the playbook names none ("address:port"); None: the
+    # system's resolver. The simulator sets its own DNS server, which answers its routers' entry points.
+    resolver: str | None = None

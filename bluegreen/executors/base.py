@@ -39,6 +39,7 @@ class ExecEnv:
     run_id: str = ""  # the run record's id: what this run writes outside the record carries it (the archive)
     archive_path: Callable[[], str | None] = lambda: None  # this run's archive, once written
     traffic: Router | None = None  # the playbook's weighted router (None for a DNS switch)
+    resolver: str | None = None  # "address:port" host names are resolved through (Runtime.resolver)
 
     @property
     def pb(self) -> Playbook:

@@ -124,9 +124,11 @@ class World:
         self.arm = ArmSimulator(self.clock, self, state.get("arm"))
         self.arm.on_mutation = self._arm_mutated
         # The weighted routers' HTTP entry points (bluegreen/sim/entrypoints.py), on addresses kept with the world.
-        self._entry = EntryPoints(self.arm.weights, self._lock, self._allocate_ip, state.get("entry_points", {}))
+        self._entry = EntryPoints(self.arm.weights, self._lock, self._allocate_ip, state.get("entry_points", {}),
+                                  state.get("entry_log"))
         # The DNS zones served as DNS (bluegreen/sim/dnsserver.py), on a port kept with the world.
-        self._dns = DnsServer(DnsZones(self.arm.records, self._lock), (state.get("dns_server") or {}).get("port"))
+        self._dns = DnsServer(DnsZones(self.arm.records, self._lock, self._entry.names),
+                              (state.get("dns_server") or {}).get("port"))
         self.clock.subscribe(self._on_clock)
         self._mock: responses.RequestsMock | None = None
         self._db: persist.Database | None = None
@@ -554,6 +556,7 @@ class World:
                 "crash": self._crash,
                 "entry_points": dict(self._entry.addresses),
                 "dns_server": {"port": self._dns.port},
+                "entry_log": list(self._entry.log),
             }
 
     def persist(self, *, arm: bool = True) -> None:
@@ -575,7 +578,7 @@ class World:
             ("version", STATE_VERSION), ("subscription_id", self.subscription_id), ("clock", _iso(self.clock.now())),
             ("ip", self._ip), ("behaviour", self._behaviour), ("mutations", self._mutations),
             ("crash", self._crash), ("entry_points", dict(self._entry.addresses)),
-            ("dns_server", {"port": self._dns.port}))}
+            ("dns_server", {"port": self._dns.port}), ("entry_log", self._entry.log))}
         if self._arm_dirty:
             # Only an ARM request, seeding or an operation finishing changes ARM state; a Kubernetes write never does.
             self._saved_settled = self.arm.settled_generation

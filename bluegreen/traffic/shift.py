@@ -123,8 +123,10 @@ def plan_shift(pb: Playbook, obs: Observed, record: RunRecord | None,
         if http or hooks or metrics:
             promoted = bool(facts and facts.shift_promoted is not None and facts.shift_promoted >= percent)
             sampling = max((m.samples - 1) * m.interval for m in shift.gate.metrics) if metrics else 0.0
+            entry = shift.gate.entry_point if http else None
             actions.append(Action(id=f"switch/gate/{percent}", params=Gate(
-                state.router, percent, http, obs.green_value, hooks, promoted, metrics),
+                state.router, percent, http, obs.green_value, hooks, promoted, metrics,
+                entry.host if entry else None, entry.requests if entry else 0),
                 eta_seconds=GATE_ETA + sampling))
     if shift is not None:
         pause = "until `bluegreen promote`" if shift.pause == "manual" else f"{float(shift.pause):g}s"

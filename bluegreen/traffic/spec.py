@@ -135,10 +135,33 @@ class MetricSpec(_Model):
         return self
 
 
+class EntryPointSpec(_Model):
+    """The router's public entry point: the gate also sends its HTTP checks there, to see the mixed traffic
+    clients see (direct checks against green cannot show what blue's share or the router itself does)."""
+
+    host: str = Field(description="Public host name that reaches the router (e.g. tm-shop.trafficmanager.net, a "
+                                  "Front Door endpoint's host, the HTTPRoute's hostname); resolved at each gate. "
+                                  "The checks keep their URL's Host header.")
+    requests: int = Field(10, ge=1, le=1000, description="Requests per HTTP check through the entry point; each "
+                                                         "must pass (one attempt each, no retries).")
+    resolver: str | None = Field(None, description="DNS server the host is resolved through, `address` or "
+                                                   "`address:port`; default: the system's (in the simulator: its "
+                                                   "own DNS server).")
+
+    @field_validator("resolver")
+    @classmethod
+    def _resolver(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[0-9a-fA-F.:\[\]]+$", v):
+            raise ValueError("must be an IP address, optionally with :port")
+        return v
+
+
 class GateSpec(_Model):
     """What decides, after each step, whether the shift goes on."""
 
     http: bool = Field(True, description="Run the playbook's smoke.http checks against green after each step.")
+    entry_point: EntryPointSpec | None = Field(None, description="Also send the HTTP checks through the router's "
+                                                                 "public entry point.")
     webhooks: list[WebhookSpec] = Field(default_factory=list)
     metrics: list[MetricSpec] = Field(default_factory=list, description="Prometheus queries with thresholds.")
 

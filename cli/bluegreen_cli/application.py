@@ -111,6 +111,7 @@ class Application:
                     credential=world.credential, clock=world.clock,
                     state_dir=self.state_dir or directory / "state",
                     subscription_id=None if loaded.playbook.subscription_id else world.subscription_id,
+                    resolver=world.dns_address,
                 )
             return
         from bluegreen.azure.credentials import default_credential

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -140,7 +141,8 @@ def _gate_hook(url: str, pause: Any = 0) -> Any:
     def change(raw: dict[str, Any]) -> None:
         raw["switch"]["shift"] = {"steps": [10, 25, 50, 100], "pause": pause,
                                   "gate": {"http": True, "webhooks": [{"name": "analysis", "url": url,
-                                                                       "timeout": 2}]}}
+                                                                       "timeout": 2}],
+                                           "entry_point": {"host": "tm-shop.trafficmanager.net", "requests": 20}}}
     return change
 
 
@@ -158,6 +160,25 @@ def test_a_gate_failing_at_the_third_step_sends_all_traffic_back_to_blue(tmp_pat
     status = _status(c)["traffic"]
     assert status["step_reached"] == 50 and status["green_percent"] == 0
     assert status["gates"]["10%"] == "passed" and status["gates"]["50%"].startswith("failed at 50%")
+    # The entry point's request log: each gate's 20 requests were spread by that step's weights.
+    (entry,) = c.show()["entry_points"]
+    by_step: dict[tuple[int, int], dict[str, int]] = {}
+    for request in entry["log"]:
+        assert request["status"] == 200
+        weights = (request["weights"].get("blue", 0), request["weights"].get("green", 0))
+        served = by_step.setdefault(weights, {})
+        served[request["endpoint"]] = served.get(request["endpoint"], 0) + 1
+    assert by_step == {(900, 100): {"blue": 18, "green": 2}, (750, 250): {"blue": 15, "green": 5},
+                       (500, 500): {"blue": 10, "green": 10}}
+    # After the failed gate: all of it on blue again.
+    with World.open(c.world) as world:
+        address = world.show()["entry_points"][0]["address"]
+        for _ in range(5):
+            with urllib.request.urlopen(urllib.request.Request(f"http://{address}/",  # noqa: S310 - 127.x
+                                                               headers={"Host": "shop.contoso.example"})) as r:
+                assert r.status == 200
+    after = c.show()["entry_points"][0]["log"][-5:]
+    assert [(r["endpoint"], r["weights"]) for r in after] == [("blue", {"blue": 1000})] * 5
     # Shifting again first needs a rollback, which resets the shift.
     again = c.cli("run", str(c.playbook), "--yes")
     assert again.exit_code == 3 and "bluegreen rollback" in again.output
@@ -415,7 +436,7 @@ def test_green_target_auto_points_green_at_its_ingress_as_a_planned_action(tmp_p
     assert _targets(c)["green"] == green_ip
 
 
-def test_without_green_target_the_plan_says_where_green_points_and_leaves_it(tmp_path: Path) -> None:
+def test_without_green_target_the_plan_says_where_green_points_and_the_entry_point_gate_catches_it(tmp_path: Path) -> None:
     def operator(raw: dict[str, Any]) -> None:
         raw["switch"]["traffic_manager"].pop("green_target")
 
@@ -425,5 +446,22 @@ def test_without_green_target_the_plan_says_where_green_points_and_leaves_it(tmp
     assert "points at green.shop.contoso.example (targets are the operator's" in plan.output
     assert c.cli("plan", str(c.playbook), "--out", str(tmp_path / "plan.json")).exit_code == 0
     assert "switch/green-target" not in (tmp_path / "plan.json").read_text()
-    assert c.cli("run", str(c.playbook), "--yes", "--until", "switch").exit_code == 0
+    # Green's endpoint points where the simulator cannot reach: the gate's requests through the public entry
+    # point see green's share fail (the direct checks against green cannot), and traffic goes back to blue.
+    result = c.cli("run", str(c.playbook), "--yes", "--until", "switch")
+    assert result.exit_code == 1, result.output
+    assert "home page through tm-shop.trafficmanager.net: 2/20 failed" in result.output
+    assert _weights(c) == ALL_BLUE
     assert _targets(c)["green"] == "green.shop.contoso.example"
+
+
+def test_an_entry_point_that_does_not_resolve_makes_the_gate_inconclusive(tmp_path: Path) -> None:
+    def change(raw: dict[str, Any]) -> None:
+        raw["switch"]["shift"]["gate"]["entry_point"]["host"] = "tm-elsewhere.trafficmanager.net"
+
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", change)
+    result = c.cli("run", str(c.playbook), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "entry point tm-elsewhere.trafficmanager.net does not resolve: NXDOMAIN" in result.output
+    assert _weights(c) == {"blue": (900, True), "green": (100, True)}  # neither forward nor back
+    assert _status(c)["steps"]["switch"] == "paused"
