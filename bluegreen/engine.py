@@ -200,7 +200,7 @@ class _Engine:
             aks=self.session.aks, dns=self.session.dns, kube=kube, forget=forget,
             report=lambda kind, message, **data: self.emit(kind, message, step, **data),
             checkpoint=checkpoint, run_id=self.record.run_id, archive_path=lambda: self.record.facts.archive,
-            traffic=self.session.traffic, resolver=self.session.rt.resolver,
+            traffic=self.session.traffic, resolver=self.session.rt.resolver, azure=lambda: self.session.azure,
         )
 
     def run_actions(self, step: StepPlan, obs: Observed) -> list[str]:

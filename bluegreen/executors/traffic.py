@@ -12,6 +12,7 @@ import ipaddress
 import socket
 
 from bluegreen.actions import ConfirmTraffic, Gate, PauseShift, SetTarget, SetWeights
+from bluegreen.azure.monitor import query_metric
 from bluegreen.errors import GuardError, PausedError, StepFailedError
 from bluegreen.events import CHECK, WAITING, WARNING
 from bluegreen.executors.base import ExecEnv, Outcome, executes
@@ -160,7 +161,12 @@ def _sample(env: ExecEnv, percent: int, metric: MetricSpec) -> tuple[bool, str] 
     for i in range(metric.samples):
         if i:
             env.clock.sleep(metric.interval)
-        answer = query_prometheus(metric.prometheus, metric.query, timeout_s=metric.timeout)
+        if metric.azure_monitor is not None:
+            m = metric.azure_monitor
+            answer = query_metric(env.azure(), m.resource_id, m.metric, m.aggregation, m.window,
+                                  timeout_s=metric.timeout)
+        else:
+            answer = query_prometheus(metric.prometheus or "", metric.query or "", timeout_s=metric.timeout)
         value = answer.value
         breach = value is not None and ((metric.max is not None and value > metric.max)
                                         or (metric.min is not None and value < metric.min))

@@ -109,12 +109,30 @@ class WebhookSpec(_Model):
         return v
 
 
+class AzureMetricSpec(_Model):
+    """An Azure Monitor platform metric of one resource (azure-monitor-query's MetricsQueryClient)."""
+
+    resource_id: str = Field(description="ARM id of the resource, e.g. the Traffic Manager or Front Door profile.")
+    metric: str = Field(description="Metric name, e.g. Percentage5XX (Front Door) or QpsByEndpoint (Traffic Manager).")
+    aggregation: Literal["Average", "Total", "Maximum", "Minimum", "Count"] = "Average"
+    window: float = Field(300.0, gt=0, description="Seconds back from now a sample looks; its latest point counts.")
+
+    @field_validator("resource_id")
+    @classmethod
+    def _rid(cls, v: str) -> str:
+        if not re.match(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/[^/]+/[^/]+", v, re.I):
+            raise ValueError("must be an ARM resource id (/subscriptions/.../providers/<namespace>/<type>/<name>)")
+        return v
+
+
 class MetricSpec(_Model):
-    """A Prometheus HTTP API query sampled after each step; every sample must stay within the bounds."""
+    """A Prometheus query or an Azure Monitor metric sampled after each step; every sample must stay in bounds."""
 
     name: str
-    prometheus: str = Field(description="Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090.")
-    query: str = Field(description="PromQL instant query; its first series' value is compared.")
+    prometheus: str | None = Field(None, description="Base URL of the Prometheus HTTP API, e.g. "
+                                                     "http://prometheus:9090.")
+    query: str | None = Field(None, description="PromQL instant query; its first series' value is compared.")
+    azure_monitor: AzureMetricSpec | None = Field(None, description="An Azure Monitor metric instead of Prometheus.")
     max: float | None = Field(None, description="Fail when a sample is above this.")
     min: float | None = Field(None, description="Fail when a sample is below this.")
     samples: int = Field(3, ge=1, le=100, description="How many samples are taken.")
@@ -123,8 +141,8 @@ class MetricSpec(_Model):
 
     @field_validator("prometheus")
     @classmethod
-    def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", v):
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
             raise ValueError("must be an absolute http:// or https:// URL")
         return v
 
@@ -132,6 +150,10 @@ class MetricSpec(_Model):
     def _bounded(self) -> MetricSpec:
         if self.max is None and self.min is None:
             raise ValueError("give max, min or both")
+        if (self.azure_monitor is None) == (self.prometheus is None):
+            raise ValueError("give prometheus (with query) or azure_monitor, one of them")
+        if self.prometheus is not None and not self.query:
+            raise ValueError("a Prometheus metric needs its query")
         return self
 
 

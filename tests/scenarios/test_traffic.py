@@ -465,3 +465,41 @@ def test_an_entry_point_that_does_not_resolve_makes_the_gate_inconclusive(tmp_pa
     assert "entry point tm-elsewhere.trafficmanager.net does not resolve: NXDOMAIN" in result.output
     assert _weights(c) == {"blue": (900, True), "green": (100, True)}  # neither forward nor back
     assert _status(c)["steps"]["switch"] == "paused"
+
+
+def _azure_metric_gate(raw: dict[str, Any]) -> None:
+    raw["switch"]["shift"] = {"steps": [10, 25, 50, 100], "pause": 0, "gate": {"http": False, "metrics": [
+        {"name": "5xx share", "azure_monitor": {
+            "resource_id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shop/providers/"
+                           "Microsoft.Network/trafficManagerProfiles/tm-shop",
+            "metric": "Percentage5XX", "aggregation": "Average", "window": 300},
+         "max": 5, "samples": 2, "interval": 30}]}}
+
+
+def _set_metric(c: Cutover, values: list[float | None]) -> None:
+    c.init()
+    with World.open(c.world) as world:
+        rid = (f"/subscriptions/{world.subscription_id}/resourceGroups/rg-shop/providers/"
+               "Microsoft.Network/trafficManagerProfiles/tm-shop")
+        world.arm.insights.set_metric(rid, "Percentage5XX", values)
+    c.edit(lambda raw: raw["switch"]["shift"]["gate"]["metrics"][0]["azure_monitor"].update(resource_id=rid))
+
+
+def test_an_azure_monitor_metric_beyond_its_threshold_at_the_third_step_fails_the_gate(tmp_path: Path) -> None:
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", _azure_metric_gate)
+    _set_metric(c, [0.5, 1.0, 0.2, 0.0, 0.4, 7.5])
+    result = c.cli("run", str(c.playbook), "--yes")
+    assert result.exit_code == 1, result.output
+    assert "metric 5xx share: 7.5 beyond max 5" in result.output
+    assert _weights(c) == ALL_BLUE
+    assert _status(c)["traffic"]["step_reached"] == 50
+
+
+def test_an_azure_monitor_metric_without_data_pauses_the_shift(tmp_path: Path) -> None:
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", _azure_metric_gate)
+    _set_metric(c, [0.5, None])
+    result = c.cli("run", str(c.playbook), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "inconclusive at 10%" in result.output and "Percentage5XX of tm-shop: no data" in result.output
+    assert _weights(c) == {"blue": (900, True), "green": (100, True)}
+    assert _status(c)["steps"]["switch"] == "paused"
