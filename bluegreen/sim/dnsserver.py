@@ -56,6 +56,20 @@ class DnsZones:
                 found.append(row)
         return best is not None, found
 
+    def resolve(self, fqdn: str) -> str | None:
+        """The first A value for `fqdn` in the zones, following CNAMEs within them (for the simulator's own use)."""
+        name = fqdn.rstrip(".").lower()
+        for _ in range(_CHAIN):
+            _, rows = self._lookup(name)
+            a = next((r for r in rows if r["type"] == "A" and r["values"]), None)
+            if a is not None:
+                return str(a["values"][0])
+            cname = next((r for r in rows if r["type"] == "CNAME"), None)
+            if cname is None:
+                return None
+            name = str(cname["values"][0]).rstrip(".").lower()
+        return None
+
     def answer(self, wire: bytes) -> bytes | None:
         try:
             query = dns.message.from_wire(wire)

@@ -6,9 +6,12 @@ weights the ARM fake holds *now* (smooth weighted round robin, so a split is exa
 forwarded to that endpoint's target address, Host header kept. The answer carries `X-Bluegreen-Endpoint`.
 A target that is not an IPv4 address cannot be reached here: 502.
 
-Each router's entry point has a public host name the simulated DNS server answers with its address
-(`host_name`): `<profile>.trafficmanager.net`, as Traffic Manager names a profile, and
-`<profile>-<origin group>.azurefd.net` for a Front Door origin group. Every request is logged with the
+An HTTPRoute (rule 0's backendRefs, in any running cluster) gets one too, spreading requests by the
+backendRef weights: a backendRef's Service is reached at its LoadBalancer address, or, for an ExternalName
+Service, at what the simulated DNS zones answer for its externalName. Each router's entry point has a
+public host name the simulated DNS server answers with its address: `<profile>.trafficmanager.net`, as
+Traffic Manager names a profile, `<profile>-<origin group>.azurefd.net` for a Front Door origin group,
+and an HTTPRoute's first hostname. Every request is logged with the
 weights it was picked by (`log`, kept with the world, the last LOG_LIMIT), so a test can tell that a
 split took effect.
 """
@@ -27,7 +30,7 @@ LOG_LIMIT = 2000
 
 
 def host_name(key: str) -> str:
-    """The public host name of a router's entry point (see the module's docstring)."""
+    """The public host name of an Azure router's entry point (see the module's docstring)."""
     parts = key.split("/")
     if parts[0] == "trafficManager":
         return f"{parts[1]}.trafficmanager.net".lower()
@@ -37,7 +40,17 @@ def host_name(key: str) -> str:
 def router_key(row: dict[str, Any]) -> str:
     if row.get("kind") == "trafficManager":
         return f"trafficManager/{row.get('profile')}"
+    if row.get("kind") == "httpRoute":
+        return f"httpRoute/{row.get('cluster')}/{row.get('namespace')}/{row.get('route')}"
     return f"frontDoor/{row.get('profile')}/{row.get('originGroup')}"
+
+
+def row_host(row: dict[str, Any]) -> str:
+    """An HTTPRoute's entry point answers its first hostname (the Gateway's listener would serve it)."""
+    hostnames = row.get("hostnames") or []
+    if row.get("kind") == "httpRoute":
+        return str(hostnames[0]).lower() if hostnames else f"{row.get('route')}.{row.get('namespace')}.gateway"
+    return host_name(router_key(row))
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -60,10 +73,12 @@ class EntryPoints:
         self._wrr: dict[str, tuple[tuple[tuple[str, int], ...], dict[str, int]]] = {}
         self.served: dict[str, dict[str, int]] = {}
         self.log: list[dict[str, Any]] = list(log or [])  # each request: router, endpoint, weights, status
+        self.hosts: dict[str, str] = {}  # router key -> public host name, of the routers seen at start
 
     def names(self) -> dict[str, str]:
         """Public host name -> address of every entry point (what the simulated DNS server answers)."""
-        return {host_name(key): address for key, address in self.addresses.items()}
+        return {self.hosts.get(key) or host_name(key): address for key, address in self.addresses.items()
+                if key in self.hosts or not key.startswith("httpRoute/")}
 
     def _endpoints(self, key: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -93,7 +108,9 @@ class EntryPoints:
         return next(r for r in rows if _name(r) == chosen)
 
     def start(self) -> None:
-        keys = sorted({router_key(r) for r in self._rows()})
+        rows = self._rows()
+        self.hosts.update({router_key(r): row_host(r) for r in rows})
+        keys = sorted({router_key(r) for r in rows})
         for key in keys:
             if key in self._servers:
                 continue
@@ -113,7 +130,7 @@ class EntryPoints:
         self._servers.clear()
 
     def show(self) -> list[dict[str, Any]]:
-        return [{"router": key, "address": address, "host": host_name(key),
+        return [{"router": key, "address": address, "host": self.hosts.get(key) or host_name(key),
                  "served": dict(sorted(self.served.get(key, {}).items())),
                  "log": [{k: v for k, v in e.items() if k != "router"} for e in self.log if e["router"] == key]}
                 for key, address in sorted(self.addresses.items())]

@@ -124,11 +124,11 @@ class World:
         self.arm = ArmSimulator(self.clock, self, state.get("arm"))
         self.arm.on_mutation = self._arm_mutated
         # The weighted routers' HTTP entry points (bluegreen/sim/entrypoints.py), on addresses kept with the world.
-        self._entry = EntryPoints(self.arm.weights, self._lock, self._allocate_ip, state.get("entry_points", {}),
-                                  state.get("entry_log"))
+        self._zones = DnsZones(self.arm.records, self._lock, lambda: self._entry.names())
+        self._entry = EntryPoints(lambda: self.arm.weights() + self._route_rows(), self._lock, self._allocate_ip,
+                                  state.get("entry_points", {}), state.get("entry_log"))
         # The DNS zones served as DNS (bluegreen/sim/dnsserver.py), on a port kept with the world.
-        self._dns = DnsServer(DnsZones(self.arm.records, self._lock, self._entry.names),
-                              (state.get("dns_server") or {}).get("port"))
+        self._dns = DnsServer(self._zones, (state.get("dns_server") or {}).get("port"))
         self.clock.subscribe(self._on_clock)
         self._mock: responses.RequestsMock | None = None
         self._db: persist.Database | None = None
@@ -495,6 +495,34 @@ class World:
             for cid, meta in self._meta.items()
             if self._clusters[cid].running
         }
+
+    def _route_rows(self) -> list[dict[str, Any]]:
+        """Rule 0's backendRefs of every HTTPRoute in a running cluster, as entry point rows (weights, targets)."""
+        rows: list[dict[str, Any]] = []
+        with self._lock:
+            for cid, meta in self._meta.items():
+                cluster = self._clusters[cid]
+                if not meta["running"]:
+                    continue
+                for route in cluster.store.select("gateway.networking.k8s.io", "HTTPRoute"):
+                    ns, spec = route["metadata"].get("namespace") or "default", route.get("spec") or {}
+                    rules = spec.get("rules") or []
+                    for ref in (rules[0].get("backendRefs") or []) if rules else []:
+                        weight = int(ref.get("weight", 1))
+                        rows.append({"kind": "httpRoute", "cluster": meta["name"], "namespace": ns,
+                                     "route": route["metadata"]["name"], "hostnames": spec.get("hostnames") or [],
+                                     "endpoint": ref.get("name"), "weight": weight, "enabled": weight > 0,
+                                     "target": self._service_address(cluster, ref.get("namespace") or ns,
+                                                                     str(ref.get("name")))})
+        return rows
+
+    def _service_address(self, cluster: ClusterSimulator, namespace: str, name: str) -> str | None:
+        service = cluster.store.peek(("", "Service", namespace, name))
+        spec = (service or {}).get("spec") or {}
+        if spec.get("type") == "ExternalName":
+            return self._zones.resolve(str(spec.get("externalName") or ""))
+        ingress = (((service or {}).get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        return ingress[0].get("ip") if ingress else None
 
     @property
     def dns_address(self) -> str | None:

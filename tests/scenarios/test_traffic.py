@@ -503,3 +503,34 @@ def test_an_azure_monitor_metric_without_data_pauses_the_shift(tmp_path: Path) -
     assert "inconclusive at 10%" in result.output and "Percentage5XX of tm-shop: no data" in result.output
     assert _weights(c) == {"blue": (900, True), "green": (100, True)}
     assert _status(c)["steps"]["switch"] == "paused"
+
+
+def test_the_httproute_entry_point_spreads_a_gated_shift_by_the_backendref_weights(tmp_path: Path) -> None:
+    def edge(raw: dict[str, Any]) -> None:
+        raw["simulation"]["blue"]["manifests"].append(str(ROOT / "playbooks" / "edge" / "gateway.yaml"))
+        # The ExternalName Services' names, resolvable in the simulated zones (green's once it has an address).
+        raw["simulation"]["dns_zones"] = [{"name": "shop.contoso.example", "private": False, "records": [
+            {"name": "blue", "type": "A", "ttl": 60, "values": [{"service": "shop/storefront", "cluster": "blue"}]}]}]
+        raw["switch"]["shift"] = {"steps": [20, 50, 100], "pause": 0,
+                                  "gate": {"entry_point": {"host": "shop.contoso.example", "requests": 20}}}
+
+    c = _copy(tmp_path, "shop-gateway-api.yaml", edge)
+    assert c.cli("run", str(c.playbook), "--yes", "--until", "smoke").exit_code == 0
+    green_ip = _status(c)["facts"]["green_ingress_ip"]
+    with World.open(c.world) as world:
+        world.arm.dns.seed_record(False, world.subscription_id, "rg-shop", "shop.contoso.example", "green", "A",
+                                  [green_ip], 60)
+    result = c.cli("run", str(c.playbook), "--yes", "--until", "switch")
+    assert result.exit_code == 0, result.output
+    assert "home page through shop.contoso.example" in result.output
+    (entry,) = c.show()["entry_points"]
+    assert entry["router"] == "httpRoute/aks-shop-blue/edge/shop" and entry["host"] == "shop.contoso.example"
+    by_step: dict[tuple[int, int], dict[str, int]] = {}
+    for request in entry["log"]:
+        assert request["status"] == 200
+        weights = (request["weights"].get("storefront-blue", 0), request["weights"].get("storefront-green", 0))
+        served = by_step.setdefault(weights, {})
+        served[request["endpoint"]] = served.get(request["endpoint"], 0) + 1
+    assert by_step == {(800, 200): {"storefront-blue": 16, "storefront-green": 4},
+                       (500, 500): {"storefront-blue": 10, "storefront-green": 10},
+                       (0, 1000): {"storefront-green": 20}}
