@@ -52,6 +52,7 @@ class Kind(str, Enum):
     WAIT_OLD_TTL = "wait_old_ttl"
     SET_OWNERSHIP = "set_ownership"
     VERIFY_RESOLUTION = "verify_resolution"
+    SET_TARGET = "set_target"
 
 
 class Learned(TypedDict, total=False):
@@ -590,6 +591,8 @@ class Gate(Params):
     webhooks: tuple[str, ...]  # switch.shift.gate.webhooks by name
     promoted: bool = False  # a person looked at an inconclusive result and said go on
     metrics: tuple[str, ...] = ()  # switch.shift.gate.metrics by name
+    entry_host: str | None = None  # the public entry point the HTTP checks are also sent through
+    entry_requests: int = 0  # requests per check through it
 
     @property
     def target(self) -> str:
@@ -598,6 +601,8 @@ class Gate(Params):
     @property
     def summary(self) -> str:
         parts = [f"{len(self.http_checks)} HTTP checks against green"] if self.http_checks else []
+        if self.http_checks and self.entry_host:
+            parts.append(f"{self.entry_requests} requests per check through {self.entry_host}")
         parts += [f"webhook {w}" for w in self.webhooks]
         parts += [f"metric {m}" for m in self.metrics]
         return f"gate at {self.percent}%: " + (", ".join(parts) or "nothing to check")
@@ -703,6 +708,25 @@ class VerifyResolution(Params):
                f"(at most {self.timeout:g}s)"
 
 
+@dataclass(frozen=True)
+class SetTarget(Params):
+    """Point green's Traffic Manager endpoint or Front Door origin at green's ingress (`green_target: auto`)."""
+
+    KIND = Kind.SET_TARGET
+    router: str
+    name: str  # the endpoint or origin
+    expected: str | None  # where it points now, as the plan saw it
+    address: str  # green's ingress address
+
+    @property
+    def target(self) -> str:
+        return f"{self.router} {self.name}"
+
+    @property
+    def summary(self) -> str:
+        return f"point {self.router}'s {self.name} at green's ingress {self.address} (from {self.expected or 'nothing'})"
+
+
 PARAMS: dict[Kind, type[Params]] = {
     cls.KIND: cls
     for cls in (CreateCluster, SettleCluster, VerifyCluster, EnsureNamespace, Apply, AwaitIngress, CheckSuspended,
@@ -713,6 +737,7 @@ PARAMS: dict[Kind, type[Params]] = {
                 VerifyResolution)
 }
 PARAMS[VerifyArchive.KIND] = VerifyArchive
+PARAMS[SetTarget.KIND] = SetTarget
 assert set(PARAMS) == set(Kind), "every kind has its parameters"
 
 

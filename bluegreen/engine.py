@@ -27,6 +27,7 @@ from bluegreen.context import Session
 from bluegreen.errors import (
     GuardError,
     NotFoundError,
+    PausedError,
     PlaybookError,
     RecordOwnerError,
     StalePlanError,
@@ -39,6 +40,7 @@ from bluegreen.events import (
     RUN_FINISHED,
     STEP_FAILED,
     STEP_FINISHED,
+    STEP_PAUSED,
     STEP_SKIPPED,
     STEP_STARTED,
     WARNING,
@@ -50,7 +52,7 @@ from bluegreen.kube.client import KubeClient
 from bluegreen.observe import Observed, fingerprint, observe
 from bluegreen.plan import DONE_NOTE, READ_ONLY_STEPS, STEPS, Plan, StepPlan, fingerprint_drift
 from bluegreen.playbook import LoadedPlaybook, Playbook
-from bluegreen.record import DONE, FAILED, PENDING, ROLLED_BACK, RUNNING, Identity, RunRecord
+from bluegreen.record import DONE, FAILED, PAUSED, PENDING, ROLLED_BACK, RUNNING, Identity, RunRecord
 from bluegreen.runtime import Runtime
 from bluegreen.state import open_store
 from bluegreen.steps import PLANNERS
@@ -199,7 +201,7 @@ class _Engine:
             aks=self.session.aks, dns=self.session.dns, kube=kube, forget=forget,
             report=lambda kind, message, **data: self.emit(kind, message, step, **data),
             checkpoint=checkpoint, run_id=self.record.run_id, archive_path=lambda: self.record.facts.archive,
-            traffic=self.session.traffic,
+            traffic=self.session.traffic, resolver=self.session.rt.resolver, azure=lambda: self.session.azure,
         )
 
     def run_actions(self, step: StepPlan, obs: Observed) -> list[str]:
@@ -253,6 +255,11 @@ class _Engine:
         except Exception as exc:
             # Errors leave the library through the redactor too (a server may echo what it was sent).
             exc.args = tuple(self.session.redactor.scrub(a) if isinstance(a, str) else a for a in exc.args)
+            if isinstance(exc, PausedError):  # waits for a person: resumable by promote, not a failure
+                entry.status, entry.error = PAUSED, str(exc)
+                self.save()
+                self.emit(STEP_PAUSED, f"{name} paused: {exc}", name)
+                raise
             entry.status, entry.error = FAILED, str(exc)
             self.save()
             self.emit(STEP_FAILED, f"{name} failed: {exc}", name, error=type(exc).__name__)

@@ -18,6 +18,7 @@ STEP_STARTED = "step_started"
 STEP_SKIPPED = "step_skipped"
 STEP_FINISHED = "step_finished"
 STEP_FAILED = "step_failed"
+STEP_PAUSED = "step_paused"  # a stepwise shift waits for `bluegreen promote` (not a failure)
 ACTION_STARTED = "action_started"
 ACTION_FINISHED = "action_finished"
 CHECK = "check"

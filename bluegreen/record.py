@@ -28,6 +28,7 @@ from bluegreen.errors import RecordFormatError
 
 RECORD_FORMAT = 3  # 3: identity, run id and the playbook's last path
 PENDING, RUNNING, DONE, FAILED, ROLLED_BACK = "pending", "running", "done", "failed", "rolled_back"
+PAUSED = "paused"  # a stepwise shift waits for `bluegreen promote`: resumable, not failed
 
 
 @dataclass
@@ -182,10 +183,16 @@ class RunRecord:
             raise RecordFormatError(f"{where} holds facts this bluegreen does not know ({', '.join(unknown)}); "
                                     "run the bluegreen version that wrote it")
         identity = data.get("identity")
+        steps = data.get("steps") or {}
+        switch = steps.get("switch")
+        if isinstance(switch, dict) and switch.get("status") == FAILED and facts.get("shift_paused_at") is not None \
+                and not facts.get("shift_failed"):
+            # Written before `paused` existed: a shift waiting for promote was journalled as failed.
+            steps = dict(steps, switch=dict(switch, status=PAUSED))
         return cls(
             playbook=data["playbook"],
             plan_id=data.get("plan_id"),
-            steps={name: StepRecord(**entry) for name, entry in (data.get("steps") or {}).items()},
+            steps={name: StepRecord(**entry) for name, entry in steps.items()},
             facts=Facts(**facts),
             identity=_identity(identity, where) if identity else None,
             run_id=data.get("run_id") or new_run_id(),

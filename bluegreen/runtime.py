@@ -33,3 +33,6 @@ class Runtime:
     state: StateLocation | None = None
     blob_service: Callable[[str], Any] | None = None
     lease_options: dict[str, Any] = field(default_factory=dict)
+    # The DNS server host names are resolved through where the playbook names none ("address:port"); None: the
+    # system's resolver. The simulator sets its own DNS server, which answers its routers' entry points.
+    resolver: str | None = None

@@ -70,6 +70,12 @@ class TrafficManagerEndpoints:
         self._ctx.call(lambda: self._ctx.trafficmanager.endpoints.update(
             self.resource_group, self.profile, self.endpoint_type, name, body), resource=rid, operation="update endpoint")
 
+    def set_target(self, name: str, target: str) -> None:
+        rid = f"{self._rid}/{self.endpoint_type}/{name}"
+        body = {"properties": {"target": target}}
+        self._ctx.call(lambda: self._ctx.trafficmanager.endpoints.update(
+            self.resource_group, self.profile, self.endpoint_type, name, body), resource=rid, operation="update endpoint")
+
 
 class FrontDoorOrigins:
     def __init__(self, ctx: AzureContext, resource_group: str, profile: str, origin_group: str) -> None:
@@ -93,8 +99,12 @@ class FrontDoorOrigins:
                            target=_prop(raw, "hostName", "host_name"))
 
     def set(self, name: str, weight: int, enabled: bool) -> None:
-        body = {"properties": {"weight": weight, "enabledState": "Enabled" if enabled else "Disabled"}}
+        self._update(name, {"properties": {"weight": weight, "enabledState": "Enabled" if enabled else "Disabled"}})
 
+    def set_target(self, name: str, target: str) -> None:
+        self._update(name, {"properties": {"hostName": target}})
+
+    def _update(self, name: str, body: dict[str, Any]) -> None:
         def start(polling: ClockPolling, token: str | None) -> Any:
             return self._ctx.cdn.afd_origins.begin_update(self.resource_group, self.profile, self.origin_group,
                                                           name, body, polling=polling, continuation_token=token)

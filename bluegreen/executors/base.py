@@ -13,12 +13,17 @@ from typing import Any, TypeVar
 
 from bluegreen.actions import Learned, Params
 from bluegreen.azure.aks import AksClient
+from bluegreen.azure.context import AzureContext
 from bluegreen.azure.dns import DnsRecords
 from bluegreen.clock import Clock
 from bluegreen.errors import StepFailedError
 from bluegreen.kube.client import KubeClient
 from bluegreen.playbook import LoadedPlaybook, Playbook
 from bluegreen.traffic.routers import Router
+
+
+def _no_azure() -> AzureContext:
+    raise StepFailedError("no Azure context was given to this executor")
 
 
 class CheckFailed(StepFailedError):
@@ -39,6 +44,8 @@ class ExecEnv:
     run_id: str = ""  # the run record's id: what this run writes outside the record carries it (the archive)
     archive_path: Callable[[], str | None] = lambda: None  # this run's archive, once written
     traffic: Router | None = None  # the playbook's weighted router (None for a DNS switch)
+    resolver: str | None = None  # "address:port" host names are resolved through (Runtime.resolver)
+    azure: Callable[[], AzureContext] = _no_azure  # the run's ARM context (Azure Monitor metric gates)
 
     @property
     def pb(self) -> Playbook:

@@ -33,6 +33,7 @@ from bluegreen.sim.arm import FaultSpec
 from bluegreen.sim.arm.simulator import ArmSimulator
 from bluegreen.sim.clock import SimClock
 from bluegreen.sim.credential import AKS_AAD_SCOPE, SimulatedCredential, token_for
+from bluegreen.sim.dnsserver import DnsServer, DnsZones
 from bluegreen.sim.entrypoints import EntryPoints
 from bluegreen.sim.kube.cluster import ApiError, ClusterBehaviour, ClusterSimulator
 from bluegreen.sim.manifests import load_seed_objects, namespaces_needed
@@ -123,7 +124,11 @@ class World:
         self.arm = ArmSimulator(self.clock, self, state.get("arm"))
         self.arm.on_mutation = self._arm_mutated
         # The weighted routers' HTTP entry points (bluegreen/sim/entrypoints.py), on addresses kept with the world.
-        self._entry = EntryPoints(self.arm.weights, self._lock, self._allocate_ip, state.get("entry_points", {}))
+        self._zones = DnsZones(self.arm.records, self._lock, lambda: self._entry.names())
+        self._entry = EntryPoints(lambda: self.arm.weights() + self._route_rows(), self._lock, self._allocate_ip,
+                                  state.get("entry_points", {}), state.get("entry_log"))
+        # The DNS zones served as DNS (bluegreen/sim/dnsserver.py), on a port kept with the world.
+        self._dns = DnsServer(self._zones, (state.get("dns_server") or {}).get("port"))
         self.clock.subscribe(self._on_clock)
         self._mock: responses.RequestsMock | None = None
         self._db: persist.Database | None = None
@@ -507,6 +512,39 @@ class World:
             if self._clusters[cid].running
         }
 
+    def _route_rows(self) -> list[dict[str, Any]]:
+        """Rule 0's backendRefs of every HTTPRoute in a running cluster, as entry point rows (weights, targets)."""
+        rows: list[dict[str, Any]] = []
+        with self._lock:
+            for cid, meta in self._meta.items():
+                cluster = self._clusters[cid]
+                if not meta["running"]:
+                    continue
+                for route in cluster.store.select("gateway.networking.k8s.io", "HTTPRoute"):
+                    ns, spec = route["metadata"].get("namespace") or "default", route.get("spec") or {}
+                    rules = spec.get("rules") or []
+                    for ref in (rules[0].get("backendRefs") or []) if rules else []:
+                        weight = int(ref.get("weight", 1))
+                        rows.append({"kind": "httpRoute", "cluster": meta["name"], "namespace": ns,
+                                     "route": route["metadata"]["name"], "hostnames": spec.get("hostnames") or [],
+                                     "endpoint": ref.get("name"), "weight": weight, "enabled": weight > 0,
+                                     "target": self._service_address(cluster, ref.get("namespace") or ns,
+                                                                     str(ref.get("name")))})
+        return rows
+
+    def _service_address(self, cluster: ClusterSimulator, namespace: str, name: str) -> str | None:
+        service = cluster.store.peek(("", "Service", namespace, name))
+        spec = (service or {}).get("spec") or {}
+        if spec.get("type") == "ExternalName":
+            return self._zones.resolve(str(spec.get("externalName") or ""))
+        ingress = (((service or {}).get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        return ingress[0].get("ip") if ingress else None
+
+    @property
+    def dns_address(self) -> str | None:
+        """`127.0.0.1:<port>` of the simulated DNS server while the world is open (None otherwise)."""
+        return self._dns.address
+
     @property
     def execution_log(self) -> list[dict[str, Any]]:
         return [dict(e) for e in self._log]
@@ -539,6 +577,7 @@ class World:
                 "records": [_record_view(r) for r in self.arm.records()],
                 "weights": [_weight_view(w) for w in self.arm.weights()],
                 "entry_points": self._entry.show(),
+                "dns_server": self.dns_address,
                 "executions": self.execution_log,
                 "mutations": {"by_api": dict(sorted(self._mutations.items())), "total": total},
             }
@@ -560,6 +599,8 @@ class World:
                 "mutations": self._mutations,
                 "crash": self._crash,
                 "entry_points": dict(self._entry.addresses),
+                "dns_server": {"port": self._dns.port},
+                "entry_log": list(self._entry.log),
             }
 
     def persist(self, *, arm: bool = True) -> None:
@@ -580,7 +621,8 @@ class World:
         rows = {key: json.dumps(value, separators=(",", ":")) for key, value in (
             ("version", STATE_VERSION), ("subscription_id", self.subscription_id), ("clock", _iso(self.clock.now())),
             ("ip", self._ip), ("behaviour", self._behaviour), ("mutations", self._mutations),
-            ("crash", self._crash), ("entry_points", dict(self._entry.addresses)))}
+            ("crash", self._crash), ("entry_points", dict(self._entry.addresses)),
+            ("dns_server", {"port": self._dns.port}), ("entry_log", self._entry.log))}
         if self._arm_dirty:
             # Only an ARM request, seeding or an operation finishing changes ARM state; a Kubernetes write never does.
             self._saved_settled = self.arm.settled_generation
@@ -659,11 +701,13 @@ class World:
                 if meta["running"] and not self._clusters[cid].running:
                     self._clusters[cid].start(serve=False)  # its API server listens once someone asks for it
             self._entry.start()
+            self._dns.start()
 
     def _stop_serving(self) -> None:
         with self._lock:
             self._serving = False
             self._entry.stop()
+            self._dns.stop()
             for cluster in self._clusters.values():
                 if cluster.running:
                     cluster.stop()

@@ -13,7 +13,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from bluegreen.errors import PreconditionFailedError, StalePlanError
+from bluegreen.errors import GuardError, PreconditionFailedError, StalePlanError
 from bluegreen.kube.client import KubeClient
 from bluegreen.traffic.split import BackendInfo
 
@@ -41,6 +41,10 @@ class HttpRouteBackends:
         weight = int(ref.get("weight", 1))
         target = f"Service {ref.get('namespace') or self.namespace}/{name}" + (f":{ref['port']}" if ref.get("port") else "")
         return BackendInfo(name, weight, weight > 0, target)
+
+    def set_target(self, name: str, target: str) -> None:
+        raise GuardError(f"HTTPRoute {self.namespace}/{self.route}: a backendRef names a Service, not an address; "
+                         "green_target is for Traffic Manager and Front Door")
 
     def set(self, name: str, weight: int, enabled: bool) -> None:
         route = self._read()

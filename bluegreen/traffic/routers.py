@@ -38,6 +38,8 @@ class Backends(Protocol):
 
     def set(self, name: str, weight: int, enabled: bool) -> None: ...
 
+    def set_target(self, name: str, target: str) -> None: ...
+
 
 class Router:
     """A weighted router between blue's and green's backend."""
@@ -86,6 +88,23 @@ class Router:
         state = self.observe()
         if state.setting is None or not all(same(state.setting[s], target[s]) for s in ("blue", "green")):
             raise StepFailedError(f"{self.label} reads back {describe(state.setting)}, expected {describe(target)}")
+        return state
+
+    def point_green(self, expected: str | None, address: str) -> TrafficState:
+        """Green's endpoint/origin to `address`, unless somebody pointed it elsewhere since the plan (stale)."""
+        name = self._names["green"]
+        current = self._backends.get(name)
+        if current is None:
+            raise GuardError(f"{self.label}: no green {name}")
+        if current.target != address:
+            if current.target != expected:
+                raise StalePlanError(f"{self.label}: green's {name} points at {current.target} now, but the plan "
+                                     f"expected {expected}; somebody changed it since the plan: make a new plan")
+            self._backends.set_target(name, address)
+        state = self.observe()
+        if state.green is None or state.green.target != address:
+            raise StepFailedError(f"{self.label}: green's {name} reads back "
+                                  f"{state.green.target if state.green else 'nothing'}, expected {address}")
         return state
 
     def undo(self) -> TrafficState:

@@ -7,7 +7,7 @@ router edited by somebody else in between is refused as stale when the move runs
 
 from __future__ import annotations
 
-from bluegreen.actions import Action, Gate, PauseShift, SetWeights, SwitchIntent
+from bluegreen.actions import Action, Gate, PauseShift, SetTarget, SetWeights, SwitchIntent
 from bluegreen.observe import Observed
 from bluegreen.plan import Check
 from bluegreen.playbook import Playbook
@@ -39,6 +39,31 @@ def router_checks(obs: Observed) -> tuple[TrafficState | None, list[Check]]:
     return state, []
 
 
+def plan_green_target(pb: Playbook, obs: Observed,
+                      state: TrafficState) -> tuple[list[Action], list[Check], list[str]]:
+    """`green_target: auto`: green's endpoint/origin pointed at green's ingress before the first move.
+
+    Unset, the targets are the operator's: the plan says where green's side points, so a reviewer sees it.
+    """
+    sw = pb.switch
+    spec = sw.traffic_manager or sw.front_door
+    if spec is None or state.green is None:
+        return [], [], []
+    current, address = state.green.target, obs.green_value
+    what = f"{state.router}'s {state.green.name}"
+    if spec.green_target != "auto":
+        return [], [], [f"{what} points at {current} (targets are the operator's; `green_target: auto` points it "
+                        "at green's ingress)"]
+    if not address:
+        return [], [Check("green's ingress address", False,
+                          "green_target: auto needs green's ingress address, which is not known yet")], []
+    if current == address:
+        return [], [], [f"{what} already points at green's ingress {address}"]
+    return [Action(id="switch/green-target", params=SetTarget(state.router, state.green.name, current, address),
+                   before={"target": current}, after={"target": address}, eta_seconds=MOVE_ETA.get(sw.type, 5.0))
+            ], [], []
+
+
 def plan_shift(pb: Playbook, obs: Observed, record: RunRecord | None,
                handoff: list[Action]) -> tuple[list[Action], list[Check], list[str]]:
     """The switch step for a weighted router: intent, then per step move (+ CronJob handoff), pause, gate."""
@@ -66,6 +91,10 @@ def plan_shift(pb: Playbook, obs: Observed, record: RunRecord | None,
         notes.append(f"{state.router} already sends everything to green")
     blue_name, green_name = sides(pb)
     actions.append(Action(id="switch/intent", params=SwitchIntent(blue_name, green_name)))
+    target_actions, target_checks, target_notes = plan_green_target(pb, obs, state)
+    actions += target_actions
+    checks += target_checks
+    notes += target_notes
     previous: Setting = state.setting if current == 0 else setting_for(0)
     handoff_at = shift.handoff_at if shift else 100
     kind = pb.switch.type
@@ -94,8 +123,10 @@ def plan_shift(pb: Playbook, obs: Observed, record: RunRecord | None,
         if http or hooks or metrics:
             promoted = bool(facts and facts.shift_promoted is not None and facts.shift_promoted >= percent)
             sampling = max((m.samples - 1) * m.interval for m in shift.gate.metrics) if metrics else 0.0
+            entry = shift.gate.entry_point if http else None
             actions.append(Action(id=f"switch/gate/{percent}", params=Gate(
-                state.router, percent, http, obs.green_value, hooks, promoted, metrics),
+                state.router, percent, http, obs.green_value, hooks, promoted, metrics,
+                entry.host if entry else None, entry.requests if entry else 0),
                 eta_seconds=GATE_ETA + sampling))
     if shift is not None:
         pause = "until `bluegreen promote`" if shift.pause == "manual" else f"{float(shift.pause):g}s"

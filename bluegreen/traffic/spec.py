@@ -22,6 +22,9 @@ from pydantic import (
 from bluegreen.durations import Duration, parse_duration
 
 WEIGHTED = ("traffic_manager", "front_door", "gateway_api")
+GREEN_TARGET = ("auto: before the first move, the switch points green's endpoint (its target) or origin (its "
+                "hostName) at green's ingress address, as a planned action; unset: the operator keeps it pointed "
+                "at green (the plan shows where it points).")
 
 
 class _Model(BaseModel):
@@ -56,6 +59,7 @@ class TrafficManagerRouterSpec(_Model):
     endpoint_type: Literal["ExternalEndpoints", "AzureEndpoints", "NestedEndpoints"] = "ExternalEndpoints"
     blue_endpoint: str = Field(description="The endpoint that sends clients to blue.")
     green_endpoint: str = Field(description="The endpoint that sends clients to green.")
+    green_target: Literal["auto"] | None = Field(None, description=GREEN_TARGET)
 
 
 class FrontDoorRouterSpec(_Model):
@@ -66,6 +70,7 @@ class FrontDoorRouterSpec(_Model):
     origin_group: str = Field("default", description="The origin group holding both origins.")
     blue_origin: str = Field(description="The origin that is blue's ingress.")
     green_origin: str = Field(description="The origin that is green's ingress.")
+    green_target: Literal["auto"] | None = Field(None, description=GREEN_TARGET)
 
 
 class EdgeCluster(_Model):
@@ -104,12 +109,30 @@ class WebhookSpec(_Model):
         return v
 
 
+class AzureMetricSpec(_Model):
+    """An Azure Monitor platform metric of one resource (azure-monitor-query's MetricsQueryClient)."""
+
+    resource_id: str = Field(description="ARM id of the resource, e.g. the Traffic Manager or Front Door profile.")
+    metric: str = Field(description="Metric name, e.g. Percentage5XX (Front Door) or QpsByEndpoint (Traffic Manager).")
+    aggregation: Literal["Average", "Total", "Maximum", "Minimum", "Count"] = "Average"
+    window: float = Field(300.0, gt=0, description="Seconds back from now a sample looks; its latest point counts.")
+
+    @field_validator("resource_id")
+    @classmethod
+    def _rid(cls, v: str) -> str:
+        if not re.match(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/[^/]+/[^/]+/[^/]+", v, re.I):
+            raise ValueError("must be an ARM resource id (/subscriptions/.../providers/<namespace>/<type>/<name>)")
+        return v
+
+
 class MetricSpec(_Model):
-    """A Prometheus HTTP API query sampled after each step; every sample must stay within the bounds."""
+    """A Prometheus query or an Azure Monitor metric sampled after each step; every sample must stay in bounds."""
 
     name: str
-    prometheus: str = Field(description="Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090.")
-    query: str = Field(description="PromQL instant query; its first series' value is compared.")
+    prometheus: str | None = Field(None, description="Base URL of the Prometheus HTTP API, e.g. "
+                                                     "http://prometheus:9090.")
+    query: str | None = Field(None, description="PromQL instant query; its first series' value is compared.")
+    azure_monitor: AzureMetricSpec | None = Field(None, description="An Azure Monitor metric instead of Prometheus.")
     max: float | None = Field(None, description="Fail when a sample is above this.")
     min: float | None = Field(None, description="Fail when a sample is below this.")
     samples: int = Field(3, ge=1, le=100, description="How many samples are taken.")
@@ -118,8 +141,8 @@ class MetricSpec(_Model):
 
     @field_validator("prometheus")
     @classmethod
-    def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", v):
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
             raise ValueError("must be an absolute http:// or https:// URL")
         return v
 
@@ -127,13 +150,40 @@ class MetricSpec(_Model):
     def _bounded(self) -> MetricSpec:
         if self.max is None and self.min is None:
             raise ValueError("give max, min or both")
+        if (self.azure_monitor is None) == (self.prometheus is None):
+            raise ValueError("give prometheus (with query) or azure_monitor, one of them")
+        if self.prometheus is not None and not self.query:
+            raise ValueError("a Prometheus metric needs its query")
         return self
+
+
+class EntryPointSpec(_Model):
+    """The router's public entry point: the gate also sends its HTTP checks there, to see the mixed traffic
+    clients see (direct checks against green cannot show what blue's share or the router itself does)."""
+
+    host: str = Field(description="Public host name that reaches the router (e.g. tm-shop.trafficmanager.net, a "
+                                  "Front Door endpoint's host, the HTTPRoute's hostname); resolved at each gate. "
+                                  "The checks keep their URL's Host header.")
+    requests: int = Field(10, ge=1, le=1000, description="Requests per HTTP check through the entry point; each "
+                                                         "must pass (one attempt each, no retries).")
+    resolver: str | None = Field(None, description="DNS server the host is resolved through, `address` or "
+                                                   "`address:port`; default: the system's (in the simulator: its "
+                                                   "own DNS server).")
+
+    @field_validator("resolver")
+    @classmethod
+    def _resolver(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[0-9a-fA-F.:\[\]]+$", v):
+            raise ValueError("must be an IP address, optionally with :port")
+        return v
 
 
 class GateSpec(_Model):
     """What decides, after each step, whether the shift goes on."""
 
     http: bool = Field(True, description="Run the playbook's smoke.http checks against green after each step.")
+    entry_point: EntryPointSpec | None = Field(None, description="Also send the HTTP checks through the router's "
+                                                                 "public entry point.")
     webhooks: list[WebhookSpec] = Field(default_factory=list)
     metrics: list[MetricSpec] = Field(default_factory=list, description="Prometheus queries with thresholds.")
 
@@ -193,6 +243,11 @@ def router_problems(switch: Any) -> list[tuple[str, str]]:
         if switch.get("shift"):
             problems.append(("switch.shift", "a DNS record moves all at once; steps need a weighted router "
                                              "(traffic_manager, front_door or gateway_api)"))
+    router = switch.get(kind) if kind in WEIGHTED else None
+    if kind == "traffic_manager" and isinstance(router, dict) and router.get("green_target") == "auto" \
+            and router.get("endpoint_type", "ExternalEndpoints") != "ExternalEndpoints":
+        problems.append(("switch.traffic_manager.green_target", "auto needs ExternalEndpoints (an address target); "
+                                                                "an Azure endpoint's resource is the operator's"))
     if kind in WEIGHTED and switch.get("ttl"):
         problems.append(("switch.ttl", "TTL discipline is for a DNS switch"))
     if kind in WEIGHTED and switch.get("verify_resolver"):

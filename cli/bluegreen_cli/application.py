@@ -116,6 +116,7 @@ class Application:
                     state_dir=self.state_dir or directory / "state",
                     subscription_id=None if loaded.playbook.subscription_id else world.subscription_id,
                     state=self.state, blob_service=blob_service_factory(),  # remote state is real storage
+                    resolver=world.dns_address,
                 )
             return
         from bluegreen.azure.credentials import default_credential
@@ -162,7 +163,7 @@ class Application:
             with World.open(directory) as world:
                 yield Runtime(credential=world.credential, clock=world.clock,
                               state_dir=self.state_dir or directory / "state",
-                              subscription_id=world.subscription_id,
+                              subscription_id=world.subscription_id, resolver=world.dns_address,
                               state=self.state, blob_service=blob_service_factory())  # remote state is real storage
             return
         from bluegreen.azure.credentials import default_credential

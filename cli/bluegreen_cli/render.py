@@ -24,6 +24,7 @@ _STYLE = {
     "step_started": "bold cyan",
     "step_finished": "green",
     "step_failed": "bold red",
+    "step_paused": "bold yellow",
     "step_skipped": "dim",
     "warning": "yellow",
     "waiting": "magenta",
@@ -144,7 +145,7 @@ def render_summary(journal: dict[str, Any], steps: tuple[str, ...], console: Con
     for name in steps:
         entry = journal.get("steps", {}).get(name, {})
         status = entry.get("status", "pending")
-        color = {"done": "green", "failed": "red", "running": "yellow"}.get(status, "dim")
+        color = {"done": "green", "failed": "red", "running": "yellow", "paused": "yellow"}.get(status, "dim")
         took = "-"
         if entry.get("started") and entry.get("finished"):
             seconds = (datetime.fromisoformat(entry["finished"]) - datetime.fromisoformat(entry["started"]))

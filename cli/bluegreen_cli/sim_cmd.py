@@ -234,6 +234,9 @@ def serve(
         write_private(path, kubeconfig)  # credentials: 0600 from the moment it exists
         typer.echo(kubeconfig)
         typer.echo(f"# written to {path}; use: KUBECONFIG={path} kubectl get pods -A", err=True)
+        if world.dns_address:
+            host, port = world.dns_address.split(":")
+            typer.echo(f"# DNS zones served at {world.dns_address}: dig @{host} -p {port} NAME", err=True)
         stop = threading.Event()
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -282,6 +285,8 @@ def _render(view: dict[str, Any], console: "Console") -> None:
         records.add_row(str(r["zone"]), _cell(r["private"]), str(r["name"]), str(r["type"]),
                         ", ".join(map(str, r["values"] or [])), _cell(r["ttl"]), _cell(r["etag"]))
     console.print(records)
+    if view.get("dns_server"):
+        console.print(f"DNS server (serves the zones above): [bold]{view['dns_server']}[/bold] (UDP and TCP)")
     if view["weights"]:
         keys = sorted({k for w in view["weights"] for k in w})
         weights = Table(*keys, title="Weights")

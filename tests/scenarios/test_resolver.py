@@ -1,8 +1,10 @@
 """Verification of a DNS switch through a resolver the playbook names (dnspython), on the clock.
 
-Covers: after the flip the switch asks the resolver until it answers green's value,
-polling on the simulated clock; a resolver that keeps answering blue's value fails
-the switch at the bound, naming what it answers.
+Covers: after the flip the switch asks the simulated world's own DNS server (which serves the
+zone the switch changed) and finds green's value; a resolver that lags (a cache, modelled here
+by a server that answers blue's address a number of times first) is asked again on the clock
+until it answers green; one that keeps answering blue's value fails the switch at the bound,
+naming what it answers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import dns.message
 import dns.rrset
 import pytest
 
+from bluegreen.sim.world import World
 from tests.scenarios.conftest import Cutover
 
 
@@ -70,7 +73,25 @@ def _prepare(cutover: Cutover, resolver: Resolver, timeout: int) -> None:
     resolver.green = facts["green_ingress_ip"]
 
 
-def test_the_switch_waits_until_the_resolver_answers_green(cutover: Cutover, resolver: Resolver) -> None:
+def test_the_switch_is_verified_through_the_simulated_dns_server(cutover: Cutover) -> None:
+    cutover.init()
+    with World.open(cutover.world) as world:
+        address = world.dns_address
+    assert address is not None
+    host, port = address.split(":")
+    cutover.edit(lambda raw: raw["switch"].update(verify_resolver={
+        "address": host, "port": int(port), "timeout": 60, "interval": 10}))
+    assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "smoke").exit_code == 0
+    green = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())["facts"][
+        "green_ingress_ip"]
+    result = cutover.cli("switch", str(cutover.playbook), "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"resolver {address} answers {green} for shop.contoso.internal" in result.output
+    with World.open(cutover.world) as world:
+        assert world.dns_address == address  # the port the playbook names stays the world's
+
+
+def test_a_lagging_resolver_is_asked_again_until_it_answers_green(cutover: Cutover, resolver: Resolver) -> None:
     _prepare(cutover, resolver, timeout=120)
     resolver.stale = 3
     result = cutover.cli("switch", str(cutover.playbook), "--yes")

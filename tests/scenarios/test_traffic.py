@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -140,7 +141,8 @@ def _gate_hook(url: str, pause: Any = 0) -> Any:
     def change(raw: dict[str, Any]) -> None:
         raw["switch"]["shift"] = {"steps": [10, 25, 50, 100], "pause": pause,
                                   "gate": {"http": True, "webhooks": [{"name": "analysis", "url": url,
-                                                                       "timeout": 2}]}}
+                                                                       "timeout": 2}],
+                                           "entry_point": {"host": "tm-shop.trafficmanager.net", "requests": 20}}}
     return change
 
 
@@ -158,6 +160,25 @@ def test_a_gate_failing_at_the_third_step_sends_all_traffic_back_to_blue(tmp_pat
     status = _status(c)["traffic"]
     assert status["step_reached"] == 50 and status["green_percent"] == 0
     assert status["gates"]["10%"] == "passed" and status["gates"]["50%"].startswith("failed at 50%")
+    # The entry point's request log: each gate's 20 requests were spread by that step's weights.
+    (entry,) = c.show()["entry_points"]
+    by_step: dict[tuple[int, int], dict[str, int]] = {}
+    for request in entry["log"]:
+        assert request["status"] == 200
+        weights = (request["weights"].get("blue", 0), request["weights"].get("green", 0))
+        served = by_step.setdefault(weights, {})
+        served[request["endpoint"]] = served.get(request["endpoint"], 0) + 1
+    assert by_step == {(900, 100): {"blue": 18, "green": 2}, (750, 250): {"blue": 15, "green": 5},
+                       (500, 500): {"blue": 10, "green": 10}}
+    # After the failed gate: all of it on blue again.
+    with World.open(c.world) as world:
+        address = world.show()["entry_points"][0]["address"]
+        for _ in range(5):
+            with urllib.request.urlopen(urllib.request.Request(f"http://{address}/",  # noqa: S310 - 127.x
+                                                               headers={"Host": "shop.contoso.example"})) as r:
+                assert r.status == 200
+    after = c.show()["entry_points"][0]["log"][-5:]
+    assert [(r["endpoint"], r["weights"]) for r in after] == [("blue", {"blue": 1000})] * 5
     # Shifting again first needs a rollback, which resets the shift.
     again = c.cli("run", str(c.playbook), "--yes")
     assert again.exit_code == 3 and "bluegreen rollback" in again.output
@@ -175,6 +196,10 @@ def test_a_manual_pause_waits_for_promote_and_abort_returns_traffic_to_blue(tmp_
     assert "bluegreen promote" in result.output
     assert _weights(c) == {"blue": (750, True), "green": (250, True)}
     assert _status(c)["traffic"]["paused_at"] == 25
+    journal = json.loads((c.world / "state" / "shop-tm" / "journal.json").read_text())
+    assert journal["steps"]["switch"]["status"] == "paused"  # waiting for a person is not a failure
+    assert _status(c)["steps"]["switch"] == "paused"
+    assert "switch paused" in result.output and "switch failed" not in result.output
     result = c.cli("promote", str(c.playbook), "--yes")
     assert result.exit_code == 3, result.output  # on to 50%, and the next manual pause
     assert _weights(c) == {"blue": (500, True), "green": (500, True)}
@@ -386,3 +411,126 @@ def test_requests_through_the_entry_point_follow_each_step_and_return_to_blue(tm
     assert seen == {10: 2, 25: 5, 50: 10}  # of 20 requests each: the weights took effect
     with World.open(c.world):
         assert _through(entry, 20) == 0  # the failed gate put everything back on blue
+
+
+def _targets(c: Cutover) -> dict[str, str]:
+    return {w["name"]: w["target"] for w in c.show()["weights"]}
+
+
+@pytest.mark.parametrize("name", ["shop-traffic-manager.yaml", "shop-front-door.yaml"])
+def test_green_target_auto_points_green_at_its_ingress_as_a_planned_action(tmp_path: Path, name: str) -> None:
+    c = _copy(tmp_path, name)
+    assert c.cli("run", str(c.playbook), "--yes", "--until", "smoke").exit_code == 0
+    green_ip = _status(c)["facts"]["green_ingress_ip"]
+    assert _targets(c)["green"] == "green.shop.contoso.example"
+    assert c.cli("plan", str(c.playbook), "--out", str(tmp_path / "plan.json")).exit_code == 0
+    actions = {a["id"]: a for s in json.loads((tmp_path / "plan.json").read_text())["steps"] for a in s["actions"]}
+    target = actions["switch/green-target"]
+    assert target["before"] == {"target": "green.shop.contoso.example"} and target["after"] == {"target": green_ip}
+    # Before the first move: green takes no traffic until it points at green.
+    order = list(actions)
+    assert order.index("switch/green-target") < order.index("switch/shift/10" if "traffic" in name
+                                                            else "switch/shift/100")
+    result = c.cli("run", str(c.playbook), "--yes", "--until", "switch")
+    assert result.exit_code == 0, result.output
+    assert _targets(c)["green"] == green_ip
+
+
+def test_without_green_target_the_plan_says_where_green_points_and_the_entry_point_gate_catches_it(tmp_path: Path) -> None:
+    def operator(raw: dict[str, Any]) -> None:
+        raw["switch"]["traffic_manager"].pop("green_target")
+
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", operator)
+    assert c.cli("run", str(c.playbook), "--yes", "--until", "smoke").exit_code == 0
+    plan = c.cli("plan", str(c.playbook))
+    assert "points at green.shop.contoso.example (targets are the operator's" in plan.output
+    assert c.cli("plan", str(c.playbook), "--out", str(tmp_path / "plan.json")).exit_code == 0
+    assert "switch/green-target" not in (tmp_path / "plan.json").read_text()
+    # Green's endpoint points where the simulator cannot reach: the gate's requests through the public entry
+    # point see green's share fail (the direct checks against green cannot), and traffic goes back to blue.
+    result = c.cli("run", str(c.playbook), "--yes", "--until", "switch")
+    assert result.exit_code == 1, result.output
+    assert "home page through tm-shop.trafficmanager.net: 2/20 failed" in result.output
+    assert _weights(c) == ALL_BLUE
+    assert _targets(c)["green"] == "green.shop.contoso.example"
+
+
+def test_an_entry_point_that_does_not_resolve_makes_the_gate_inconclusive(tmp_path: Path) -> None:
+    def change(raw: dict[str, Any]) -> None:
+        raw["switch"]["shift"]["gate"]["entry_point"]["host"] = "tm-elsewhere.trafficmanager.net"
+
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", change)
+    result = c.cli("run", str(c.playbook), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "entry point tm-elsewhere.trafficmanager.net does not resolve: NXDOMAIN" in result.output
+    assert _weights(c) == {"blue": (900, True), "green": (100, True)}  # neither forward nor back
+    assert _status(c)["steps"]["switch"] == "paused"
+
+
+def _azure_metric_gate(raw: dict[str, Any]) -> None:
+    raw["switch"]["shift"] = {"steps": [10, 25, 50, 100], "pause": 0, "gate": {"http": False, "metrics": [
+        {"name": "5xx share", "azure_monitor": {
+            "resource_id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shop/providers/"
+                           "Microsoft.Network/trafficManagerProfiles/tm-shop",
+            "metric": "Percentage5XX", "aggregation": "Average", "window": 300},
+         "max": 5, "samples": 2, "interval": 30}]}}
+
+
+def _set_metric(c: Cutover, values: list[float | None]) -> None:
+    c.init()
+    with World.open(c.world) as world:
+        rid = (f"/subscriptions/{world.subscription_id}/resourceGroups/rg-shop/providers/"
+               "Microsoft.Network/trafficManagerProfiles/tm-shop")
+        world.arm.insights.set_metric(rid, "Percentage5XX", values)
+    c.edit(lambda raw: raw["switch"]["shift"]["gate"]["metrics"][0]["azure_monitor"].update(resource_id=rid))
+
+
+def test_an_azure_monitor_metric_beyond_its_threshold_at_the_third_step_fails_the_gate(tmp_path: Path) -> None:
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", _azure_metric_gate)
+    _set_metric(c, [0.5, 1.0, 0.2, 0.0, 0.4, 7.5])
+    result = c.cli("run", str(c.playbook), "--yes")
+    assert result.exit_code == 1, result.output
+    assert "metric 5xx share: 7.5 beyond max 5" in result.output
+    assert _weights(c) == ALL_BLUE
+    assert _status(c)["traffic"]["step_reached"] == 50
+
+
+def test_an_azure_monitor_metric_without_data_pauses_the_shift(tmp_path: Path) -> None:
+    c = _copy(tmp_path, "shop-traffic-manager.yaml", _azure_metric_gate)
+    _set_metric(c, [0.5, None])
+    result = c.cli("run", str(c.playbook), "--yes")
+    assert result.exit_code == 3, result.output
+    assert "inconclusive at 10%" in result.output and "Percentage5XX of tm-shop: no data" in result.output
+    assert _weights(c) == {"blue": (900, True), "green": (100, True)}
+    assert _status(c)["steps"]["switch"] == "paused"
+
+
+def test_the_httproute_entry_point_spreads_a_gated_shift_by_the_backendref_weights(tmp_path: Path) -> None:
+    def edge(raw: dict[str, Any]) -> None:
+        raw["simulation"]["blue"]["manifests"].append(str(ROOT / "playbooks" / "edge" / "gateway.yaml"))
+        # The ExternalName Services' names, resolvable in the simulated zones (green's once it has an address).
+        raw["simulation"]["dns_zones"] = [{"name": "shop.contoso.example", "private": False, "records": [
+            {"name": "blue", "type": "A", "ttl": 60, "values": [{"service": "shop/storefront", "cluster": "blue"}]}]}]
+        raw["switch"]["shift"] = {"steps": [20, 50, 100], "pause": 0,
+                                  "gate": {"entry_point": {"host": "shop.contoso.example", "requests": 20}}}
+
+    c = _copy(tmp_path, "shop-gateway-api.yaml", edge)
+    assert c.cli("run", str(c.playbook), "--yes", "--until", "smoke").exit_code == 0
+    green_ip = _status(c)["facts"]["green_ingress_ip"]
+    with World.open(c.world) as world:
+        world.arm.dns.seed_record(False, world.subscription_id, "rg-shop", "shop.contoso.example", "green", "A",
+                                  [green_ip], 60)
+    result = c.cli("run", str(c.playbook), "--yes", "--until", "switch")
+    assert result.exit_code == 0, result.output
+    assert "home page through shop.contoso.example" in result.output
+    (entry,) = c.show()["entry_points"]
+    assert entry["router"] == "httpRoute/aks-shop-blue/edge/shop" and entry["host"] == "shop.contoso.example"
+    by_step: dict[tuple[int, int], dict[str, int]] = {}
+    for request in entry["log"]:
+        assert request["status"] == 200
+        weights = (request["weights"].get("storefront-blue", 0), request["weights"].get("storefront-green", 0))
+        served = by_step.setdefault(weights, {})
+        served[request["endpoint"]] = served.get(request["endpoint"], 0) + 1
+    assert by_step == {(800, 200): {"storefront-blue": 16, "storefront-green": 4},
+                       (500, 500): {"storefront-blue": 10, "storefront-green": 10},
+                       (0, 1000): {"storefront-green": 20}}

@@ -78,7 +78,7 @@ def test_show_has_the_documented_shape(tmp_path: Path):
         view = world.show()
     json.dumps(view)  # JSON-serialisable as is
     assert set(view) == {"time", "subscription_id", "clusters", "objects", "records", "weights", "entry_points",
-                         "executions", "mutations"}
+                         "dns_server", "executions", "mutations"}
     (cluster,) = view["clusters"]
     assert set(cluster) == {"name", "id", "resource_group", "power_state", "provisioning_state",
                             "kubernetes_version", "server_url"}

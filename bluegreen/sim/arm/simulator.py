@@ -36,6 +36,9 @@ from bluegreen.sim.arm.dns.models import PRIVATE_API, PUBLIC_API, DnsBackend
 from bluegreen.sim.arm.dns.responses import DnsResponses
 from bluegreen.sim.arm.dns.urls import register as register_dns
 from bluegreen.sim.arm.hooks import ClusterHooks
+from bluegreen.sim.arm.insights.models import InsightsBackend
+from bluegreen.sim.arm.insights.responses import InsightsResponses
+from bluegreen.sim.arm.insights.urls import register as register_insights
 from bluegreen.sim.arm.network.models import NetworkBackend
 from bluegreen.sim.arm.network.responses import NetworkResponses
 from bluegreen.sim.arm.network.urls import register as register_network
@@ -72,6 +75,7 @@ class ArmSimulator:
         self.dns = DnsBackend(self._ctx)
         self.traffic_manager = TrafficManagerBackend(self._ctx)
         self.cdn = CdnBackend(self._ctx)
+        self.insights = InsightsBackend(self._ctx)
 
         self.router = Router()
         register_aks(self.router, AksResponses(self.aks))
@@ -79,6 +83,7 @@ class ArmSimulator:
         register_tm(self.router, TrafficManagerResponses(self.traffic_manager))
         register_cdn(self.router, CdnResponses(self.cdn))
         register_network(self.router, NetworkResponses(self.network))
+        register_insights(self.router, InsightsResponses(self.insights))
 
     @property
     def durations(self) -> dict[str, float]:

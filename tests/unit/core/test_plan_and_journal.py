@@ -15,7 +15,7 @@ from bluegreen.actions import Action, Apply, Sealed, SetRecord
 from bluegreen.errors import LockHeldError, RecordFormatError
 from bluegreen.journal import JournalStore
 from bluegreen.plan import Check, FingerprintEntry, Plan, StepPlan, fingerprint_drift, seal
-from bluegreen.record import DONE, RECORD_FORMAT, RunRecord
+from bluegreen.record import DONE, FAILED, PAUSED, RECORD_FORMAT, RunRecord
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
@@ -107,6 +107,19 @@ def test_a_format_1_journal_is_migrated(tmp_path: Path) -> None:
     assert record.step("redeploy").basis == "digest" and record.status("switch") == DONE
     assert record.facts.decommission_begun == "t3" and record.finished("decommission") == {}
     assert (record.facts.switched_to, record.facts.record_ttl) == ("10.0.0.2", 60)
+
+
+@pytest.mark.parametrize("fmt", [1, RECORD_FORMAT])
+def test_a_shift_journalled_as_failed_while_it_waited_for_promote_loads_as_paused(tmp_path: Path, fmt: int) -> None:
+    store = JournalStore(tmp_path, "shop")
+    store.directory.mkdir(parents=True)
+    waiting = {"steps": {"switch": {"status": "failed"}}, "facts": {"shift_reached": 25, "shift_paused_at": 25}}
+    store.path.write_text(json.dumps({"playbook": "shop", **({"format": fmt} if fmt > 1 else {}), **waiting}))
+    assert store.load().status("switch") == PAUSED
+    failed = {"steps": {"switch": {"status": "failed"}},
+              "facts": {"shift_reached": 50, "shift_paused_at": 50, "shift_failed": "failed at 50%: x"}}
+    store.path.write_text(json.dumps({"playbook": "shop", "format": RECORD_FORMAT, **failed}))
+    assert store.load().status("switch") == FAILED  # a failed gate stays failed
 
 
 def test_a_journal_of_a_newer_format_is_refused_saying_what_to_do(tmp_path: Path) -> None:

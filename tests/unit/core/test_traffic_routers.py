@@ -8,6 +8,7 @@ playbook rules for weighted routers and shifts, reported with field paths.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,29 @@ def test_a_pause_is_a_duration_like_any_other(pause: Any) -> None:
     raw = _raw("shop-traffic-manager.yaml")
     raw["switch"]["shift"]["pause"] = pause
     assert [path for path, _ in validation_problems(raw)] == ["switch.shift.pause"]
+
+
+@pytest.mark.parametrize(("metric", "problem"), [
+    ({"prometheus": "http://p:9090"}, "needs its query"),
+    ({}, "prometheus (with query) or azure_monitor"),
+    ({"prometheus": "http://p:9090", "query": "up", "azure_monitor": {
+        "resource_id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cdn/profiles/fd", "metric": "M"}},
+     "prometheus (with query) or azure_monitor"),
+    ({"azure_monitor": {"resource_id": "tm-shop", "metric": "M"}}, "must be an ARM resource id"),
+])
+def test_a_metric_gate_names_exactly_one_source(metric: dict[str, Any], problem: str) -> None:
+    from pydantic import ValidationError
+
+    from bluegreen.traffic.spec import MetricSpec
+
+    with pytest.raises(ValidationError, match=re.escape(problem)):
+        MetricSpec.model_validate({"name": "m", "max": 1, **metric})
+
+
+def test_an_azure_monitor_metric_gate_validates() -> None:
+    from bluegreen.traffic.spec import MetricSpec
+
+    spec = MetricSpec.model_validate({"name": "5xx", "max": 5, "azure_monitor": {
+        "resource_id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cdn/profiles/fd",
+        "metric": "Percentage5XX"}})
+    assert spec.azure_monitor is not None and spec.azure_monitor.aggregation == "Average"
