@@ -27,6 +27,8 @@ import dns.rdatatype
 import dns.rdtypes.ANY.TXT
 import dns.rrset
 
+from bluegreen.sim.serving import PromptShutdown
+
 Rows = Callable[[], list[dict[str, Any]]]
 Extra = Callable[[], dict[str, str]]  # fqdn -> IPv4 address
 EXTRA_TTL = 30
@@ -119,14 +121,14 @@ def _rrset(name: str, row: dict[str, Any]) -> dns.rrset.RRset:
     return dns.rrset.from_text_list(owner, ttl, "IN", rtype, values)
 
 
-class _Udp(socketserver.ThreadingUDPServer):
+class _Udp(PromptShutdown, socketserver.ThreadingUDPServer):
     daemon_threads = True
 
     def handle_error(self, request: object, client_address: object) -> None:
         return
 
 
-class _Tcp(socketserver.ThreadingTCPServer):
+class _Tcp(PromptShutdown, socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True  # the port kept with the world is bound again right after the last session
 

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bluegreen.sim.serving import PromptShutdown
+
 Rows = Callable[[], list[dict[str, Any]]]
 LOG_LIMIT = 2000
 
@@ -57,7 +59,7 @@ def _name(row: dict[str, Any]) -> str:
     return str(row.get("endpoint") or row.get("origin"))
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(PromptShutdown, ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request: object, client_address: object) -> None:

@@ -6,6 +6,8 @@ playbook field and the file so `bluegreen sim init` can say exactly what is wron
 
 from __future__ import annotations
 
+import pickle  # only our own parse results, in this process
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,11 @@ from bluegreen.errors import PlaybookError
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+# A fleet seeds the same template manifests for every pair: parse each file once (keyed on its identity and
+# mtime, so an edited file is read again) and hand out fresh copies by unpickling, far cheaper than YAML.
+_PARSED: dict[tuple[str, int, int], bytes] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 def load_seed_objects(paths: list[str], base_dir: Path, field: str) -> list[dict[str, Any]]:
@@ -33,6 +40,20 @@ def load_seed_objects(paths: list[str], base_dir: Path, field: str) -> list[dict
 
 
 def _load_file(file: Path, where: str) -> list[dict[str, Any]]:
+    """The file's objects, each call a fresh copy (callers may change them)."""
+    stat = file.stat()
+    key = (str(file), stat.st_mtime_ns, stat.st_size)
+    with _PARSED_LOCK:
+        cached = _PARSED.get(key)
+    if cached is None:
+        cached = pickle.dumps(_parse_file(file, where))
+        with _PARSED_LOCK:
+            _PARSED[key] = cached
+    objects: list[dict[str, Any]] = pickle.loads(cached)  # bytes this module pickled
+    return objects
+
+
+def _parse_file(file: Path, where: str) -> list[dict[str, Any]]:
     from bluegreen import safe_yaml
 
     try:

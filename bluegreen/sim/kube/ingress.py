@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ..serving import PromptShutdown
 from .controllers import Controllers
 from .selectors import match_label_selector_object
 from .store import Store
@@ -22,7 +23,7 @@ class IngressBindError(OSError):
     """A LoadBalancer address/port could not be bound (already in use)."""
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(PromptShutdown, ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
@@ -122,7 +123,7 @@ class IngressServers:
                 if on_error is not None:
                     on_error(key, message)
                 continue
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"lb-{ip}:{port}", daemon=True).start()
+            threading.Thread(target=server.serve_forever, name=f"lb-{ip}:{port}", daemon=True).start()
             self.servers[key] = server
         return problems
 

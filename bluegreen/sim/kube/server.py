@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..serving import PromptShutdown
 from . import discovery, openapi
 from .api import ApiError
 from .apis import Resource
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(PromptShutdown, ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
@@ -55,8 +56,7 @@ class ApiServer:
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True,
                                                 do_handshake_on_connect=False)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                       name=f"kube-{cluster.name}", daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name=f"kube-{cluster.name}", daemon=True)
         self.thread.start()
 
     @property
