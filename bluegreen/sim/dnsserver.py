@@ -158,9 +158,8 @@ class DnsServer:
                 self._servers = servers
                 self.port = int(servers[0].server_address[1])
                 for server in servers:
-                    # A short poll: closing a world waits for it, and worlds are opened and closed often.
-                    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                     name=f"dns {type(server).__name__}", daemon=True).start()
+                    threading.Thread(target=server.serve_forever, name=f"dns {type(server).__name__}",
+                                     daemon=True).start()
                 return
 
     def _bind(self, port: int) -> list[_Udp | _Tcp]:

@@ -123,8 +123,7 @@ class EntryPoints:
             except OSError:
                 continue  # the address is taken: this router has no entry point in this session
             self._servers[key] = server
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"entry {key}",
-                             daemon=True).start()
+            threading.Thread(target=server.serve_forever, name=f"entry {key}", daemon=True).start()
 
     def stop(self) -> None:
         for server in self._servers.values():
