@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 
 # Kubernetes: RFC 1123 label (namespaces), RFC 1035 label (Service names), RFC 1123 subdomain (most objects).
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -140,3 +141,15 @@ def tag(key: str, value: str) -> str | None:
     if len(value) > 256:
         return "an Azure tag value is at most 256 characters"
     return None
+
+
+def each(rule: Callable[[str], str | None], values: list[str]) -> list[str]:
+    """`values` when `rule` finds nothing wrong with any; else a validation error at the bad item's index, so
+    the message names e.g. `workloads.namespaces[1]`."""
+    from pydantic_core import PydanticCustomError
+
+    for i, value in enumerate(values):
+        problem = rule(value)
+        if problem:
+            raise PydanticCustomError("at_key", "{why}", {"key": i, "why": f"{value!r}: {problem}"})
+    return values

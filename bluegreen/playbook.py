@@ -150,11 +150,7 @@ class Workloads(_Model):
     @field_validator("namespaces")
     @classmethod
     def _namespaces(cls, namespaces: list[str]) -> list[str]:
-        for i, ns in enumerate(namespaces):
-            problem = names.namespace(ns)
-            if problem:
-                raise PydanticCustomError("at_key", "{why}", {"key": i, "why": f"{ns!r}: {problem}"})
-        return namespaces
+        return names.each(names.namespace, namespaces)
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token

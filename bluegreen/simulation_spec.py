@@ -164,11 +164,7 @@ class BlueSpec(_Model):
     @field_validator("namespaces")
     @classmethod
     def _namespaces(cls, values: list[str]) -> list[str]:
-        for i, value in enumerate(values):
-            problem = names.namespace(value)
-            if problem:
-                raise PydanticCustomError("at_key", "{why}", {"key": i, "why": f"{value!r}: {problem}"})
-        return values
+        return names.each(names.namespace, values)
 
 
 class RecordSpec(_Model):
@@ -299,11 +295,7 @@ class SimulationSpec(_Model):
     @field_validator("resource_groups")
     @classmethod
     def _groups(cls, values: list[str]) -> list[str]:
-        for i, value in enumerate(values):
-            problem = names.resource_group(value)
-            if problem:
-                raise PydanticCustomError("at_key", "{why}", {"key": i, "why": f"{value!r}: {problem}"})
-        return values
+        return names.each(names.resource_group, values)
 
     @field_validator("faults")
     @classmethod
