@@ -95,8 +95,9 @@ def configuration(
         "users": [{"name": "selected", "user": user}],
     }
     config = Configuration()
+    loader = KubeConfigLoader(config_dict=document, config_base_path=access.base_dir or "")
     try:
-        KubeConfigLoader(config_dict=document, config_base_path=access.base_dir or "").load_and_set(config)
+        loader.load_and_set(config)
     except (ConfigException, OSError, ValueError) as exc:
         # The loader's messages name files and keys, never credential values.
         raise PlaybookError(f"kubeconfig context {access.context!r} unusable: {exc}", field="kubeconfig") from None
@@ -111,14 +112,16 @@ def configuration(
         overrides["key_file"] = _write_private(folder, "client.key", base64.b64decode(str(inline.get("client-key-data", ""))))
     if access.insecure:
         overrides.update(verify_ssl=False, assert_hostname=False)
-    loader_hook = config.refresh_api_key_hook
+    # The loader's hook re-copies its whole view (host, files; no inline files, no in-memory CA) before every
+    # request, and setting `host` re-reads the proxy environment: a tenth of a request's client time. Only a
+    # token with an expiry (an auth-provider token) can change, so only then is the hook asked.
+    loader_hook = config.refresh_api_key_hook if "expiry" in vars(loader) else None
 
     def refresh(cfg: Configuration) -> None:
-        # The loader's hook re-copies its own view (no inline files, no in-memory CA) on every request.
         if loader_hook is not None:
             loader_hook(cfg)
-        for key, value in overrides.items():
-            setattr(cfg, key, value)
+            for key, value in overrides.items():
+                setattr(cfg, key, value)
         if token_provider is not None:
             cfg.api_key["BearerToken"] = f"Bearer {token_provider()}"
 

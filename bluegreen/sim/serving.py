@@ -24,6 +24,16 @@ class PromptShutdown(socketserver.TCPServer):
         self._stopped = threading.Event()
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
+    def server_bind(self) -> None:
+        """Bind without `HTTPServer.server_bind`'s reverse lookup of the address (`socket.getfqdn`).
+
+        The lookup asks the machine's resolver about 127.x addresses; where it has no answer it waits for
+        its timeout (5 s), once per simulated load balancer, and nothing reads the name it finds.
+        """
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Serve until `shutdown()`; `poll_interval` is accepted and ignored (nothing polls)."""
         self._stopped.clear()
