@@ -138,13 +138,7 @@ def _view(clients: ObserveClients, pb: Playbook, info: ManagedClusterInfo | None
         served = kube.served_resources()
         view.served = {r.api_version for r in served}
         view.kinds = select_kinds(served)
-        for namespace in pb.workloads.namespaces:
-            for listed in view.kinds.listed:
-                try:
-                    view.objects.extend(kube.list(listed.api_version, listed.kind, namespace))
-                except RemoteError as exc:
-                    # One kind refused (RBAC, a broken aggregated API) is reported by the steps, not an outage.
-                    view.unreadable.setdefault(f"{listed.api_version} {listed.kind}", str(exc))
+        cronjobs = _list_workloads(kube, pb.workloads.namespaces, view)
         view.crds = _crds_of(kube, view)
         view.ingress_ip = kube.load_balancer_ip(pb.ingress.namespace, pb.ingress.service)
         view.reachable = True
@@ -154,14 +148,62 @@ def _view(clients: ObserveClients, pb: Playbook, info: ManagedClusterInfo | None
     if view.reachable and cronjob_version:
         # Cluster-wide, and often not allowed to a namespace-scoped identity: its failure is no outage.
         try:
+            if isinstance(cronjobs, RemoteError):
+                raise cronjobs
+            everywhere = kube.list(cronjob_version, "CronJob") if cronjobs is None else cronjobs
             view.other_cronjobs = sorted(
-                f"{namespace_of(cj)}/{name_of(cj)}" for cj in kube.list(cronjob_version, "CronJob")
+                f"{namespace_of(cj)}/{name_of(cj)}" for cj in everywhere
                 if namespace_of(cj) not in pb.workloads.namespaces and not (cj.get("spec") or {}).get("suspend")
             )
         except RemoteError as exc:
             view.other_cronjobs = None
             view.other_cronjobs_error = str(exc)
     return view
+
+
+def _list_workloads(
+    kube: KubeClient, namespaces: list[str], view: ClusterView
+) -> list[dict[str, Any]] | RemoteError | None:
+    """Every listed kind's objects in the playbook's namespaces, into `view.objects` (namespace by namespace,
+    in the order of the kinds); returns blue's CronJobs in all namespaces when that list was made (or why
+    it was refused), else None.
+
+    With several namespaces a kind is listed once across all of them and filtered here: a request per kind,
+    not per kind and namespace (23 round trips fewer per cluster for two namespaces). An identity that may
+    not list across namespaces (403) is answered namespace by namespace, as with a single namespace.
+    """
+    assert view.kinds is not None
+    cronjob = view.kinds.version_of(*CRONJOB)
+    found: dict[str, list[dict[str, Any]]] = {ns: [] for ns in namespaces}
+    cronjobs: list[dict[str, Any]] | RemoteError | None = None
+    for listed in view.kinds.listed:
+        label = f"{listed.api_version} {listed.kind}"
+        is_cronjob = (listed.api_version, listed.kind) == (cronjob, CRONJOB[1])
+        if len(namespaces) > 1:
+            try:
+                items = kube.list(listed.api_version, listed.kind)
+            except RemoteError as exc:
+                if exc.status != 403:
+                    view.unreadable.setdefault(label, str(exc))  # one kind refused is reported, not an outage
+                    continue
+                if is_cronjob:
+                    cronjobs = exc
+            else:
+                for item in items:
+                    if namespace_of(item) in found:
+                        found[namespace_of(item) or ""].append(item)
+                if is_cronjob:
+                    cronjobs = items
+                continue
+        for namespace in namespaces:
+            try:
+                found[namespace].extend(kube.list(listed.api_version, listed.kind, namespace))
+            except RemoteError as exc:
+                # One kind refused (RBAC, a broken aggregated API) is reported by the steps, not an outage.
+                view.unreadable.setdefault(label, str(exc))
+    for namespace in namespaces:
+        view.objects.extend(found[namespace])
+    return cronjobs
 
 
 def _crds_of(kube: KubeClient, view: ClusterView) -> list[dict[str, Any]]:
