@@ -18,7 +18,7 @@ run, so a refusal known in advance comes before traffic moves, not after.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -347,15 +347,23 @@ def _projected(step: StepPlan, earlier_pending: set[str]) -> StepPlan:
 
 
 def make_plan(
-    loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, steps: Sequence[str] | None = None
+    loaded: LoadedPlaybook,
+    runtime: Runtime,
+    sink: EventSink,
+    steps: Sequence[str] | None = None,
+    *,
+    on_observed: Callable[[Observed], None] | None = None,
 ) -> Plan:
     """The plan of the whole cutover (or of the named steps): data to print, save, review and apply.
 
-    Observes once and makes no mutating request.
+    Observes once and makes no mutating request; `on_observed` sees that observation (a fleet plan judges
+    its skip rules from it instead of reading blue again).
     """
     engine = _Engine(loaded, runtime, sink)
     engine.claim(bind=False)
     obs = engine.observe()
+    if on_observed is not None:
+        on_observed(obs)
     names = list(steps) if steps else list(STEPS)
     # A whole-cutover plan shows a step as done exactly when a run would skip it.
     pending = {s for s in STEPS if engine.decide(s, obs, explicit=False)[0] is None}

@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from bluegreen import engine
+from bluegreen.azure.aks import ManagedClusterInfo
 from bluegreen.context import Session
 from bluegreen.errors import BluegreenError, NotFoundError, RefusedError, StepFailedError
 from bluegreen.events import Event, EventSink
 from bluegreen.fleet.spec import LoadedFleet, Pair
 from bluegreen.journal import atomic_write
+from bluegreen.observe import Observed
 from bluegreen.plan import STEPS, Plan
 from bluegreen.private_files import private_dir
-from bluegreen.record import DONE, FAILED, PENDING
+from bluegreen.record import DONE, FAILED, PENDING, RunRecord
 from bluegreen.report.model import FleetRow
 from bluegreen.runtime import Runtime
 from bluegreen.state import open_store
@@ -157,22 +159,34 @@ def skip_reason(pair: Pair, runtime: Runtime, fleet: LoadedFleet) -> tuple[str |
     """(why the pair is skipped or None, blue's Kubernetes version): stopped or already retired blues."""
     pb = pair.loaded.playbook
     record = open_store(pb, runtime).load()
-    rollout = fleet.spec.rollout
-    if rollout.skip_retired and record.status("decommission") == DONE:
-        return "already retired: decommission is done", None
+    retired = _retired(record, fleet)
+    if retired:
+        return retired, None
     session = Session(pair.loaded, runtime, lambda _: None)
     try:
         blue = session.aks.get(pb.blue_rg, pb.blue.name)
     except NotFoundError:
         blue = None
+    return _blue_skip(pair, record, fleet, blue), (blue.kubernetes_version if blue else None)
+
+
+def _retired(record: RunRecord, fleet: LoadedFleet) -> str | None:
+    if fleet.spec.rollout.skip_retired and record.status("decommission") == DONE:
+        return "already retired: decommission is done"
+    return None
+
+
+def _blue_skip(pair: Pair, record: RunRecord, fleet: LoadedFleet, blue: ManagedClusterInfo | None) -> str | None:
+    """Why the pair is skipped, judged from blue as Azure shows it (None: it is not)."""
+    rollout = fleet.spec.rollout
     if blue is None:
         if rollout.skip_retired and record.status("switch") == DONE:
-            return "already retired: traffic is on green and blue is gone", None
-        return None, None
+            return "already retired: traffic is on green and blue is gone"
+        return None
     power = blue.power_state or "Running"
     if rollout.skip_stopped and power != "Running" and record.status("provision") == PENDING:
-        return f"blue {pb.blue.name} is {power}", blue.kubernetes_version
-    return None, blue.kubernetes_version
+        return f"blue {pair.loaded.playbook.blue.name} is {power}"
+    return None
 
 
 # ------------------------------------------------------------------------------------------ plan
@@ -183,11 +197,21 @@ def plan_fleet(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, *, workers
         pb = pair.loaded.playbook
         row = PairPlan(pair.name, pair.stage, pair.group, None, pb.green.kubernetes_version, [], 0.0)
         try:
-            row.skip, row.blue_version = skip_reason(pair, runtime, fleet)
+            record = open_store(pb, runtime).load()
+            row.skip = _retired(record, fleet)
             if row.skip:
                 return row
-            the_plan = engine.make_plan(pair.loaded, runtime, _forward(sink, pair.name))
+            def observed(obs: Observed) -> None:  # blue as the plan read it: no second read for the skip rules
+                blue = obs.blue.info
+                row.blue_version = blue.kubernetes_version if blue else None
+                row.skip = _blue_skip(pair, record, fleet, blue)
+
+            the_plan = engine.make_plan(pair.loaded, runtime, _forward(sink, pair.name), on_observed=observed)
+            if row.skip:
+                return row
         except BluegreenError as exc:
+            if row.skip:  # a skipped pair's plan may well fail (a stopped blue): the skip is its answer
+                return row
             row.error = str(exc)
             row.findings.append(f"cannot plan: {exc}")
             return row

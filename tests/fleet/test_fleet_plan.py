@@ -115,3 +115,14 @@ def test_run_without_yes_and_without_a_terminal_is_refused(shops: FleetDir) -> N
     assert result.exit_code == 2
     assert "refusing to cut over the 12 pairs of fleet shops" in result.output
     assert not shops.world.exists()
+
+
+def test_plan_reports_a_stopped_blue_as_skipped_with_its_version(shops: FleetDir, no_real_sleep: list[float]) -> None:
+    result = shops.cli("fleet", "plan", str(shops.fleet), "--output", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["pair"]: r for r in json.loads(result.stdout)["pairs"]}
+    assert rows["shop-06"]["skip"] == "blue aks-shop-06-blue is Stopped"
+    assert rows["shop-06"]["blue_version"] == "1.29.9"  # read once, by the plan's own observation of blue
+    assert rows["shop-06"]["eta_seconds"] == 0
+    assert [p for p, r in rows.items() if r["skip"]] == ["shop-06"]
+    assert all(r["eta_seconds"] > 0 for p, r in rows.items() if p != "shop-06")
