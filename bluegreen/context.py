@@ -20,6 +20,7 @@ from bluegreen.azure.network import NetworkClient
 from bluegreen.errors import NotFoundError, PlaybookError
 from bluegreen.events import RETRY, Event, EventSink
 from bluegreen.kube.client import KubeClient
+from bluegreen.kube.kubeconfig import parse_kubeconfig
 from bluegreen.playbook import ClusterRef, GreenSpec, LoadedPlaybook, Playbook
 from bluegreen.redact import Redactor
 from bluegreen.retry import RetryPolicy
@@ -138,11 +139,10 @@ class Session:
                 )
             else:
                 kubeconfig = self.aks.user_kubeconfig(cluster.resource_group, cluster.name)
-                self.redactor.add_kubeconfig(kubeconfig)
+                selected = parse_kubeconfig(kubeconfig)  # parsed once; its errors never quote the document
+                self.redactor.add_kubeconfig_document(selected.document)
                 provider = aks_aad_token_provider(self.rt.credential, self.clock) if cluster.aad_enabled else None
-                self._kube[key] = KubeClient.from_kubeconfig(
-                    kubeconfig, clock=self.clock, retry=self.retry, token_provider=provider
-                )
+                self._kube[key] = KubeClient(selected, clock=self.clock, retry=self.retry, token_provider=provider)
         return self._kube[key]
 
     def _kube_access(self, cluster: ManagedClusterInfo) -> tuple[str, ClusterRef | GreenSpec | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -91,8 +92,14 @@ class Redactor:
             doc = yaml.safe_load(data)
         except yaml.YAMLError:
             return
-        for user in (doc or {}).get("users") or []:
-            for key, value in ((user or {}).get("user") or {}).items():
+        if isinstance(doc, dict):
+            self.add_kubeconfig_document(doc)
+
+    def add_kubeconfig_document(self, doc: Mapping[str, Any]) -> None:
+        """The same, from a kubeconfig already parsed (AKS's credentials: parsed once, for the client)."""
+        for user in doc.get("users") or []:
+            entry = user.get("user") if isinstance(user, Mapping) else None
+            for key, value in (entry.items() if isinstance(entry, Mapping) else ()):
                 if key in ("token", "client-key-data", "client-certificate-data", "password") and value:
                     self.add(str(value))
 

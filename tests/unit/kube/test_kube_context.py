@@ -110,3 +110,17 @@ def test_kubeconfig_context_needs_a_kubeconfig() -> None:
     raw = yaml.safe_load((DEMO / "playbook.yaml").read_text())
     raw["green"]["kubeconfig_context"] = "jump"
     assert any("kubeconfig_context needs kubeconfig" in message for _, message in validation_problems(raw))
+
+
+def test_aks_credentials_reach_the_cluster_and_their_credentials_are_redacted(world: World, tmp_path: Path) -> None:
+    ctx = context_for(world, tmp_path / "playbook.yaml")
+    info = ctx.aks.get("rg-shop", BLUE)
+    assert info is not None
+    kube = ctx.kube(info)
+    assert kube.get("v1", "Namespace", None, "shop") is not None
+    issued = yaml.safe_load(ctx.aks.user_kubeconfig("rg-shop", BLUE))
+    secrets = [str(v) for u in issued["users"] for k, v in u["user"].items()
+               if k in ("token", "client-key-data", "client-certificate-data", "password")]
+    assert secrets  # the simulated AKS issues credentials, as the real one does
+    for secret in secrets:
+        assert ctx.redactor.scrub(f"leaked {secret}!") == f"leaked {MASK}!"
