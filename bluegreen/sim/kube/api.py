@@ -14,7 +14,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import yaml
@@ -120,6 +120,7 @@ class ApiCore:
         self.warnings: list[str] = []  # Warning headers for the request being served
         self.stuck_finalizers: frozenset[str] = frozenset()  # finalizers whose controller never finishes
         self.lagging: builtins.set[Key] = set()  # workloads whose spec changed since the controllers last ran
+        self.wake: Callable[[datetime], None] = lambda when: None  # a pod's grace period ends (Controllers.wake)
         self._request = threading.local()  # per-request options (fieldValidation) of the serving thread
 
     @property
@@ -659,6 +660,8 @@ class ApiCore:
         if key[:2] == ("", "Namespace") and (obj.get("spec") or {}).get("finalizers"):
             return
         if key[:2] == ("", "Pod") and obj["metadata"]["deletionTimestamp"] > iso(self.clock):
+            self.wake(datetime.strptime(obj["metadata"]["deletionTimestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=timezone.utc))
             return
         self._remove(key)
 

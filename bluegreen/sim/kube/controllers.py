@@ -85,6 +85,15 @@ class Controllers:
         self.pod_ip = pod_ip
         self.finish_deletions: Callable[[], None] = lambda: None  # the API server's garbage collector
         self.lagging: set[Key] = set()  # workloads whose new spec the controllers have not seen yet
+        # The earliest moment a check of the last reconcile would answer differently (a pod's readiness,
+        # minReadySeconds, a progress deadline, a load balancer's address, a pod's grace period); None: no
+        # check waits on time. Until then, with no object changed, reconciling again changes nothing.
+        self.wake_at: datetime | None = None
+
+    def wake(self, when: datetime) -> None:
+        """Note a moment at which a time-based check flips (see `wake_at`)."""
+        if self.wake_at is None or when < self.wake_at:
+            self.wake_at = when
 
     # --- helpers ----------------------------------------------------------------------------
     @staticmethod
@@ -155,6 +164,13 @@ class Controllers:
         ready_after = self.behaviour.pod_ready_seconds
         is_job = any(r.get("kind") == "Job" for r in pod["metadata"].get("ownerReferences") or [])
         started = age >= ready_after
+        born = now - timedelta(seconds=age)
+        if not started:
+            self.wake(born + timedelta(seconds=ready_after))
+        elif broken and spec.get("restartPolicy") != "Never":
+            self.wake(now)  # its restart count grows with time: every step changes it
+        elif is_job and age < self.behaviour.job_seconds:
+            self.wake(born + timedelta(seconds=self.behaviour.job_seconds))
         status: dict = {"podIP": old.get("podIP"), "podIPs": [{"ip": old.get("podIP")}],
                         "hostIP": "10.224.0.4", "qosClass": old.get("qosClass", "BestEffort"),
                         "startTime": pod["metadata"]["creationTimestamp"]}
@@ -265,7 +281,13 @@ class Controllers:
             return True
         since = next((c.get("lastTransitionTime") for c in pod["status"].get("conditions") or []
                       if c.get("type") == "Ready"), None)
-        return since is not None and (self.clock.now() - parse_time(since)).total_seconds() >= min_ready_seconds
+        if since is None:
+            return False
+        available_at = parse_time(since) + timedelta(seconds=min_ready_seconds)
+        if self.clock.now() < available_at:
+            self.wake(available_at)
+            return False
+        return True
 
     @staticmethod
     def pod_ready(pod: dict) -> bool:
@@ -448,6 +470,8 @@ class Controllers:
                 last = prev.get("Progressing", {}).get("lastUpdateTime", now)
                 deadline = spec.get("progressDeadlineSeconds", 600)
                 stalled = not progressed and (self.clock.now() - parse_time(last)).total_seconds() > deadline
+                if not stalled:
+                    self.wake(parse_time(last) + timedelta(seconds=deadline, microseconds=1))
                 prog = (("False", "ProgressDeadlineExceeded", f'ReplicaSet "{rs_name}" has timed out progressing.')
                         if stalled or prev.get("Progressing", {}).get("reason") == "ProgressDeadlineExceeded"
                         and not progressed else
@@ -666,6 +690,7 @@ class Controllers:
                 continue
             age = (now - parse_time(svc["metadata"]["creationTimestamp"])).total_seconds()
             if not immediately and age < self.behaviour.lb_provision_seconds:
+                self.wake(now + timedelta(seconds=self.behaviour.lb_provision_seconds - age))
                 continue
             new = copy.deepcopy(svc)
             new.setdefault("status", {})["loadBalancer"] = {"ingress": [{"ip": self.ip_allocator(), "ipMode": "VIP"}]}
@@ -714,8 +739,9 @@ class Controllers:
                 self.store.remove(("", "Endpoints", ns, name))
 
     # --- all --------------------------------------------------------------------------------
-    def reconcile(self) -> None:
-        """Run every controller until nothing changes (bounded, so a bug cannot spin forever)."""
+    def reconcile(self) -> bool:
+        """Run every controller until nothing changes (bounded, so a bug cannot spin forever); True when settled."""
+        self.wake_at = None
         for _ in range(12):
             before = self.store.rv
             self.refresh_pods()
@@ -731,4 +757,5 @@ class Controllers:
             self.orphan_endpoints()
             self.finish_deletions()
             if self.store.rv == before:
-                return
+                return True
+        return False
