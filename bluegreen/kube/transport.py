@@ -317,6 +317,9 @@ class MemoryDiscoverer(LazyDiscoverer):
         apis = self._discovery_document("/apis")
         if aggregated_version(apis.headers.get("Content-Type") or "") is None:
             # An older server (or the gate off): the plain APIGroupList already read is the legacy walk's first step.
+            # The official parse keeps each known group version's old resource list on a refresh, which would hide
+            # a CRD added to an existing group version: forget them, they are read again when asked for.
+            self._cache.get("resources", {}).pop("apis", None)
             self.client.answers = {"/apis": _body(apis)}
             try:
                 return super().parse_api_groups(request_resources=request_resources, update=update)
@@ -343,7 +346,10 @@ class MemoryDiscoverer(LazyDiscoverer):
 
 
 def _body(response: Any) -> dict[str, Any]:
-    parsed = json.loads(response.data or b"{}")
+    try:
+        parsed = json.loads(response.data or b"{}")
+    except ValueError:
+        raise ApiException(status=response.status, reason="the discovery document is not JSON") from None
     return parsed if isinstance(parsed, dict) else {}
 
 
