@@ -251,19 +251,15 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
 
         def _plain_discovery(self, path: str, doc: dict) -> tuple[int, Any]:
             """A group's or group version's document: never aggregated, but Accept must allow plain JSON."""
-            discovery.negotiate(self.headers.get("Accept", ""), cluster.table.minor,
-                                aggregated=False)
+            discovery.negotiate(self.headers.get("Accept", ""), cluster.table.minor, aggregated=False)
             self.server.discovery_requests[(path.rstrip("/"), "legacy")] += 1
             return 200, doc
 
         def _discovery_root(self, core: bool) -> tuple[int, Any, dict[str, str]] | tuple[int, Any]:
             """/api or /apis: the aggregated document when Accept asks for a version this release serves."""
             table = cluster.table
-            version = None
-            if self.server.aggregated_discovery:
-                version = discovery.negotiate(self.headers.get("Accept", ""), table.minor, aggregated=True)
-            else:
-                discovery.negotiate(self.headers.get("Accept", ""), table.minor, aggregated=False)
+            version = discovery.negotiate(self.headers.get("Accept", ""), table.minor,
+                                          aggregated=self.server.aggregated_discovery)
             key = "/api" if core else "/apis"
             self.server.discovery_requests[(key, version or "legacy")] += 1
             if version is None:
