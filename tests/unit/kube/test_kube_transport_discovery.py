@@ -148,6 +148,7 @@ def test_the_official_search_works_on_what_aggregated_discovery_fed_it() -> None
         assert {r.api_version for r in hpas} == {"v1", "v2"}
         assert conn.find("batch/v1", "CronJob") is not None and conn.find("batch/v1beta1", "CronJob") is None
         assert conn.serves("policy/v1", refresh=False) and not conn.serves("policy/v1beta1", refresh=True)
+        assert conn.dynamic.version["kubernetes"]["gitVersion"] == "v1.30.5"  # read when asked, not at start
         # /api and /apis once on first use, again for the miss of batch/v1beta1, again for the explicit refresh
         assert dict(sim._server.discovery_requests) == {("/apis", "v2"): 3, ("/api", "v2"): 3}  # type: ignore[union-attr]
     finally:
