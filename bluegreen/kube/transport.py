@@ -17,6 +17,10 @@ Why each choice:
 - Discovery is the `DynamicClient`'s lazy discoverer without its on-disk cache:
   that file is keyed by host alone, and simulated clusters all live on
   127.0.0.1 with ports reused between runs.
+- Discovery asks /apis and /api for the aggregated document (KEP-3352, served
+  from 1.27) as kubectl does, and answers the discoverer's per-group-version
+  requests from it: two round trips instead of one per group version. A server
+  that answers the plain APIGroupList gets the legacy walk, unchanged.
 - The official client retries nothing (`retries=False`): every retry runs in
   bluegreen.retry on the injected clock.
 """
@@ -43,7 +47,7 @@ from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.discovery import LazyDiscoverer, ResourceGroup
 from kubernetes.dynamic.exceptions import ServiceUnavailableError
-from kubernetes.dynamic.resource import Resource, ResourceList
+from kubernetes.dynamic.resource import Resource, ResourceInstance, ResourceList
 
 from bluegreen.clock import Clock
 from bluegreen.errors import (
@@ -180,15 +184,81 @@ def _parse_time(text: str) -> datetime:
 # --- discovery ---------------------------------------------------------------------------------------
 
 
+# Aggregated discovery v2, then v2beta1 (1.27 to 1.32), then the plain documents: kubectl's Accept for /api and /apis.
+AGGREGATED_GROUP = "apidiscovery.k8s.io"
+AGGREGATED_KIND = "APIGroupDiscoveryList"
+AGGREGATED_ACCEPT = ",".join(
+    [f"application/json;g={AGGREGATED_GROUP};v={v};as={AGGREGATED_KIND}" for v in ("v2", "v2beta1")]
+    + ["application/json"]
+)
+
+
+def aggregated_version(content_type: str) -> str | None:
+    """"v2" or "v2beta1" when a response's Content-Type says it is an aggregated discovery document."""
+    media, *params = content_type.split(";")
+    if media.strip().lower() != "application/json":
+        return None
+    found = {key.strip(): value.strip() for key, _, value in (p.partition("=") for p in params)}
+    if found.get("g") == AGGREGATED_GROUP and found.get("as") == AGGREGATED_KIND and found.get("v") in ("v2", "v2beta1"):
+        return found["v"]
+    return None
+
+
+def resource_list(group_version: str, resources: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """One version of an aggregated document as the APIResourceList the legacy walk reads for it.
+
+    Subresources become "<resource>/<subresource>" entries, as the server lists them. A resource without a
+    responseKind kind (the server invents one for a subresource whose parent it does not serve) is left out,
+    as the legacy list never names it.
+    """
+    entries: list[dict[str, Any]] = []
+    for r in resources:
+        namespaced = r.get("scope") == "Namespaced"
+        response = r.get("responseKind") or {}
+        if response.get("kind"):
+            entry: dict[str, Any] = {
+                "name": r["resource"], "singularName": r.get("singularResource") or "", "namespaced": namespaced,
+                "kind": response["kind"], "verbs": list(r.get("verbs") or []),
+                **_group_version_of(response),
+            }
+            for key in ("shortNames", "categories"):
+                if r.get(key):
+                    entry[key] = list(r[key])
+            entries.append(entry)
+        for sub in r.get("subresources") or []:
+            sub_response = sub.get("responseKind")
+            if not sub_response:
+                continue
+            entries.append({
+                "name": f"{r['resource']}/{sub['subresource']}", "singularName": "", "namespaced": namespaced,
+                "kind": sub_response.get("kind") or "", "verbs": list(sub.get("verbs") or []),
+                **_group_version_of(sub_response),
+            })
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
+
+
+def _group_version_of(response_kind: Mapping[str, Any]) -> dict[str, str]:
+    """The group and version of a kind served elsewhere (a Deployment's scale is an autoscaling/v1 Scale)."""
+    return {key: str(response_kind[key]) for key in ("group", "version") if response_kind.get(key)}
+
+
 class _StrictDiscoveryClient:
-    """Hands the discoverer a client whose 503 it cannot mistake for "no resources here"."""
+    """Hands the discoverer a client whose 503 it cannot mistake for "no resources here".
+
+    It also answers GETs of documents already in hand (`answers`, by path): the resource lists taken from an
+    aggregated document, so the official discoverer builds its resources from them exactly as from the wire.
+    """
 
     def __init__(self, dynamic: DynamicClient) -> None:
         self._dynamic = dynamic
+        self.answers: dict[str, dict[str, Any]] = {}
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        known = self.answers.get("/" + path.lstrip("/")) if method.upper() == "GET" and not args else None
+        if known is not None and not set(kwargs) - {"serializer"}:
+            return kwargs.get("serializer", ResourceInstance)(self._dynamic, known)
         try:
-            return self._dynamic.request(*args, **kwargs)
+            return self._dynamic.request(method, path, *args, **kwargs)
         except ServiceUnavailableError as exc:
             plain = ApiException(status=exc.status, reason=exc.reason, body=exc.body)
             plain.headers = exc.headers
@@ -199,13 +269,112 @@ class _StrictDiscoveryClient:
 
 
 class MemoryDiscoverer(LazyDiscoverer):
-    """The official lazy discoverer, kept in memory only and strict about unavailable group versions."""
+    """The official lazy discoverer, kept in memory only, strict about unavailable group versions, and fed
+    from aggregated discovery where the server serves it."""
+
+    client: _StrictDiscoveryClient
+    _starting = True  # while the official constructor runs: it would read /version and /apis at once
 
     def __init__(self, client: DynamicClient, cache_file: str | None = None) -> None:
         super().__init__(_StrictDiscoveryClient(client), _NO_CACHE_FILE)
+        self._starting = False
 
     def _write_cache(self) -> None:
         pass
+
+    # Nothing is read until discovery is used: every request builds the DynamicClient, most never discover.
+    def _load_server_info(self) -> None:
+        pass
+
+    @property
+    def version(self) -> Any:
+        super()._load_server_info()
+        return super().version
+
+    def discover(self) -> None:
+        if self._starting:
+            self._LazyDiscoverer__resources = self._cache.setdefault("resources", {})
+        else:
+            super().discover()
+
+    def search(self, **kwargs: Any) -> Any:
+        self.parse_api_groups()
+        return super().search(**kwargs)
+
+    def __iter__(self) -> Any:
+        self.parse_api_groups()
+        return super().__iter__()
+
+    def parse_api_groups(self, request_resources: bool = False, update: bool = False) -> Any:
+        """Every served group version, from /apis and /api's aggregated documents; the legacy parse otherwise.
+
+        A group version the aggregated document marks `Stale` (its aggregated API server did not answer) gets no
+        local answer: its resources are read from the wire like any legacy group version, so its 503 surfaces as
+        a retryable error instead of an empty list.
+        """
+        if self._cache.get("resources") and not update:
+            return self._cache["resources"]
+        apis = self._discovery_document("/apis")
+        if aggregated_version(apis.headers.get("Content-Type") or "") is None:
+            # An older server (or the gate off): the plain APIGroupList already read is the legacy walk's first step.
+            # The official parse keeps each known group version's old resource list on a refresh, which would hide
+            # a CRD added to an existing group version: forget them, they are read again when asked for.
+            self._cache.get("resources", {}).pop("apis", None)
+            self.client.answers = {"/apis": _body(apis)}
+            try:
+                return super().parse_api_groups(request_resources=request_resources, update=update)
+            finally:
+                self.client.answers = {}
+        answers: dict[str, dict[str, Any]] = {}
+        groups = self.default_groups(request_resources=False)
+        groups["apis"].update(_aggregated_groups("apis", _body(apis), answers))
+        core = self._discovery_document("/api")
+        if aggregated_version(core.headers.get("Content-Type") or "") is not None:
+            groups["api"] = _aggregated_groups("api", _body(core), answers) or groups["api"]
+        self.client.answers = answers
+        self._cache.setdefault("resources", {}).update(groups)
+        if request_resources:
+            for prefix, by_group in groups.items():
+                for group, versions in by_group.items():
+                    for version, rg in versions.items():
+                        if not rg.resources:
+                            rg.resources = self.get_resources_for_api_version(prefix, group, version, rg.preferred)
+        return self._cache["resources"]
+
+    def _discovery_document(self, path: str) -> Any:
+        return self.client.request("GET", path, serialize=False, header_params={"Accept": AGGREGATED_ACCEPT})
+
+
+def _body(response: Any) -> dict[str, Any]:
+    try:
+        parsed = json.loads(response.data or b"{}")
+    except ValueError:
+        raise ApiException(status=response.status, reason="the discovery document is not JSON") from None
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _aggregated_groups(
+    prefix: str, document: Mapping[str, Any], answers: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, ResourceGroup]]:
+    """group -> version -> ResourceGroup (the first version listed is preferred); each fresh version's resource
+    list goes to `answers` under the path the legacy walk would GET."""
+    out: dict[str, dict[str, ResourceGroup]] = {}
+    for item in document.get("items") or []:
+        group = str((item.get("metadata") or {}).get("name") or "")
+        versions: dict[str, ResourceGroup] = {}
+        for index, entry in enumerate(item.get("versions") or []):
+            version = str(entry.get("version") or "")
+            if not version:
+                continue
+            versions[version] = ResourceGroup(index == 0)
+            if entry.get("freshness", "Current") != "Stale":
+                group_version = f"{group}/{version}" if group else version
+                answers["/" + "/".join(filter(None, [prefix, group, version]))] = resource_list(
+                    group_version, entry.get("resources") or []
+                )
+        if versions:
+            out[group] = versions
+    return out
 
 
 def _split(api_version: str) -> tuple[str, str, str]:

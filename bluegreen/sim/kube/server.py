@@ -12,6 +12,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -35,6 +36,10 @@ class _Server(PromptShutdown, ThreadingHTTPServer):
     def __init__(self, addr: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(addr, handler)
         self.connections: set[socket.socket] = set()
+        # (path, "legacy" or the apidiscovery version) -> how often a discovery document was served: tests read it.
+        self.discovery_requests: Counter[tuple[str, str]] = Counter()
+        # The AggregatedDiscoveryEndpoint feature gate: False turns it off whatever the release's default.
+        self.aggregated_discovery = True
         self.conn_lock = threading.Lock()
         self.closing = False
 
@@ -62,6 +67,15 @@ class ApiServer:
     @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def discovery_requests(self) -> Counter[tuple[str, str]]:
+        """(path, "legacy" or the apidiscovery version) -> how often that discovery document was served."""
+        return self.httpd.discovery_requests
+
+    def disable_aggregated_discovery(self) -> None:
+        """As `--feature-gates=AggregatedDiscoveryEndpoint=false`: /api and /apis answer only the plain documents."""
+        self.httpd.aggregated_discovery = False
 
     def close(self) -> None:
         self.httpd.closing = True
@@ -127,12 +141,14 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(length) if length else b""
 
-        def _send(self, code: int, doc: Any) -> None:
-            data = json.dumps(doc, separators=(",", ":")).encode()
+        def _send(self, code: int, doc: Any, headers: dict[str, str] | None = None) -> None:
+            data = b"" if code == 304 else json.dumps(doc, separators=(",", ":")).encode()
+            headers = {"Content-Type": "application/json", "Cache-Control": "no-cache, private", **(headers or {})}
             self.send_response(code)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", headers.pop("Content-Type"))
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("Cache-Control", "no-cache, private")
+            for name, value in headers.items():
+                self.send_header(name, value)
             for text in getattr(self, "warnings", []):
                 self.send_header("Warning", "299 - " + json.dumps(text))  # Go's strconv.Quote
             self.end_headers()
@@ -182,7 +198,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch  # noqa: N815
 
         # --- routing ----------------------------------------------------------------------
-        def _route(self, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any] | None:
+        def _route(self, path: str, query: dict[str, str], body: bytes) -> tuple[Any, ...] | None:
             parts = _split_path(path)
             method = self.command
             with cluster.lock:
@@ -196,10 +212,8 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                     return 200, self._openapi(parts[2:])
                 if parts[:1] == ["openapi"]:
                     raise ApiError(404, "NotFound", "the server could not find the requested resource")
-                if parts == ["api"]:
-                    return 200, discovery.core_versions(f"127.0.0.1:{cluster.port}")
-                if parts == ["apis"]:
-                    return 200, discovery.group_list(table)
+                if parts in (["api"], ["apis"]):
+                    return self._discovery_root(parts == ["api"])
                 if parts[:1] == ["api"] and len(parts) >= 2:
                     group, version, rest = "", parts[1], parts[2:]
                 elif parts[:1] == ["apis"] and len(parts) >= 2:
@@ -207,7 +221,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                         doc = discovery.group(table, parts[1])
                         if doc is None:
                             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-                        return 200, doc
+                        return self._plain_discovery(path, doc)
                     group, version, rest = parts[1], parts[2], parts[3:]
                 else:
                     raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -218,7 +232,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                     doc = discovery.resource_list(table, group, version)
                     if doc is None:
                         raise ApiError(404, "NotFound", "the server could not find the requested resource")
-                    return 200, doc
+                    return self._plain_discovery(path, doc)
                 route = Route(group, version, rest)
                 res = cluster.api.resource(group, version, route.plural)
                 if not res.namespaced:
@@ -234,6 +248,29 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             cluster.catch_up()  # controllers run while someone watches, as real ones always do
             self._watch(res, route, query)
             return None
+
+        def _plain_discovery(self, path: str, doc: dict) -> tuple[int, Any]:
+            """A group's or group version's document: never aggregated, but Accept must allow plain JSON."""
+            discovery.negotiate(self.headers.get("Accept", ""), cluster.table.minor, aggregated=False)
+            self.server.discovery_requests[(path.rstrip("/"), "legacy")] += 1
+            return 200, doc
+
+        def _discovery_root(self, core: bool) -> tuple[int, Any, dict[str, str]] | tuple[int, Any]:
+            """/api or /apis: the aggregated document when Accept asks for a version this release serves."""
+            table = cluster.table
+            version = discovery.negotiate(self.headers.get("Accept", ""), table.minor,
+                                          aggregated=self.server.aggregated_discovery)
+            key = "/api" if core else "/apis"
+            self.server.discovery_requests[(key, version or "legacy")] += 1
+            if version is None:
+                if core:
+                    return 200, discovery.core_versions(f"127.0.0.1:{cluster.port}")
+                return 200, discovery.group_list(table)
+            doc = discovery.aggregated(table, version, core=core)
+            headers = discovery.aggregated_headers(doc, version)
+            if self.headers.get("If-None-Match") == headers["ETag"]:
+                return 304, None, headers
+            return 200, doc, headers
 
         def _openapi(self, rest: list[str]) -> dict:
             if not rest:

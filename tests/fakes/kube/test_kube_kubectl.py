@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -141,3 +142,23 @@ def test_rollout_status_waits_for_simulated_time(tmp_path) -> None:
         assert world.clock.now().second >= 20 or world.clock.now().minute >= 1
     finally:
         world.close()
+
+
+@pytest.mark.parametrize(("version", "aggregated"), [("1.29", "v2beta1"), ("1.30", "v2")])
+def test_kubectl_discovers_through_the_aggregated_document(tmp_path: Path, version: str, aggregated: str) -> None:
+    """`kubectl api-resources` reads /api and /apis once each, and prints what the legacy walk prints."""
+    outputs, counts = [], []
+    for gate in (True, False):
+        (tmp_path / f"gate-{gate}").mkdir()
+        w = World(version=version, tmp=tmp_path / f"gate-{gate}")
+        try:
+            if not gate:
+                w.cluster._server.disable_aggregated_discovery()  # type: ignore[union-attr]
+            # a fresh cache folder: kubectl's discovery cache would otherwise answer for a reused port
+            outputs.append(w.kubectl("api-resources", "--cache-dir", str(tmp_path / f"cache-{gate}")).stdout)
+            counts.append(dict(w.cluster._server.discovery_requests))  # type: ignore[union-attr]
+        finally:
+            w.close()
+    assert outputs[0] == outputs[1] and "deployments" in outputs[0]
+    assert counts[0] == {("/api", aggregated): 1, ("/apis", aggregated): 1}  # no per-group request
+    assert counts[1][("/apis/apps/v1", "legacy")] == 1 and len(counts[1]) > 10

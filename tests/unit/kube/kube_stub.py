@@ -120,7 +120,8 @@ class StubApiServer:
                 reply = stub.reply_for(request)
                 data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                if "Content-Type" not in reply.headers:
+                    self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
