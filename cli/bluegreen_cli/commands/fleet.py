@@ -112,7 +112,6 @@ def run_pair(
     from bluegreen.fleet import load_fleet
     from bluegreen.fleet.runner import SKIPPED
     from bluegreen.fleet.runner import run_pair as run_one
-
     from bluegreen_cli.render import EventRenderer
 
     app_ = application(ctx)
