@@ -155,7 +155,7 @@ def azure_pipelines(fleet: LoadedFleet, root: Path, until: str | None = None) ->
                 "steps": _azure_steps("cut over", _pair_command(fleet, root, until, '"$(pair)"')),
             }
             if _counted(stage):
-                job["continueOnError"] = True  # the gate counts the failures
+                job["continueOnError"] = "true"  # the gate counts the failures (a string: the schema's scalars)
             if gate:
                 job["dependsOn"] = gate
             jobs.append(job)
