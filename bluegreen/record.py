@@ -123,6 +123,9 @@ class RunRecord:
     identity: Identity | None = None  # None: not bound yet (a new record, or one written before format 3)
     run_id: str = field(default_factory=new_run_id)
     playbook_path: str | None = None  # where the playbook was last run from, to say who owns the record
+    # A fleet's word on this pair where its steps cannot say it, so agents sharing the record see it: skipped
+    # (and why) or failed before any step recorded it. {"state", "detail", "at"}; cleared when the pair runs.
+    fleet: dict[str, str] | None = None
 
     @property
     def changed_anything(self) -> bool:
@@ -162,6 +165,7 @@ class RunRecord:
             "plan_id": self.plan_id,
             "steps": {name: entry.to_dict() for name, entry in self.steps.items()},
             "facts": {k: v for k, v in dataclasses.asdict(self.facts).items() if v is not None},
+            **({"fleet": dict(self.fleet)} if self.fleet else {}),  # absent otherwise: older readers see no change
         }
 
     @classmethod
@@ -197,7 +201,18 @@ class RunRecord:
             identity=_identity(identity, where) if identity else None,
             run_id=data.get("run_id") or new_run_id(),
             playbook_path=data.get("playbook_path"),
+            fleet=_fleet_mark(data.get("fleet"), where),
         )
+
+
+def _fleet_mark(data: Any, where: str) -> dict[str, str] | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()) \
+            or "state" not in data:
+        raise RecordFormatError(f"{where} has a fleet entry this bluegreen cannot read; "
+                                "run the bluegreen version that wrote it")
+    return dict(data)
 
 
 def _identity(data: Any, where: str) -> Identity:

@@ -10,8 +10,10 @@ on this machine or another agent sharing the state directory see it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -27,7 +29,8 @@ from bluegreen.journal import atomic_write
 from bluegreen.observe import Observed
 from bluegreen.plan import STEPS, Plan
 from bluegreen.private_files import private_dir
-from bluegreen.record import DONE, FAILED, PENDING, RunRecord
+from bluegreen.record import DONE, FAILED, PAUSED, PENDING, RunRecord
+from bluegreen.record import RUNNING as STEP_RUNNING
 from bluegreen.report.model import FleetRow
 from bluegreen.runtime import Runtime
 from bluegreen.state import open_store
@@ -294,14 +297,11 @@ def _run_stage(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, state: Fle
     queue = [p for p in pairs if state.data["pairs"].get(p.name, {}).get("state") != target]
 
     def one(pair: Pair) -> tuple[str, str]:
-        reason, _ = skip_reason(pair, runtime, fleet)
-        if reason:
-            return SKIPPED, reason
-        state.set_pair(pair.name, RUNNING, f"running until {target}")
-        _emit(sink, runtime, PAIR_STARTED, f"{pair.name}: started", pair=pair.name, stage=stage)
-        result = engine.run(pair.loaded, runtime, _forward(sink, pair.name), until=until)
-        return target, f"done through {target}" + (f" ({', '.join(result.skipped)} already done)"
-                                                    if result.skipped else "")
+        def starting() -> None:
+            state.set_pair(pair.name, RUNNING, f"running until {target}")
+            _emit(sink, runtime, PAIR_STARTED, f"{pair.name}: started", pair=pair.name, stage=stage)
+
+        return run_pair(fleet, runtime, sink, pair, until=until, starting=starting)
 
     with ThreadPoolExecutor(max_workers=fleet.spec.rollout.max_concurrency, thread_name_prefix="fleet") as pool:
         running: dict[Future[tuple[str, str]], Pair] = {}
@@ -334,6 +334,126 @@ def _run_stage(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, state: Fle
     return failed
 
 
+# ------------------------------------------------------------------------------------------ one pair, a stage's gate
+def run_pair(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, pair: Pair, *, until: str | None = None,
+             starting: Callable[[], None] | None = None) -> tuple[str, str]:
+    """One pair under the fleet's skip rules, as the local pool or a pipeline job runs it.
+
+    Returns (SKIPPED, why) or (the target step, what was done); raises the run's error. What the pair's steps
+    cannot show (a skip, a failure before any step was recorded) is marked in its run record, so agents that
+    share the remote state, `fleet gate` and `fleet status` all see it; a pair that runs again loses the mark.
+    """
+    target = until or STEPS[-1]
+    try:
+        reason, _ = skip_reason(pair, runtime, fleet)
+        if reason:
+            _mark(pair, runtime, {"state": SKIPPED, "detail": reason})
+            return SKIPPED, reason
+        _mark(pair, runtime, None)
+        if starting is not None:
+            starting()
+        result = engine.run(pair.loaded, runtime, _forward(sink, pair.name), until=until)
+    except Exception as exc:
+        with contextlib.suppress(BluegreenError):  # e.g. another agent holds the lock: its run will say
+            _mark(pair, runtime, {"state": FAILED, "detail": f"{type(exc).__name__}: {exc}"})
+        raise
+    return target, f"done through {target}" + (f" ({', '.join(result.skipped)} already done)"
+                                                if result.skipped else "")
+
+
+def _mark(pair: Pair, runtime: Runtime, mark: dict[str, str] | None) -> None:
+    """Set (or clear) the fleet's word in the pair's run record, under the record's lock."""
+    store = open_store(pair.loaded.playbook, runtime)
+    if mark is None and store.load().fleet is None:
+        return  # nothing to clear: no lock, no write
+    now = runtime.clock.now()
+    with store.locked(now):
+        record = store.load()
+        record.fleet = None if mark is None else {**mark, "at": now.isoformat()}
+        store.save(record)
+
+
+# A pair's outcome at a stage's gate.
+FINISHED, UNFINISHED = "finished", "unfinished"
+
+
+def pair_outcome(record: RunRecord, target: str) -> tuple[str, str]:
+    """(FINISHED | SKIPPED | FAILED | UNFINISHED, detail) of a pair run `until` target, from its record alone."""
+    mark = record.fleet or {}
+    if mark.get("state") == SKIPPED:
+        return SKIPPED, mark.get("detail", "")
+    if record.status(target) == DONE:
+        return FINISHED, f"done through {target}"
+    failed = [s for s in STEPS if record.status(s) == FAILED]
+    if failed:
+        err = record.steps[failed[0]].error
+        return FAILED, f"{failed[0]} failed" + (f": {err}" if err else "")
+    if mark.get("state") == FAILED:
+        return FAILED, mark.get("detail", "")
+    running = [s for s in STEPS if record.status(s) == STEP_RUNNING]
+    if running:
+        return UNFINISHED, f"stopped while {running[0]} was running (cancelled, or its agent died)"
+    paused = [s for s in STEPS if record.status(s) == PAUSED]
+    if paused:
+        return UNFINISHED, f"{paused[0]} paused, waiting for `bluegreen promote`"
+    done = [s for s in STEPS if record.status(s) == DONE]
+    if done:
+        return UNFINISHED, f"done through {done[-1]}, not {target}"
+    return UNFINISHED, "never started"
+
+
+@dataclass
+class GateResult:
+    """Every pair of a stage by outcome, and whether the next stage may start."""
+
+    stage: str
+    budget: int
+    pairs: list[tuple[str, str, str]]  # (pair, outcome, detail)
+
+    def of(self, outcome: str) -> list[tuple[str, str, str]]:
+        return [p for p in self.pairs if p[1] == outcome]
+
+    @property
+    def passed(self) -> bool:
+        return len(self.of(FAILED)) < self.budget and not self.of(UNFINISHED)
+
+    @property
+    def verdict(self) -> str:
+        failed, unfinished = self.of(FAILED), self.of(UNFINISHED)
+        if len(failed) >= self.budget:
+            return (f"stage {self.stage} spent its failure budget: {len(failed)} pair(s) failed "
+                    f"(budget {self.budget}): {_named(failed)}")
+        if unfinished:
+            return (f"stage {self.stage} is not over: {len(unfinished)} pair(s) neither finished nor were skipped: "
+                    f"{_named(unfinished)}")
+        return (f"stage {self.stage} passes: {len(self.of(FINISHED))} finished, {len(self.of(SKIPPED))} skipped, "
+                f"{len(failed)} failed (budget {self.budget})")
+
+
+def _named(rows: list[tuple[str, str, str]]) -> str:
+    return "; ".join(f"{pair}: {detail}" for pair, _, detail in rows)
+
+
+def gate_stage(fleet: LoadedFleet, runtime: Runtime, stage: str, *, until: str | None = None) -> GateResult:
+    """Judge a stage from its pairs' run records (as the pipeline's pair jobs left them in the shared state)."""
+    names = [s.name for s in fleet.spec.rollout.stages]
+    if stage not in names:
+        from bluegreen.errors import PlaybookError
+
+        raise PlaybookError(f"the fleet has no stage {stage!r} (stages: {', '.join(names)})", field="STAGE")
+    if until is not None and until not in STEPS:
+        from bluegreen.errors import PlaybookError
+
+        raise PlaybookError(f"no step {until!r} (steps: {', '.join(STEPS)})", field="--until")
+    budget = next(s.failure_budget for s in fleet.spec.rollout.stages if s.name == stage)
+    target = until or STEPS[-1]
+    rows = []
+    for pair in fleet.stage_pairs(stage):
+        outcome, detail = pair_outcome(open_store(pair.loaded.playbook, runtime).load(), target)
+        rows.append((pair.name, outcome, detail))
+    return GateResult(stage, budget, rows)
+
+
 # ------------------------------------------------------------------------------------------ status
 def status_rows(fleet: LoadedFleet, runtime: Runtime) -> list[FleetRow]:
     """Every pair's progress from its run record and the fleet state (no Azure call): one row per pair."""
@@ -341,8 +461,9 @@ def status_rows(fleet: LoadedFleet, runtime: Runtime) -> list[FleetRow]:
     awaiting = {s.name for s in fleet.spec.rollout.stages if s.approval == "manual" and state.approval(s.name) is None}
     rows = []
     for pair in fleet.pairs:
-        fleet_entry = state.data["pairs"].get(pair.name, {})
         record = open_store(pair.loaded.playbook, runtime).load()  # local or remote, as the pair's run keeps it
+        # The record's mark first: agents sharing remote state (pipeline jobs) see it, not this machine's file.
+        fleet_entry = record.fleet or state.data["pairs"].get(pair.name, {})
         steps = {s: record.status(s) for s in STEPS}
         done = [s for s in STEPS if steps[s] == DONE]
         failed = [s for s in STEPS if steps[s] == FAILED]

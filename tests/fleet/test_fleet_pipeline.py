@@ -1,6 +1,7 @@
 """Acceptance 3: the generated GitHub Actions and Azure Pipelines workflows validate against the published
 schemas (vendored by check-jsonschema), and say what the fleet says: stages in order, a matrix per group,
-max-parallel, an environment per approval, every pair job running `bluegreen run` with the remote state."""
+max-parallel, an environment per approval, every pair job running `bluegreen fleet run-pair` with the remote
+state, and a gate job for each stage whose failure budget is above one."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def test_github_actions_has_the_fleets_shape(shops: FleetDir) -> None:
     path, wf = _generate(shops, "github-actions", "--until", "switch")
     jobs = wf["jobs"]
     assert list(jobs) == ["canary-canary", "regions-west", "regions-north", "approve-production", "production-eu",
-                          "production-us"]
+                          "production-us", "gate-production"]
     assert "needs" not in jobs["canary-canary"]
     assert jobs["regions-west"]["needs"] == jobs["regions-north"]["needs"] == ["canary-canary"]
     assert jobs["approve-production"]["needs"] == ["regions-west", "regions-north"]
@@ -62,10 +63,34 @@ def test_github_actions_has_the_fleets_shape(shops: FleetDir) -> None:
     assert jobs["production-eu"]["needs"] == ["approve-production"]
     west = jobs["regions-west"]["strategy"]
     assert west["max-parallel"] == 3 and west["fail-fast"] is False
-    assert [row["pair"] for row in west["matrix"]["include"]] == ["shop-03", "shop-04", "shop-05"]
+    assert west["matrix"]["include"] == [{"pair": "shop-03"}, {"pair": "shop-04"}, {"pair": "shop-05"}]
     script = jobs["regions-west"]["steps"][-1]["run"]
-    assert 'bluegreen fleet render' in script and '"${{ matrix.pair }}"' in script
-    assert f'bluegreen run "${{{{ matrix.playbook }}}}" --yes --output json --until switch --state {STATE}' in script
+    assert script == (f'bluegreen --state {STATE} fleet run-pair playbooks/fleet/shops.yaml "${{{{ matrix.pair }}}}" '
+                      "--yes --until switch\n")
+    # Budget 1 (regions): a failed pair job fails its job, which the next stage needs. Budget 2 (production):
+    # the pair jobs may fail, and a gate that runs whatever they did counts the failures.
+    assert "continue-on-error" not in jobs["regions-west"] and "continue-on-error" not in jobs["regions-north"]
+    assert jobs["production-eu"]["continue-on-error"] is jobs["production-us"]["continue-on-error"] is True
+    gate = jobs["gate-production"]
+    assert gate["needs"] == ["production-eu", "production-us"] and gate["if"] == "always()"
+    assert gate["steps"][-1]["run"] == (f"bluegreen --state {STATE} fleet gate playbooks/fleet/shops.yaml production "
+                                        "--until switch\n")
+
+
+def test_a_stage_with_a_budget_is_needed_through_its_gate(shops: FleetDir) -> None:
+    def budgets(raw: dict[str, Any]) -> None:
+        raw["rollout"]["stages"][0]["failure_budget"] = 2
+
+    shops.edit(budgets)
+    _, wf = _generate(shops, "github-actions")
+    jobs = wf["jobs"]
+    assert jobs["gate-canary"]["needs"] == ["canary-canary"]
+    assert jobs["regions-west"]["needs"] == jobs["regions-north"]["needs"] == ["gate-canary"]
+    _, pipeline = _generate(shops, "azure-pipelines")
+    canary = pipeline["stages"][0]["jobs"]
+    assert canary[0]["continueOnError"] == "true"
+    assert canary[1] == {**canary[1], "job": "stage_gate", "dependsOn": ["canary"], "condition": "always()"}
+    assert pipeline["stages"][1]["dependsOn"] == ["canary"]  # the stage fails when its gate does
 
 
 def test_actionlint_accepts_the_github_workflow(shops: FleetDir) -> None:
@@ -82,12 +107,19 @@ def test_azure_pipelines_has_the_fleets_shape(shops: FleetDir) -> None:
     assert [(s["stage"], s["dependsOn"]) for s in stages] == [("canary", []), ("regions", ["canary"]),
                                                               ("production", ["regions"])]
     production = stages[2]["jobs"]
+    assert [j.get("job") or j.get("deployment") for j in production] == ["approve", "eu", "us", "stage_gate"]
     assert production[0]["deployment"] == "approve" and production[0]["environment"] == "shops-production"
-    assert all(j["dependsOn"] == "approve" for j in production[1:])
+    assert all(j["dependsOn"] == "approve" and j["continueOnError"] == "true" for j in production[1:3])
+    assert production[3]["dependsOn"] == ["eu", "us"] and production[3]["condition"] == "always()"
+    assert production[3]["steps"][-1]["inputs"]["inlineScript"] == (
+        f"bluegreen --state {STATE} fleet gate playbooks/fleet/shops.yaml production\n")
     west = stages[1]["jobs"][0]
+    assert "continueOnError" not in west and len(stages[1]["jobs"]) == 2  # budget 1: no gate
     assert west["strategy"]["maxParallel"] == "3"
-    assert sorted(west["strategy"]["matrix"]) == ["shop_03", "shop_04", "shop_05"]
-    assert f"--state {STATE}" in west["steps"][-1]["inputs"]["inlineScript"]
+    assert west["strategy"]["matrix"] == {"shop_03": {"pair": "shop-03"}, "shop_04": {"pair": "shop-04"},
+                                          "shop_05": {"pair": "shop-05"}}
+    assert west["steps"][-1]["inputs"]["inlineScript"] == (
+        f'bluegreen --state {STATE} fleet run-pair playbooks/fleet/shops.yaml "$(pair)" --yes\n')
 
 
 def test_a_rendered_pair_is_the_playbook_the_fleet_runs(shops: FleetDir) -> None:
@@ -115,9 +147,8 @@ def test_a_list_of_playbooks_runs_them_in_place(shops: FleetDir) -> None:
     shops.edit(to_list)
     _, wf = _generate(shops, "github-actions")
     job = wf["jobs"]["all-east"]
-    assert [r["playbook"] for r in job["strategy"]["matrix"]["include"]] == ["playbooks/fleet/east-1.yaml",
-                                                                             "playbooks/fleet/east-2.yaml"]
-    assert "render" not in job["steps"][-1]["run"]
+    assert job["strategy"]["matrix"]["include"] == [{"pair": "east-1"}, {"pair": "east-2"}]
+    assert "fleet run-pair playbooks/fleet/shops.yaml" in job["steps"][-1]["run"]
 
 
 def test_the_readme_shows_the_workflow_the_example_generates() -> None:

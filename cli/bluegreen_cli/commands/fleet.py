@@ -1,4 +1,4 @@
-"""`bluegreen fleet ...`: plan, run, approve, status, pipeline and render for a fleet of cluster pairs.
+"""`bluegreen fleet ...`: plan, run, approve, status, pipeline, run-pair, gate and render for a fleet of pairs.
 
 Library imports happen inside each command: `bluegreen --help` must not pay for them.
 """
@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from bluegreen_cli.application import application
+from bluegreen_cli.exits import EXIT_FAILED
 from bluegreen_cli.options import Output, OutputOpt, Step, YesOpt
 
 app = typer.Typer(help="Many cluster pairs cut over in stages (a fleet file).", no_args_is_help=True)
@@ -96,6 +97,60 @@ def run(
         result = run_fleet(loaded, rt, sink, until=until.value if until else None)
     if output == Output.text:
         app_.display_success(f"stages done: {', '.join(result.stages_done)}")
+
+
+@app.command("run-pair")
+def run_pair(
+    ctx: typer.Context,
+    fleet: FleetArg,
+    pair: Annotated[str, typer.Argument(help="The pair to run.", show_default=False)],
+    until: Annotated[Step | None, typer.Option("--until", help="Stop after this step.")] = None,
+    yes: YesOpt = False,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Run one pair under the fleet's skip rules (a pipeline's pair job): a skipped pair exits 0 saying why."""
+    from bluegreen.fleet import load_fleet
+    from bluegreen.fleet.runner import SKIPPED
+    from bluegreen.fleet.runner import run_pair as run_one
+    from bluegreen_cli.render import EventRenderer
+
+    app_ = application(ctx)
+    loaded = load_fleet(fleet)
+    the_pair = loaded.pair(pair)
+    app_.confirm(yes, f"cut over pair {pair} of fleet {loaded.name}")
+    with app_.fleet_runtime(loaded) as rt, EventRenderer(output.value, app_.console) as sink:  # as `bluegreen run`
+        outcome, detail = run_one(loaded, rt, sink, the_pair, until=until.value if until else None)
+    if output == Output.text:
+        app_.display_success(f"{pair}: skipped ({detail})" if outcome == SKIPPED else f"{pair}: {detail}")
+
+
+@app.command()
+def gate(
+    ctx: typer.Context,
+    fleet: FleetArg,
+    stage: Annotated[str, typer.Argument(help="The stage to judge.", show_default=False)],
+    until: Annotated[Step | None, typer.Option("--until", help="The step its pairs were run to.")] = None,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Exit 1 when the stage's failed pairs reach its failure budget, or a pair neither finished nor was skipped."""
+    from bluegreen.fleet import load_fleet
+    from bluegreen.fleet.runner import gate_stage
+
+    app_ = application(ctx)
+    loaded = load_fleet(fleet)
+    with app_.fleet_runtime(loaded) as rt:
+        result = gate_stage(loaded, rt, stage, until=until.value if until else None)
+    if output == Output.json:
+        app_.display_json({"stage": result.stage, "budget": result.budget, "passed": result.passed,
+                           "verdict": result.verdict,
+                           "pairs": [{"pair": p, "outcome": o, "detail": d} for p, o, d in result.pairs]})
+    else:
+        for name, outcome, detail in result.pairs:
+            app_.display(f"  {outcome:<10} {name}  {detail}")
+    if not result.passed:
+        app_.abort(result.verdict, EXIT_FAILED)
+    if output == Output.text:
+        app_.display_success(result.verdict)
 
 
 @app.command()
