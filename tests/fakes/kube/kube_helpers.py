@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
+import os
 import random
 import shutil
 import subprocess
+import tempfile
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +30,16 @@ KUBECTL = shutil.which("kubectl")
 # A random 127.a.b.0/24 per test process, so parallel runs on one machine do not collide on LB sockets.
 _NET = (random.randint(2, 250), random.randint(2, 250))
 _HOSTS = itertools.count(2)
+
+
+_CACHE_DIR = tempfile.mkdtemp(prefix="bluegreen-test-discovery-")
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
+
+
+def fresh_dynamic(api: client.ApiClient) -> dynamic.DynamicClient:
+    """The official DynamicClient with a discovery cache of its own: its default cache file is named after
+    host:port in /tmp, so a port reused by another test's server would load that server's discovery."""
+    return dynamic.DynamicClient(api, cache_file=os.path.join(_CACHE_DIR, f"{uuid.uuid4().hex}.json"))
 
 
 def ip_allocator() -> str:
@@ -82,7 +96,7 @@ def load_manifests(name: str, folder: Path = MANIFESTS) -> list[dict]:
 
 def check_dynamic_client_applies_and_lists(api: client.ApiClient, objects: list[dict], deployment: str) -> None:
     """DynamicClient server-side applies every object, then lists and reads one Deployment rolled out."""
-    dyn = dynamic.DynamicClient(api)
+    dyn = fresh_dynamic(api)
     for obj in objects:
         res = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
         res.server_side_apply(body=obj, name=obj["metadata"]["name"], namespace="default", field_manager="bluegreen")
@@ -94,7 +108,7 @@ def check_dynamic_client_applies_and_lists(api: client.ApiClient, objects: list[
 
 def check_removed_versions_answer_404(api: client.ApiClient, legacy: list[dict], with_budget: list[dict]) -> None:
     """On 1.30 discovery lacks extensions/v1beta1 and policy/v1beta1, and their URLs answer 404 with a Status."""
-    dyn = dynamic.DynamicClient(api)
+    dyn = fresh_dynamic(api)
     assert len([o for o in legacy if o["apiVersion"] == "extensions/v1beta1"]) == 3
     with pytest.raises(ResourceNotFoundError):
         dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
@@ -113,7 +127,7 @@ def check_older_versions_serve_what_they_served(legacy: list[dict]) -> None:
     """1.15 serves extensions/v1beta1 Deployments, stored once and seen through apps/v1; 1.24 serves policy/v1beta1."""
     old = World(version="1.15")
     try:
-        dyn = dynamic.DynamicClient(old.api_client())
+        dyn = fresh_dynamic(old.api_client())
         res = dyn.resources.get(api_version="extensions/v1beta1", kind="Deployment")
         created = [res.create(body=o, namespace="default") for o in legacy if o["kind"] == "Deployment"]
         apps = dyn.resources.get(api_version="apps/v1", kind="Deployment")
@@ -122,7 +136,7 @@ def check_older_versions_serve_what_they_served(legacy: list[dict]) -> None:
         old.close()
     mid = World(version="1.24")
     try:
-        dyn = dynamic.DynamicClient(mid.api_client())
+        dyn = fresh_dynamic(mid.api_client())
         assert dyn.resources.get(api_version="policy/v1beta1", kind="PodDisruptionBudget")
         assert dyn.resources.get(api_version="policy/v1", kind="PodDisruptionBudget")
     finally:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import yaml
-from kube_helpers import KUBECTL, World
+from kube_helpers import KUBECTL, World, fresh_dynamic
 from kubernetes import dynamic
 from kubernetes.dynamic.exceptions import ConflictError
 
@@ -22,7 +22,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 @pytest.fixture(scope="module")
 def dyn(world: World) -> dynamic.DynamicClient:
-    return dynamic.DynamicClient(world.api_client())
+    return fresh_dynamic(world.api_client())
 
 
 def cm(data: dict, labels: dict | None = None) -> dict:

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from kube_helpers import World
+from kube_helpers import World, fresh_dynamic
 from kubernetes import client, dynamic, watch
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
@@ -33,7 +33,7 @@ def api(world: World) -> client.ApiClient:
 
 @pytest.fixture(scope="module")
 def dyn(api: client.ApiClient) -> dynamic.DynamicClient:
-    return dynamic.DynamicClient(api)
+    return fresh_dynamic(api)
 
 
 _NS = iter(range(1000))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from kube_helpers import World
-from kubernetes import client, dynamic
+from kube_helpers import World, fresh_dynamic
+from kubernetes import client
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
 
@@ -44,7 +44,7 @@ def test_each_release_serves_its_betas_until_their_removal() -> None:
 
 
 def test_rbac_v1beta1_roles_on_1_21_are_the_v1_roles(old: World) -> None:
-    dyn = dynamic.DynamicClient(old.api_client())
+    dyn = fresh_dynamic(old.api_client())
     beta = dyn.resources.get(api_version="rbac.authorization.k8s.io/v1beta1", kind="Role")
     beta.create(namespace="default", body={"apiVersion": "rbac.authorization.k8s.io/v1beta1", "kind": "Role",
                                            "metadata": {"name": "reader"}, "rules": [
@@ -55,14 +55,14 @@ def test_rbac_v1beta1_roles_on_1_21_are_the_v1_roles(old: World) -> None:
     newer = World(version="1.22")
     try:
         with pytest.raises(ResourceNotFoundError):
-            dynamic.DynamicClient(newer.api_client()).resources.get(
+            fresh_dynamic(newer.api_client()).resources.get(
                 api_version="rbac.authorization.k8s.io/v1beta1", kind="Role")
     finally:
         newer.close()
 
 
 def test_ingress_converts_between_v1beta1_and_v1(old: World) -> None:
-    dyn = dynamic.DynamicClient(old.api_client())
+    dyn = fresh_dynamic(old.api_client())
     beta = dyn.resources.get(api_version="networking.k8s.io/v1beta1", kind="Ingress")
     beta.create(namespace="default", body={"apiVersion": "networking.k8s.io/v1beta1", "kind": "Ingress",
                                            "metadata": {"name": "shop"}, "spec": {
@@ -84,7 +84,7 @@ def test_ingress_converts_between_v1beta1_and_v1(old: World) -> None:
 def test_hpa_converts_between_v1_and_v2() -> None:
     world = World(version="1.24")
     try:
-        dyn = dynamic.DynamicClient(world.api_client())
+        dyn = fresh_dynamic(world.api_client())
         v2 = dyn.resources.get(api_version="autoscaling/v2", kind="HorizontalPodAutoscaler")
         v2.create(namespace="default", body={"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
                                              "metadata": {"name": "web"}, "spec": {
