@@ -95,10 +95,20 @@ class _LockedRequestsMock(responses.RequestsMock):
         self._world_lock = lock
 
     def _on_request(self, adapter: Any, request: Any, **kwargs: Any) -> Any:
-        if request.url and _ARM.match(request.url):
-            with self._world_lock:
-                return super()._on_request(adapter, request, **kwargs)
-        return super()._on_request(adapter, request, **kwargs)
+        try:
+            if request.url and _ARM.match(request.url):
+                with self._world_lock:
+                    return super()._on_request(adapter, request, **kwargs)
+            return super()._on_request(adapter, request, **kwargs)
+        finally:
+            self._forget_calls()
+
+    def _forget_calls(self) -> None:
+        """`responses` keeps every request and response it served, for tests to assert on; nothing reads a
+        world's, and a fleet run's would grow by tens of thousands (each with its body) for as long as it runs."""
+        self.calls.reset()
+        for match in self.registered():
+            match.calls.reset()
 
 
 class World:
