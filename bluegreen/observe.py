@@ -236,8 +236,8 @@ def observe(loaded: LoadedPlaybook, clients: ObserveClients) -> Observed:
     blue, green = _view(clients, pb, blue_info), _view(clients, pb, green_info)
     versions = clients.aks.kubernetes_versions(blue_info.location) if blue_info else []
     sw = pb.switch
-    zone_exists = bool(sw.zone) and clients.dns.zone_exists(pb.zone_rg, sw.zone or "")
-    record = clients.dns.get(pb.zone_rg, sw.zone or "", sw.record or "", sw.record_type) if zone_exists else None
+    zone_exists, record = (clients.dns.lookup(pb.zone_rg, sw.zone, sw.record or "", sw.record_type) if sw.zone
+                           else (False, None))
     other_type = None
     if zone_exists and record is None:
         other: Literal["A", "CNAME"] = "CNAME" if sw.record_type == "A" else "A"

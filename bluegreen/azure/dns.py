@@ -65,6 +65,10 @@ class DnsRecords(Protocol):
 
     def zone_exists(self, resource_group: str, zone: str) -> bool: ...
 
+    def lookup(
+        self, resource_group: str, zone: str, name: str, type: RecordType
+    ) -> tuple[bool, RecordSetInfo | None]: ...
+
     def set_values(
         self, record: RecordSetInfo, values: list[str], *, ttl: int | None = None
     ) -> RecordSetInfo: ...
@@ -152,6 +156,27 @@ class _Records:
         except NotFoundError:
             return None
         return self._from_model(model, resource_group, zone, name, rtype)
+
+    def lookup(
+        self, resource_group: str, zone: str, name: str, type: RecordType
+    ) -> tuple[bool, RecordSetInfo | None]:
+        """(whether the zone exists, the record set or None), in one read where ARM's answer says which is missing.
+
+        A record set under a missing zone answers 404 ParentResourceNotFound (ResourceGroupNotFound when the
+        group is missing too); a missing record set in a zone that exists, 404 NotFound. Any other 404 is
+        settled by reading the zone.
+        """
+        rtype = _check_type(type)
+        rid = f"{self._zone_id(resource_group, zone)}/{rtype}/{name}"
+        try:
+            model = self._ctx.call(
+                lambda: self._get_record(resource_group, zone, name, rtype), resource=rid, operation="get record"
+            )
+        except NotFoundError as exc:
+            if exc.code in ("ParentResourceNotFound", "ResourceGroupNotFound"):
+                return False, None
+            return (True if exc.code == "NotFound" else self.zone_exists(resource_group, zone)), None
+        return True, self._from_model(model, resource_group, zone, name, rtype)
 
     def _get_zone(self, resource_group: str, zone: str) -> Any:
         raise NotImplementedError

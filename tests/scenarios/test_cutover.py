@@ -15,6 +15,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from bluegreen.sim.world import World
 from tests.scenarios.conftest import SECRET_VALUES, Cutover
 
@@ -242,3 +244,17 @@ def test_cname_switch(cutover: Cutover) -> None:
     record = _record(show)
     assert (record["type"], record["values"]) == ("CNAME", ["green-ingress.contoso.internal"])
     assert _cluster(show, BLUE)["power_state"] == "Stopped"
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda raw: raw["switch"].update(zone="elsewhere.internal"),
+     "DNS zone exists: zone elsewhere.internal not found in rg-shop"),
+    (lambda raw: raw["switch"].update(resource_group="rg-missing"),
+     "DNS zone exists: zone contoso.internal not found in rg-missing"),
+    (lambda raw: raw["switch"].update(record="nothing-here"), "DNS record exists: "),
+])
+def test_plan_tells_a_missing_zone_from_a_missing_record(cutover: Cutover, change: Any, expected: str) -> None:
+    cutover.edit(change)
+    plan = cutover.cli("plan", str(cutover.playbook))
+    assert expected in plan.output, plan.output
+    assert plan.exit_code != 0

@@ -174,3 +174,28 @@ def test_private_cname_write(ctx, rsps):
     assert new.type == "CNAME" and new.values == (
         cname["responses"]["200"]["body"]["properties"]["cnameRecord"]["cname"],
     )
+
+
+@pytest.mark.parametrize(("code", "zone_status", "expected"), [
+    ("NotFound", None, True),  # the zone answered: only the record set is missing
+    ("ParentResourceNotFound", None, False),
+    ("ResourceGroupNotFound", None, False),
+    ("SomethingElse", 200, True),  # an answer that does not say: the zone is read
+    ("SomethingElse", 404, False),
+])
+def test_lookup_tells_a_missing_zone_from_a_missing_record(ctx, rsps, code, zone_status, expected):
+    rsps.get(PZ_A, status=404, json={"error": {"code": code, "message": "no"}})
+    if zone_status == 200:
+        rsps.get(PZ, json={"name": "privatezone1.com", "location": "global", "properties": {}})
+    elif zone_status == 404:
+        rsps.get(PZ, status=404, json={"error": {"code": "ResourceNotFound", "message": "no"}})
+    assert PrivateDnsRecords(ctx).lookup("resourceGroup1", "privatezone1.com", "recordA", "A") == (expected, None)
+    zone_reads = [c for c in rsps.calls if c.request.url.split("?")[0].endswith("privatezone1.com")]
+    assert len(zone_reads) == (1 if zone_status else 0)
+
+
+def test_lookup_returns_the_record_in_one_read(ctx, rsps):
+    rsps.get(PZ_A, json=private_get())
+    exists, rec = PrivateDnsRecords(ctx).lookup("resourceGroup1", "privatezone1.com", "recordA", "A")
+    assert exists and rec is not None and rec.values == ("1.2.3.4",)
+    assert len(rsps.calls) == 1
