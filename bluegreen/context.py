@@ -74,6 +74,7 @@ class Session:
             clock=self.clock,
             retry=self.retry,
             polling_interval=self.rt.polling_interval,
+            shared=self.rt.shared,
         )
 
     @cached_property

@@ -16,6 +16,7 @@ from azure.core.credentials import TokenCredential
 
 from bluegreen.clock import Clock
 from bluegreen.retry import RetryPolicy
+from bluegreen.shared_reads import SharedReads
 from bluegreen.state.location import StateLocation
 
 
@@ -36,3 +37,5 @@ class Runtime:
     # The DNS server host names are resolved through where the playbook names none ("address:port"); None: the
     # system's resolver. The simulator sets its own DNS server, which answers its routers' entry points.
     resolver: str | None = None
+    # Catalogue facts its sessions share for a few minutes (the Kubernetes versions a region offers).
+    shared: SharedReads = field(default_factory=SharedReads)

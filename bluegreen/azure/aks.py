@@ -194,13 +194,19 @@ class AksClient:
         return [ManagedClusterInfo.from_arm(_as_raw(m)) for m in models]
 
     def kubernetes_versions(self, location: str) -> builtins.list[KubernetesVersionInfo]:
-        result = self._ctx.call(
-            lambda: self._ops.list_kubernetes_versions(location),
-            resource=f"/subscriptions/{self._ctx.subscription_id}/locations/{location}",
-            operation="list kubernetes versions",
-        )
-        values = _as_raw(result).get("values") or []
-        return [KubernetesVersionInfo.from_arm(v) for v in values]
+        """What AKS offers in a region; read once for every session of the process (see SharedReads)."""
+
+        def read() -> builtins.list[KubernetesVersionInfo]:
+            result = self._ctx.call(
+                lambda: self._ops.list_kubernetes_versions(location),
+                resource=f"/subscriptions/{self._ctx.subscription_id}/locations/{location}",
+                operation="list kubernetes versions",
+            )
+            values = _as_raw(result).get("values") or []
+            return [KubernetesVersionInfo.from_arm(v) for v in values]
+
+        key = ("aks-kubernetes-versions", self._ctx.base_url, self._ctx.subscription_id, location.lower())
+        return list(self._ctx.shared.get(key, self._ctx.clock, read))
 
     def create_or_update(
         self,

@@ -20,6 +20,7 @@ from azure.mgmt.core.polling.arm_polling import ARMPolling
 from bluegreen.azure.errors import translate
 from bluegreen.clock import Clock
 from bluegreen.retry import RetryPolicy, call_with_retry
+from bluegreen.shared_reads import SharedReads
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -63,6 +64,7 @@ class AzureContext:
         *,
         base_url: str = ARM_ENDPOINT,
         client_kwargs: dict[str, Any] | None = None,
+        shared: SharedReads | None = None,
     ) -> None:
         self.credential = credential
         self.subscription_id = subscription_id
@@ -72,6 +74,7 @@ class AzureContext:
         self.base_url = base_url.rstrip("/")
         # Extra SDK keyword arguments (e.g. `transport=` for a test transport); retry_total is always 0.
         self._client_kwargs = dict(client_kwargs or {})
+        self.shared = shared if shared is not None else SharedReads()
 
     def __repr__(self) -> str:
         return f"AzureContext(subscription_id={self.subscription_id!r}, base_url={self.base_url!r})"

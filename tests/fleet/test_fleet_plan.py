@@ -126,3 +126,23 @@ def test_plan_reports_a_stopped_blue_as_skipped_with_its_version(shops: FleetDir
     assert rows["shop-06"]["eta_seconds"] == 0
     assert [p for p, r in rows.items() if r["skip"]] == ["shop-06"]
     assert all(r["eta_seconds"] > 0 for p, r in rows.items() if p != "shop-06")
+
+
+def test_the_pairs_of_one_region_read_its_kubernetes_versions_once(
+    shops: FleetDir, no_real_sleep: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from azure.mgmt.containerservice.operations import ManagedClustersOperations
+
+    asked: list[str] = []
+    original = ManagedClustersOperations.list_kubernetes_versions
+
+    def counted(self: Any, location: str, **kwargs: Any) -> Any:
+        asked.append(location)
+        return original(self, location, **kwargs)
+
+    monkeypatch.setattr(ManagedClustersOperations, "list_kubernetes_versions", counted)
+    result = shops.cli("fleet", "plan", str(shops.fleet), "--output", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["pairs"]
+    assert len(rows) == 12 and all(r["target_version"] for r in rows)
+    assert asked == ["westeurope"]  # twelve pairs, one region: one read
