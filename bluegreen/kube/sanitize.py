@@ -44,12 +44,13 @@ _JOB_CONTROLLER_LABELS = (
 
 def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     """A deep copy of `obj` without what the source cluster's server and controllers wrote."""
-    clean: dict[str, Any] = copy.deepcopy(dict(obj))
-    clean.pop("status", None)
+    # Left out before copying, not after: status and managedFields are most of a live object.
+    source = {k: v for k, v in obj.items() if k != "status"}
+    if isinstance(source.get("metadata"), Mapping):
+        source["metadata"] = {k: v for k, v in source["metadata"].items() if k not in _SERVER_METADATA}
+    clean: dict[str, Any] = copy.deepcopy(source)
     meta = clean.get("metadata")
     if isinstance(meta, dict):
-        for key in _SERVER_METADATA:
-            meta.pop(key, None)
         annotations = meta.get("annotations")
         if isinstance(annotations, dict):
             for key in _SERVER_ANNOTATIONS:

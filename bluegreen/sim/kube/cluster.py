@@ -288,7 +288,8 @@ class ClusterSimulator:
                "users": [{"name": user_name, "user": {"token": self.token}}],
                "contexts": [{"name": self.name, "context": {"cluster": self.name, "user": user_name}}],
                "current-context": self.name}
-        return yaml.safe_dump(doc, sort_keys=False).encode()
+        # libyaml's emitter where PyYAML has it: AKS hands out a kubeconfig per session, hundreds in a fleet
+        return yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False).encode()
 
     # --- time and writes ------------------------------------------------------------------
     def catch_up(self) -> None:
