@@ -7,6 +7,8 @@ on a fresh copy of the same world. BLUEGREEN_CRASH_STRIDE=k tries every k-th poi
 while working); the default, and CI, is every point (20 for the demo cutover: about 65 s of CPU).
 The points are dealt out to SHARDS tests (point i to shard i mod SHARDS), so pytest-xdist can run
 them on several cores; each worker process has its own pristine world, hence its own addresses.
+Every run is a new process forked from one that has imported the CLI already (forked_cli.py), so the
+kills are real SIGKILLs and each re-run starts from nothing but the world and its journal.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bluegreen.sim.world import World
+from tests.scenarios import forked_cli
 from tests.scenarios.conftest import DEMO, Cutover
 from tests.scenarios.endstate import Expect, check_end_state
 
@@ -32,9 +34,9 @@ SHARDS = 4  # enough for the cores of a CI machine, few enough that each worker'
 
 
 def run_cli(world: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run([sys.executable, "-m", "bluegreen_cli.app", "--simulate", str(world), *args],
-                          capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
+    """`bluegreen --simulate WORLD ARGS` in a new process (forked from one that imported the CLI already)."""
+    return forked_cli.run(["--simulate", str(world), *args], env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                          timeout=120)
 
 
 def show(world: Path) -> dict[str, Any]:
