@@ -1,6 +1,6 @@
 """`bluegreen` in a real child process that does not pay for the CLI's imports every time.
 
-The crash test starts a cutover, SIGKILLs it and starts it again some fifty times; a fresh interpreter
+The crash tests start a cutover, SIGKILL it and start it again, some seventy times; a fresh interpreter
 spent about a third of each run's CPU importing the library, the SDKs and the simulator. A multiprocessing
 fork server imports them once (it is a fresh single-threaded interpreter: no world, socket, thread or
 cache of a test is inherited) and forks one child per command. Each child is a new process with its own
