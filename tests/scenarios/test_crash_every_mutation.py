@@ -4,7 +4,7 @@ A one-shot fault in the simulated world SIGKILLs `bluegreen run --simulate` righ
 mutating request (ARM or Kubernetes), the change already applied, as a real service would keep it.
 An uninterrupted run counts the mutations first; then every kill point 1..N is tried in turn, each
 on a fresh copy of the same world. BLUEGREEN_CRASH_STRIDE=k tries every k-th point only (a quick look
-while working); the default, and CI, is every point (20 for the demo cutover: about 65 s of CPU).
+while working); the default, and CI, is every point (20 for the demo cutover).
 The points are dealt out to SHARDS tests (point i to shard i mod SHARDS), so pytest-xdist can run
 them on several cores; each worker process has its own pristine world, hence its own addresses.
 Every run is a new process forked from one that has imported the CLI already (forked_cli.py), so the
