@@ -91,3 +91,13 @@ def test_public_surface_is_curated() -> None:
     public = {name for name, value in vars(bluegreen).items()
               if not name.startswith("_") and not inspect.ismodule(value)}
     assert public == set(bluegreen.__all__)
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    """`.ci/run` ends in the README's test line, so what people run is what CI runs (`-n auto` included)."""
+    readme = (ROOT / "README.md").read_text().splitlines()
+    marker = readme.index("# the tests (this is exactly what CI runs: .ci/run)")
+    command = readme[marker + 1].strip()
+    assert "-m pytest" in command
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip()]
+    assert ci[-1] == command

@@ -52,7 +52,7 @@ def test_skips_for_another_reason():
 """
 
 
-def run(project: Path, shared: Path, *, require: bool, tier: str = TIER) -> subprocess.CompletedProcess[str]:
+def run(project: Path, shared: Path, *args: str, require: bool, tier: str = TIER) -> subprocess.CompletedProcess[str]:
     (project / "tests" / "conformance").mkdir(parents=True, exist_ok=True)
     (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\nmarkers = ['conformance: x']\n")
     (project / "tests" / "conftest.py").write_text(CONFTEST)
@@ -62,7 +62,7 @@ def run(project: Path, shared: Path, *, require: bool, tier: str = TIER) -> subp
     env[SHARED_ENV] = str(shared)
     if require:
         env[REQUIRE_ENV] = "1"
-    return subprocess.run([sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", "tests"], cwd=project,
+    return subprocess.run([sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider", *args, "tests"], cwd=project,
                           env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -106,6 +106,18 @@ def test_present_shared_runs_the_tier(tmp_path: Path, shared: Path) -> None:
         proc = run(tmp_path / f"p{require}", shared, require=require)
         assert proc.returncode == 0, proc.stdout
         assert "3 passed" in proc.stdout and "skipped" not in proc.stdout
+
+
+def test_the_tier_is_judged_across_xdist_workers(tmp_path: Path, shared: Path) -> None:
+    passing = run(tmp_path / "pass", shared, "-n", "2", require=True)
+    assert passing.returncode == 0, passing.stdout
+    assert "3 passed" in passing.stdout and f"conformance tier ({shared}): 2 passed" in passing.stdout
+    skipping = run(tmp_path / "skip", shared, "-n", "2", require=True, tier=TIER + OTHER_SKIP)
+    assert skipping.returncode == 1, skipping.stdout
+    assert "kubectl is not installed" in skipping.stdout and "1 failed" in skipping.stdout
+    assert f"conformance tier ({shared}): 1 failed, 2 passed" in skipping.stdout
+    empty = run(tmp_path / "empty", shared, "-n", "2", require=True, tier="")
+    assert empty.returncode == 1 and "no conformance test passed" in empty.stdout, empty.stdout
 
 
 def test_only_the_tier_reaches_shared() -> None:

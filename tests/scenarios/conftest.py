@@ -54,6 +54,14 @@ class Cutover:
             capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL,
         )
 
+    def forked(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """The same in a new process forked from one that imported the CLI already (forked_cli.py): for the
+        crash tests, which start many; the CLI's own tests keep `subprocess`, a fresh interpreter."""
+        from tests.scenarios import forked_cli
+
+        return forked_cli.run(["--simulate", str(self.world), *args], env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                              timeout=timeout)
+
     def init(self) -> None:
         result = self.cli("sim", "init", str(self.world), "--playbook", str(self.playbook))
         assert result.exit_code == 0, result.output

@@ -62,7 +62,7 @@ def test_a_rerun_after_a_kill_right_after_the_tag_update_waits_for_it(cutover: C
     # Decommission suspends blue's CronJobs and deletes what it found, then tags blue: killed right after the
     # tag update, blue is left Updating. Each of those actions is one mutation; the plan says how many.
     World.schedule_crash(cutover.world, after_mutations=_mutations_before_the_tag(cutover) + 1)
-    killed = cutover.subprocess("run", str(cutover.playbook), "--yes")
+    killed = cutover.forked("run", str(cutover.playbook), "--yes")
     assert killed.returncode == -signal.SIGKILL, killed.stdout[-2000:] + killed.stderr[-2000:]
     show = cutover.show()
     assert show["mutations"]["by_api"]["Microsoft.ContainerService/managedClusters"] == 2  # green's create, the tag

@@ -4,7 +4,11 @@ A one-shot fault in the simulated world SIGKILLs `bluegreen run --simulate` righ
 mutating request (ARM or Kubernetes), the change already applied, as a real service would keep it.
 An uninterrupted run counts the mutations first; then every kill point 1..N is tried in turn, each
 on a fresh copy of the same world. BLUEGREEN_CRASH_STRIDE=k tries every k-th point only (a quick look
-while working); the default, and CI, is every point (20 for the demo cutover: about 65 s of CPU).
+while working); the default, and CI, is every point (20 for the demo cutover).
+The points are dealt out to SHARDS tests (point i to shard i mod SHARDS), so pytest-xdist can run
+them on several cores; each worker process has its own pristine world, hence its own addresses.
+Every run is a new process forked from one that has imported the CLI already (forked_cli.py), so the
+kills are real SIGKILLs and each re-run starts from nothing but the world and its journal.
 """
 
 from __future__ import annotations
@@ -14,24 +18,25 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bluegreen.sim.world import World
+from tests.scenarios import forked_cli
 from tests.scenarios.conftest import DEMO, Cutover
 from tests.scenarios.endstate import Expect, check_end_state
 
 EXPECT = Expect(blue="aks-shop-blue", green="aks-shop-green", record="shop", namespaces=("shop", "jobs"))
 MAX_RERUNS = 4
+SHARDS = 4  # enough for the cores of a CI machine, few enough that each worker's setup stays small
 
 
 def run_cli(world: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run([sys.executable, "-m", "bluegreen_cli.app", "--simulate", str(world), *args],
-                          capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
+    """`bluegreen --simulate WORLD ARGS` in a new process (forked from one that imported the CLI already)."""
+    return forked_cli.run(["--simulate", str(world), *args], env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                          timeout=120)
 
 
 def show(world: Path) -> dict[str, Any]:
@@ -63,10 +68,12 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.slow
-def test_killed_at_every_mutation_resumes_to_the_end_state(pristine: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def uninterrupted(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], int]:
+    """The pristine world as shown before any run, and how many mutations an uninterrupted run makes."""
     before = show(pristine / "world")
-    reference = tmp_path / "reference"
+    reference = tmp_path_factory.mktemp("reference")
+    shutil.rmtree(reference)
     shutil.copytree(pristine, reference)
     done = run_cli(reference / "world", "run", str(reference / "playbook.yaml"), "--yes")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -74,10 +81,35 @@ def test_killed_at_every_mutation_resumes_to_the_end_state(pristine: Path, tmp_p
     assert check_end_state(before, after, journal(reference), EXPECT) == []
     total = after["mutations"]["total"] - before["mutations"]["total"]
     assert total >= 15  # ARM and both clusters: a real cutover's worth of kill points
+    return before, total
 
+
+def kill_points(total: int, stride: int, shard: int) -> list[int]:
+    """This shard's share of the points 1..total (every `stride`th); the shards together hold each once."""
+    return list(range(1, total + 1, stride))[shard::SHARDS]
+
+
+def test_the_shards_together_try_every_point_once() -> None:
+    for total in (15, 20, 37):
+        for stride in (1, 3):
+            dealt = sorted(p for shard in range(SHARDS) for p in kill_points(total, stride, shard))
+            assert dealt == list(range(1, total + 1, stride))
+    assert all(kill_points(15, 1, shard) for shard in range(SHARDS))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_killed_at_every_mutation_resumes_to_the_end_state(
+    pristine: Path, uninterrupted: tuple[dict[str, Any], int], tmp_path: Path, shard: int,
+) -> None:
+    before, total = uninterrupted
     stride = int(os.environ.get("BLUEGREEN_CRASH_STRIDE", "1"))
+    points = kill_points(total, stride, shard)
+    if not points and stride > 1:
+        pytest.skip(f"BLUEGREEN_CRASH_STRIDE={stride} leaves shard {shard} no kill point")
+    assert points, f"shard {shard} of {SHARDS} got no kill point out of {total}"
     # One at a time: copies of one world share its ingress addresses, which two live worlds cannot both bind.
-    found = {point: kill_and_resume(pristine, tmp_path, before, point) for point in range(1, total + 1, stride)}
+    found = {point: kill_and_resume(pristine, tmp_path, before, point) for point in points}
     problems = {point: p for point, p in found.items() if p}
     assert problems == {}, "\n".join(f"kill after mutation {p}: {'; '.join(v)}" for p, v in problems.items())
 

@@ -230,7 +230,7 @@ def test_a_failed_redeploy_blocks_the_switch_until_smoke_passes_again(cutover: C
 def test_a_redeploy_resumed_after_blue_changed_applies_the_change(cutover: Cutover) -> None:
     cutover.init()
     World.schedule_crash(cutover.world, after_mutations=7)  # the create, then part of redeploy
-    crashed = cutover.subprocess("run", str(cutover.playbook), "--yes", "--until", "redeploy")
+    crashed = cutover.forked("run", str(cutover.playbook), "--yes", "--until", "redeploy")
     assert crashed.returncode != 0
     journal = json.loads((cutover.world / "state" / "shop-1-31" / "journal.json").read_text())
     assert "redeploy/apply/shop/ConfigMap/storefront-config" in journal["steps"]["redeploy"]["actions"]  # applied before the crash
@@ -247,7 +247,7 @@ def test_rollback_after_a_crash_between_the_record_write_and_its_journal_entry(c
     assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "smoke").exit_code == 0
     before = _record(cutover.show())
     World.schedule_crash(cutover.world, after_mutations=1)  # the record write is the switch's first
-    crashed = cutover.subprocess("switch", str(cutover.playbook), "--yes")
+    crashed = cutover.forked("switch", str(cutover.playbook), "--yes")
     assert crashed.returncode != 0
     assert _record(cutover.show()) != before  # traffic already moved to green
     result = cutover.cli("rollback", str(cutover.playbook), "--yes")

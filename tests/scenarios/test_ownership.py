@@ -229,7 +229,7 @@ def test_a_delete_that_the_runs_own_archive_does_not_hold_is_refused(cutover: Cu
     cutover.init()
     assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "switch").exit_code == 0
     World.schedule_crash(cutover.world, after_mutations=1)  # killed after decommission's first change on blue
-    killed = cutover.subprocess("run", str(cutover.playbook), "--yes")
+    killed = cutover.forked("run", str(cutover.playbook), "--yes")
     assert killed.returncode == -signal.SIGKILL, killed.stdout[-2000:] + killed.stderr[-2000:]
     archive = Path(_journal(cutover)["facts"]["archive"])
     index = _index(str(archive))
@@ -251,7 +251,7 @@ def test_an_archive_of_another_run_is_not_adopted(cutover: Cutover) -> None:
     cutover.init()
     assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "switch").exit_code == 0
     World.schedule_crash(cutover.world, after_mutations=1)
-    assert cutover.subprocess("run", str(cutover.playbook), "--yes").returncode == -signal.SIGKILL
+    assert cutover.forked("run", str(cutover.playbook), "--yes").returncode == -signal.SIGKILL
     journal = _journal(cutover)
     archive = Path(journal["facts"]["archive"])
     index = _index(str(archive))
@@ -276,7 +276,7 @@ def test_blue_is_not_deleted_with_an_object_its_archive_does_not_hold(cutover: C
     cutover.init()
     assert cutover.cli("run", str(cutover.playbook), "--yes", "--until", "switch").exit_code == 0
     World.schedule_crash(cutover.world, after_mutations=1)  # the archive is written, one delete done
-    assert cutover.subprocess("run", str(cutover.playbook), "--yes").returncode == -signal.SIGKILL
+    assert cutover.forked("run", str(cutover.playbook), "--yes").returncode == -signal.SIGKILL
     with World.open(cutover.world) as world:  # created on blue after the archive was written
         KubeClient.from_kubeconfig(world.cluster(BLUE).kubeconfig(), clock=world.clock).apply(
             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "late", "namespace": "shop"},

@@ -102,9 +102,9 @@ def test_killed_run_resumes_to_the_same_end_state(
     assert after >= 1
     cutover.init()
     World.schedule_crash(cutover.world, after_mutations=after)
-    first = cutover.subprocess("run", str(cutover.playbook), "--yes")
+    first = cutover.forked("run", str(cutover.playbook), "--yes")
     assert first.returncode == -signal.SIGKILL, (first.returncode, first.stdout[-2000:], first.stderr[-2000:])
-    second = cutover.subprocess("run", str(cutover.playbook), "--yes")
+    second = cutover.forked("run", str(cutover.playbook), "--yes")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     show = cutover.show()
     assert _end_state(show, _journal(cutover)) == expected
@@ -133,7 +133,7 @@ def test_kill_at_a_read_only_step_boundary(
             process.kill()
             break
     assert process.wait(60) == -signal.SIGKILL
-    second = cutover.subprocess("run", str(cutover.playbook), "--yes")
+    second = cutover.forked("run", str(cutover.playbook), "--yes")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     show = cutover.show()
     assert _end_state(show, _journal(cutover)) == expected
