@@ -7,6 +7,7 @@ does, and observation needs only the clients.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import replace
 from functools import cached_property
@@ -37,6 +38,14 @@ class Session:
         self.redactor = Redactor()
         self._sink = sink
         self._kube: dict[str, KubeClient] = {}
+
+    def close(self) -> None:
+        """Close the clusters' connections: an embedding process (a fleet of hundreds of pairs) outlives its
+        sessions, and every open connection holds a socket (and a simulated API server a thread)."""
+        clients, self._kube = list(self._kube.values()), {}
+        for kube in clients:
+            with contextlib.suppress(Exception):  # closing what may already be broken must not hide the result
+                kube.close()
 
     # -- events ---------------------------------------------------------------------------------------
     def emit(self, kind: str, message: str, step: str | None = None, **data: Any) -> None:

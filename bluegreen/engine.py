@@ -102,6 +102,12 @@ class _Engine:
         self.store: RecordStore = open_store(self.pb, runtime)
         self.record: RunRecord = self.store.load()
 
+    def __enter__(self) -> _Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+
     def emit(self, kind: str, message: str, step: str | None = None, **data: Any) -> None:
         self.session.emit(kind, message, step, **data)
 
@@ -359,30 +365,30 @@ def make_plan(
     Observes once and makes no mutating request; `on_observed` sees that observation (a fleet plan judges
     its skip rules from it instead of reading blue again).
     """
-    engine = _Engine(loaded, runtime, sink)
-    engine.claim(bind=False)
-    obs = engine.observe()
-    if on_observed is not None:
-        on_observed(obs)
-    names = list(steps) if steps else list(STEPS)
-    # A whole-cutover plan shows a step as done exactly when a run would skip it.
-    pending = {s for s in STEPS if engine.decide(s, obs, explicit=False)[0] is None}
-    planned: list[StepPlan] = []
-    for name in names:
-        if not steps and name not in pending:
-            planned.append(StepPlan(name=name, notes=(DONE_NOTE,)))
-            continue
-        earlier = {s for s in STEPS[: STEPS.index(name)] if s in pending}
-        planned.append(_projected(engine.plan_step(name, obs), earlier))
-    plan = Plan(
-        playbook=engine.pb.name,
-        playbook_digest=loaded.digest,
-        created_at=engine.clock.now().isoformat(),
-        steps=tuple(planned),
-        fingerprint=fingerprint(engine.pb, obs),
-    )
-    engine.emit(PLAN_READY, f"plan {plan.id}: {sum(len(s.actions) for s in planned)} actions", plan_id=plan.id)
-    return plan
+    with _Engine(loaded, runtime, sink) as engine:
+        engine.claim(bind=False)
+        obs = engine.observe()
+        if on_observed is not None:
+            on_observed(obs)
+        names = list(steps) if steps else list(STEPS)
+        # A whole-cutover plan shows a step as done exactly when a run would skip it.
+        pending = {s for s in STEPS if engine.decide(s, obs, explicit=False)[0] is None}
+        planned: list[StepPlan] = []
+        for name in names:
+            if not steps and name not in pending:
+                planned.append(StepPlan(name=name, notes=(DONE_NOTE,)))
+                continue
+            earlier = {s for s in STEPS[: STEPS.index(name)] if s in pending}
+            planned.append(_projected(engine.plan_step(name, obs), earlier))
+        plan = Plan(
+            playbook=engine.pb.name,
+            playbook_digest=loaded.digest,
+            created_at=engine.clock.now().isoformat(),
+            steps=tuple(planned),
+            fingerprint=fingerprint(engine.pb, obs),
+        )
+        engine.emit(PLAN_READY, f"plan {plan.id}: {sum(len(s.actions) for s in planned)} actions", plan_id=plan.id)
+        return plan
 
 
 def run(
@@ -402,44 +408,43 @@ def run(
     record's plan, so running it again after a crash ignores what its own steps changed; a plan shown
     just before one step runs is checked but not adopted.
     """
-    engine = _Engine(loaded, runtime, sink)
-    selected = _steps_between(until, only)
-    completed: list[str] = []
-    skipped: list[str] = []
-    with engine.store.locked(engine.clock.now()):
-        engine.record = engine.store.load()
-        engine.claim(bind=True)
-        if only:
-            engine.require_previous(only)
-        first = engine.observe()
-        obs: Observed | None = first
-        if saved_plan is not None:
-            engine.check_saved_plan(saved_plan, first)
-            if resumable_plan:
-                engine.record.plan_id = saved_plan.id
-                engine.save()
-        for name in selected:
-            reason, obs = engine.skip_reason(name, obs, explicit=only == name)
-            if reason:
-                engine.emit(STEP_SKIPPED, f"{name}: skipped ({reason})", name)
-                skipped.append(name)
-                continue
-            obs = obs or engine.observe()
-            step = engine.plan_step(name, obs)
+    with _Engine(loaded, runtime, sink) as engine:
+        selected = _steps_between(until, only)
+        completed: list[str] = []
+        skipped: list[str] = []
+        with engine.store.locked(engine.clock.now()):
+            engine.record = engine.store.load()
+            engine.claim(bind=True)
+            if only:
+                engine.require_previous(only)
+            first = engine.observe()
+            obs: Observed | None = first
             if saved_plan is not None:
-                engine.check_approved(saved_plan, step)
-            engine.check_blockers(name, obs)
-            engine.apply_step(step, obs)
-            completed.append(name)
-            obs = None  # the next step observes what this one changed
-        engine.emit(RUN_FINISHED, "run finished", None, completed=completed, skipped=skipped)
-        return RunResult(completed, skipped, engine.record.to_dict())
+                engine.check_saved_plan(saved_plan, first)
+                if resumable_plan:
+                    engine.record.plan_id = saved_plan.id
+                    engine.save()
+            for name in selected:
+                reason, obs = engine.skip_reason(name, obs, explicit=only == name)
+                if reason:
+                    engine.emit(STEP_SKIPPED, f"{name}: skipped ({reason})", name)
+                    skipped.append(name)
+                    continue
+                obs = obs or engine.observe()
+                step = engine.plan_step(name, obs)
+                if saved_plan is not None:
+                    engine.check_approved(saved_plan, step)
+                engine.check_blockers(name, obs)
+                engine.apply_step(step, obs)
+                completed.append(name)
+                obs = None  # the next step observes what this one changed
+            engine.emit(RUN_FINISHED, "run finished", None, completed=completed, skipped=skipped)
+            return RunResult(completed, skipped, engine.record.to_dict())
 
 
 def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_run: bool = False) -> StepPlan:
     """Traffic and CronJobs back to blue; allowed after the switch moved something, before decommission."""
-    engine = _Engine(loaded, runtime, sink)
-    with engine.store.locked(engine.clock.now()):
+    with _Engine(loaded, runtime, sink) as engine, engine.store.locked(engine.clock.now()):
         engine.record = engine.store.load()
         engine.claim(bind=not dry_run)
         refusal = may_roll_back(engine.record)
@@ -462,35 +467,35 @@ def rollback(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink, *, dry_r
 
 def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[str, Any]:
     """The run record plus what Azure and the clusters say now."""
-    engine = _Engine(loaded, runtime, sink)
-    engine.claim(bind=False)
-    session, pb = engine.session, engine.pb
-    blue = session.aks.get(pb.blue_rg, pb.blue.name)
-    try:
-        green = session.aks.get(pb.green_rg, pb.green.name)
-    except NotFoundError:  # green's resource group does not exist (yet): no green
-        green = None
-    sw = pb.switch
-    record = session.dns.get(pb.zone_rg, sw.zone, sw.record or "", sw.record_type) \
-        if sw.zone and session.dns.zone_exists(pb.zone_rg, sw.zone) else None
-    traffic = session.traffic.observe() if session.traffic is not None else None
+    with _Engine(loaded, runtime, sink) as engine:
+        engine.claim(bind=False)
+        session, pb = engine.session, engine.pb
+        blue = session.aks.get(pb.blue_rg, pb.blue.name)
+        try:
+            green = session.aks.get(pb.green_rg, pb.green.name)
+        except NotFoundError:  # green's resource group does not exist (yet): no green
+            green = None
+        sw = pb.switch
+        record = session.dns.get(pb.zone_rg, sw.zone, sw.record or "", sw.record_type) \
+            if sw.zone and session.dns.zone_exists(pb.zone_rg, sw.zone) else None
+        traffic = session.traffic.observe() if session.traffic is not None else None
 
-    def cluster(info: Any) -> dict[str, Any] | None:
-        if info is None:
-            return None
-        return {"name": info.name, "power_state": info.power_state,
-                "provisioning_state": info.provisioning_state, "kubernetes_version": info.kubernetes_version}
+        def cluster(info: Any) -> dict[str, Any] | None:
+            if info is None:
+                return None
+            return {"name": info.name, "power_state": info.power_state,
+                    "provisioning_state": info.provisioning_state, "kubernetes_version": info.kubernetes_version}
 
-    return {
-        "playbook": pb.name,
-        "steps": {s: engine.record.status(s) for s in STEPS},
-        "facts": engine.record.to_dict()["facts"],
-        "blue": cluster(blue),
-        "green": cluster(green),
-        "record": None if record is None else {"name": f"{pb.switch.record}.{pb.switch.zone} {pb.switch.record_type}",
-                                               "values": list(record.values), "ttl": record.ttl, "etag": record.etag},
-        "traffic": None if traffic is None else {**traffic.to_dict(), **shift_status(engine.record)},
-    }
+        return {
+            "playbook": pb.name,
+            "steps": {s: engine.record.status(s) for s in STEPS},
+            "facts": engine.record.to_dict()["facts"],
+            "blue": cluster(blue),
+            "green": cluster(green),
+            "record": None if record is None else {"name": f"{pb.switch.record}.{pb.switch.zone} {pb.switch.record_type}",
+                                                   "values": list(record.values), "ttl": record.ttl, "etag": record.etag},
+            "traffic": None if traffic is None else {**traffic.to_dict(), **shift_status(engine.record)},
+        }
 
 
 def promote(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> int:
@@ -498,8 +503,7 @@ def promote(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> int:
 
     Only records the decision: the next `run` goes on from there.
     """
-    engine = _Engine(loaded, runtime, sink)
-    with engine.store.locked(engine.clock.now()):
+    with _Engine(loaded, runtime, sink) as engine, engine.store.locked(engine.clock.now()):
         engine.record = engine.store.load()
         paused = engine.record.facts.shift_paused_at
         if paused is None:

@@ -124,3 +124,29 @@ def test_aks_credentials_reach_the_cluster_and_their_credentials_are_redacted(wo
     assert secrets  # the simulated AKS issues credentials, as the real one does
     for secret in secrets:
         assert ctx.redactor.scrub(f"leaked {secret}!") == f"leaked {MASK}!"
+
+
+def test_an_engine_command_closes_the_cluster_connections_it_opened(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bluegreen import engine
+    from bluegreen.kube.client import KubeClient
+
+    opened: list[KubeClient] = []
+    closed: list[KubeClient] = []
+    original_init, original_close = KubeClient.__init__, KubeClient.close
+
+    def init(self: KubeClient, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        opened.append(self)
+
+    def close(self: KubeClient) -> None:
+        closed.append(self)
+        original_close(self)
+
+    monkeypatch.setattr(KubeClient, "__init__", init)
+    monkeypatch.setattr(KubeClient, "close", close)
+    runtime = Runtime(credential=world.credential, clock=world.clock, state_dir=tmp_path / "state",
+                      subscription_id=world.subscription_id)
+    engine.make_plan(load_playbook(tmp_path / "playbook.yaml"), runtime, lambda event: None)
+    assert opened and closed == opened  # blue's client, closed when the plan is made
