@@ -202,3 +202,15 @@ def check_old_cluster_serves_policy_v1beta1(file: Path, name: str) -> None:
         assert (applied["apiVersion"], applied["metadata"]["name"]) == ("policy/v1beta1", name)
     finally:
         old.stop()
+
+
+class RecordingClock(SimClock):
+    """The simulated clock, keeping every sleep asked of it (retry and wait tests check the delays)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        super().sleep(seconds)

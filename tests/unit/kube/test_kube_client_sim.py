@@ -19,6 +19,7 @@ import pytest
 import yaml
 from bg_shared import DATA
 from kube_checks import (
+    RecordingClock,
     check_old_cluster_serves_policy_v1beta1,
     check_removed_api_refused,
     check_rolls_out,
@@ -29,20 +30,9 @@ from bluegreen.errors import PermanentRemoteError, TransientRemoteError
 from bluegreen.kube.client import KubeClient
 from bluegreen.kube.wait import NotYet, wait_until
 from bluegreen.retry import RetryPolicy
-from bluegreen.sim.clock import SimClock
 from bluegreen.sim.kube.cluster import ClusterSimulator
 
 MANIFESTS = DATA / "manifests"
-
-
-class RecordingClock(SimClock):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        super().sleep(seconds)
 
 
 @pytest.fixture

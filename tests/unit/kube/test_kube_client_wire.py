@@ -21,6 +21,7 @@ from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
+from kube_checks import RecordingClock
 from kube_stub import DISCOVERY, NOT_FOUND, Reply, Request, StubApiServer, b64, kubeconfig, make_pki
 
 from bluegreen.errors import (
@@ -35,16 +36,6 @@ from bluegreen.retry import RetryPolicy
 from bluegreen.sim.clock import SimClock
 
 TOKEN = "s3cr3t-token-value"
-
-
-class RecordingClock(SimClock):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        super().sleep(seconds)
 
 
 def client_for(stub: StubApiServer, clock: SimClock | None = None, **kw: object) -> KubeClient:

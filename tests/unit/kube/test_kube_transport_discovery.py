@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from kube_checks import start_cluster
+from kube_checks import RecordingClock, start_cluster
 from kube_stub import DISCOVERY, Reply, StubApiServer, kubeconfig
 
 from bluegreen.errors import TransientRemoteError
@@ -26,16 +26,6 @@ from bluegreen.sim.clock import SimClock
 
 V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 ALL = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-
-
-class RecordingClock(SimClock):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        super().sleep(seconds)
 
 
 @pytest.mark.parametrize(("content_type", "expected"), [
