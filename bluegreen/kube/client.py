@@ -153,22 +153,6 @@ class KubeClient:
             served.update(str(v.get("groupVersion")) for v in group.get("versions") or [])
         return served
 
-    def served_namespaced_resources(self) -> builtins.list[ApiResource]:
-        """Every namespaced kind the server lets us list, in its group's preferred version, custom resources included.
-
-        Read afresh (a CRD installed a moment ago shows up); subresources are left out.
-        """
-
-        def fetch(conn: Connection) -> builtins.list[ApiResource]:
-            found = {
-                (r.group_version, r.kind): ApiResource(r.group_version, r.kind, r.name, True)
-                for r in conn.preferred_resources()
-                if r.namespaced and "list" in (r.verbs or [])
-            }
-            return [found[key] for key in sorted(found)]
-
-        return self._call(fetch, method="GET", what="API discovery")
-
     def served_resources(self) -> builtins.list[ServedResource]:
         """Every resource of every group version the server serves, each marked preferred or not; no subresources.
 

@@ -439,32 +439,11 @@ class Connection:
             ]
         return found[0] if found else None
 
-    def preferred_resources(self) -> list[Resource]:
-        """Every resource of each group's preferred version (core v1 included), subresources excluded."""
-        out: list[Resource] = []
-        with self._lock:
-            groups = self._groups(refresh=True)
-            for prefix, by_group in groups.items():
-                for group, versions in by_group.items():
-                    if prefix == "apis" and not group:
-                        continue  # the client's own pseudo-group for List
-                    for version, rg in versions.items():
-                        if not isinstance(rg, ResourceGroup) or not rg.preferred:
-                            continue
-                        if not rg.resources:
-                            rg.resources = self.dynamic.resources.get_resources_for_api_version(
-                                prefix, group, version, rg.preferred
-                            )
-                        for entries in rg.resources.values():
-                            out.extend(r for r in entries if not isinstance(r, ResourceList))
-        return out
-
-
     def all_resources(self) -> list[tuple[Resource, bool]]:
         """Every resource of every served group version, each with whether its version is the group's preferred one.
 
         A kind an old server serves only in a non-preferred version (batch/v1beta1 CronJob beside batch/v1 Job)
-        is found here, where `preferred_resources` misses it.
+        is found here too.
         """
         out: list[tuple[Resource, bool]] = []
         with self._lock:

@@ -28,6 +28,7 @@ from kube_checks import (
 
 from bluegreen.errors import PermanentRemoteError, TransientRemoteError
 from bluegreen.kube.client import KubeClient
+from bluegreen.kube.discovery import ServedResource
 from bluegreen.kube.wait import NotYet, wait_until
 from bluegreen.retry import RetryPolicy
 from bluegreen.sim.kube.cluster import ClusterSimulator
@@ -180,8 +181,13 @@ def test_crd_kinds_appear_without_a_new_client(kube: KubeClient) -> None:
     assert widget["spec"] == {"size": 3}
 
 
-def test_served_namespaced_resources_lists_preferred_versions_and_new_crds(kube: KubeClient) -> None:
-    served = {(r.api_version, r.kind): r for r in kube.served_namespaced_resources()}
+def _preferred_namespaced(kube: KubeClient) -> dict[tuple[str, str], ServedResource]:
+    return {(r.api_version, r.kind): r for r in kube.served_resources()
+            if r.preferred and r.namespaced and "list" in r.verbs}
+
+
+def test_served_resources_lists_preferred_versions_and_new_crds(kube: KubeClient) -> None:
+    served = _preferred_namespaced(kube)
     assert served[("apps/v1", "Deployment")].plural == "deployments"
     assert ("v1", "ConfigMap") in served and ("batch/v1", "CronJob") in served
     assert ("v1", "Namespace") not in served  # cluster-scoped
@@ -198,7 +204,7 @@ def test_served_namespaced_resources_lists_preferred_versions_and_new_crds(kube:
                           "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
         },
     })
-    assert ("example.com/v1", "Widget") in {(r.api_version, r.kind) for r in kube.served_namespaced_resources()}
+    assert ("example.com/v1", "Widget") in _preferred_namespaced(kube)
 
 
 def test_watch_streams_current_objects_then_changes(kube: KubeClient) -> None:
