@@ -181,7 +181,8 @@ def _list_workloads(
         is_cronjob = (listed.api_version, listed.kind) == (cronjob, CRONJOB[1])
         if len(namespaces) > 1:
             try:
-                items = kube.list(listed.api_version, listed.kind)
+                # CronJobs are kept from every namespace: decommission names blue's other timers
+                items = kube.list(listed.api_version, listed.kind, only_in=None if is_cronjob else set(found))
             except RemoteError as exc:
                 if exc.status != 403:
                     view.unreadable.setdefault(label, str(exc))  # one kind refused is reported, not an outage

@@ -19,7 +19,7 @@ from __future__ import annotations
 import builtins
 import re
 import threading
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -229,8 +229,14 @@ class KubeClient:
         kind: str,
         namespace: str | None = None,
         label_selector: str | None = None,
+        *,
+        only_in: Collection[str] | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """All objects of a kind, in one namespace or (namespace=None) all; follows pagination."""
+        """All objects of a kind, in one namespace or (namespace=None) all; follows pagination.
+
+        `only_in` keeps the objects of those namespaces, page by page: a list across namespaces of a big
+        cluster (hundreds of Helm release Secrets) never holds more than a page of others' objects.
+        """
         res = self.resource(api_version, kind)
         path = self._path(res, namespace if res.namespaced else None)
         what = describe(kind, namespace, None) if namespace else f"{kind} (all namespaces)"
@@ -241,6 +247,8 @@ class KubeClient:
                 "GET", path, what=what, label_selector=label_selector, limit=_PAGE, _continue=token
             )
             for item in page.get("items") or []:
+                if only_in is not None and (item.get("metadata") or {}).get("namespace") not in only_in:
+                    continue
                 # List items come without apiVersion/kind; callers get complete objects.
                 item["apiVersion"], item["kind"] = api_version, kind
                 items.append(item)

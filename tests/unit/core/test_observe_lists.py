@@ -26,13 +26,17 @@ class FakeKube:
         self.objects = objects
         self.refuse = refuse or {}
         self.calls: list[tuple[str, str | None]] = []
+        self.kept: dict[str, set[str] | None] = {}  # the namespaces each list kept (None: every one)
 
-    def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    def list(self, api_version: str, kind: str, namespace: str | None = None, *,
+             only_in: set[str] | None = None) -> list[dict[str, Any]]:
         self.calls.append((kind, namespace))
+        self.kept[kind] = only_in
         if (kind, namespace) in self.refuse:
             raise self.refuse[(kind, namespace)]
         return [o for o in self.objects if o["kind"] == kind and o["apiVersion"] == api_version
-                and namespace in (None, o["metadata"]["namespace"])]
+                and namespace in (None, o["metadata"]["namespace"])
+                and (only_in is None or o["metadata"]["namespace"] in only_in)]
 
 
 OBJECTS = [
@@ -59,6 +63,8 @@ def test_several_namespaces_are_one_list_per_kind_filtered_and_in_namespace_orde
                                 "jobs/ConfigMap/b", "jobs/Deployment/worker", "jobs/CronJob/nightly"]
     assert isinstance(cronjobs, list) and names(cronjobs) == ["jobs/CronJob/nightly", "other/CronJob/theirs"]
     assert v.unreadable == {}
+    # others' objects are dropped page by page; CronJobs are kept from everywhere for decommission
+    assert kube.kept == {"ConfigMap": {"shop", "jobs"}, "Deployment": {"shop", "jobs"}, "CronJob": None}
 
 
 def test_one_namespace_is_listed_in_that_namespace_and_leaves_other_cronjobs_to_the_caller() -> None:

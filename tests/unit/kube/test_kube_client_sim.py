@@ -225,3 +225,22 @@ def test_watch_of_a_stopped_server_is_transient(sim: ClusterSimulator, clock: Re
     sim.stop()
     with pytest.raises(TransientRemoteError, match="connection refused"):
         next(kube.watch("v1", "Pod", "default"))
+
+
+def test_a_list_across_namespaces_keeps_only_the_namespaces_asked_for_page_by_page(
+    kube: KubeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bluegreen.kube.client as client_module
+
+    for ns in ("a", "b", "c"):
+        kube.ensure_namespace(ns)
+        for i in range(3):
+            kube.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm{i}", "namespace": ns}})
+    monkeypatch.setattr(client_module, "_PAGE", 2)  # several pages, each mixing namespaces
+    kept = kube.list("v1", "ConfigMap", only_in={"a", "c"})
+    assert sorted((o["metadata"]["namespace"], o["metadata"]["name"]) for o in kept
+                  if o["metadata"]["name"].startswith("cm")) == [(ns, f"cm{i}") for ns in ("a", "c") for i in range(3)]
+    assert {o["metadata"]["namespace"] for o in kept} == {"a", "c"}  # kube-root-ca.crt of each, too
+    assert all(o["kind"] == "ConfigMap" and o["apiVersion"] == "v1" for o in kept)
+    everything = kube.list("v1", "ConfigMap")
+    assert {"a", "b", "c"} <= {o["metadata"]["namespace"] for o in everything}
