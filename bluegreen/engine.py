@@ -476,8 +476,7 @@ def status(loaded: LoadedPlaybook, runtime: Runtime, sink: EventSink) -> dict[st
         except NotFoundError:  # green's resource group does not exist (yet): no green
             green = None
         sw = pb.switch
-        record = session.dns.get(pb.zone_rg, sw.zone, sw.record or "", sw.record_type) \
-            if sw.zone and session.dns.zone_exists(pb.zone_rg, sw.zone) else None
+        record = session.dns.lookup(pb.zone_rg, sw.zone, sw.record or "", sw.record_type)[1] if sw.zone else None
         traffic = session.traffic.observe() if session.traffic is not None else None
 
         def cluster(info: Any) -> dict[str, Any] | None:

@@ -169,7 +169,7 @@ def _list_workloads(
     it was refused), else None.
 
     With several namespaces a kind is listed once across all of them and filtered here: a request per kind,
-    not per kind and namespace (23 round trips fewer per cluster for two namespaces). An identity that may
+    not per kind and namespace (with two namespaces, half the lists). An identity that may
     not list across namespaces (403) is answered namespace by namespace, as with a single namespace.
     """
     assert view.kinds is not None
