@@ -147,15 +147,10 @@ class _Records:
         return True
 
     def get(self, resource_group: str, zone: str, name: str, type: RecordType) -> RecordSetInfo | None:
-        rtype = _check_type(type)
-        rid = f"{self._zone_id(resource_group, zone)}/{rtype}/{name}"
         try:
-            model = self._ctx.call(
-                lambda: self._get_record(resource_group, zone, name, rtype), resource=rid, operation="get record"
-            )
+            return self._read_record(resource_group, zone, name, type)
         except NotFoundError:
             return None
-        return self._from_model(model, resource_group, zone, name, rtype)
 
     def lookup(
         self, resource_group: str, zone: str, name: str, type: RecordType
@@ -166,17 +161,20 @@ class _Records:
         group is missing too); a missing record set in a zone that exists, 404 NotFound. Any other 404 is
         settled by reading the zone.
         """
-        rtype = _check_type(type)
-        rid = f"{self._zone_id(resource_group, zone)}/{rtype}/{name}"
         try:
-            model = self._ctx.call(
-                lambda: self._get_record(resource_group, zone, name, rtype), resource=rid, operation="get record"
-            )
+            return True, self._read_record(resource_group, zone, name, type)
         except NotFoundError as exc:
             if exc.code in ("ParentResourceNotFound", "ResourceGroupNotFound"):
                 return False, None
             return (True if exc.code == "NotFound" else self.zone_exists(resource_group, zone)), None
-        return True, self._from_model(model, resource_group, zone, name, rtype)
+
+    def _read_record(self, resource_group: str, zone: str, name: str, type: RecordType) -> RecordSetInfo:
+        rtype = _check_type(type)
+        rid = f"{self._zone_id(resource_group, zone)}/{rtype}/{name}"
+        model = self._ctx.call(
+            lambda: self._get_record(resource_group, zone, name, rtype), resource=rid, operation="get record"
+        )
+        return self._from_model(model, resource_group, zone, name, rtype)
 
     def _get_zone(self, resource_group: str, zone: str) -> Any:
         raise NotImplementedError

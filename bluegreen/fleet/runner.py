@@ -204,6 +204,7 @@ def plan_fleet(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, *, workers
             row.skip = _retired(record, fleet)
             if row.skip:
                 return row
+
             def observed(obs: Observed) -> None:  # blue as the plan read it: no second read for the skip rules
                 blue = obs.blue.info
                 row.blue_version = blue.kubernetes_version if blue else None
