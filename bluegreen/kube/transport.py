@@ -36,6 +36,7 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import urllib3
@@ -256,6 +257,10 @@ class _StrictDiscoveryClient:
     def request(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
         known = self.answers.get("/" + path.lstrip("/")) if method.upper() == "GET" and not args else None
         if known is not None and not set(kwargs) - {"serializer"}:
+            if "serializer" not in kwargs and known.get("kind") == "APIResourceList":
+                # The discoverer reads `.resources` as mappings (and pops keys from them): plain dict copies serve
+                # it as a ResourceInstance would, without wrapping every field of every entry.
+                return SimpleNamespace(resources=[dict(entry) for entry in known.get("resources") or []])
             return kwargs.get("serializer", ResourceInstance)(self._dynamic, known)
         try:
             return self._dynamic.request(method, path, *args, **kwargs)
