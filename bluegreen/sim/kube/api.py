@@ -164,8 +164,14 @@ class ApiCore:
     def key(self, res: Resource, namespace: str | None, name: str) -> Key:
         return (res.store_group, res.kind, (namespace or "") if res.namespaced else "", name)
 
-    def view(self, res: Resource, obj: dict) -> dict:
-        """The stored object as `res`'s group version shows it (converted where the versions differ)."""
+    def view(self, res: Resource, obj: dict, *, copy: bool = True) -> dict:
+        """The stored object as `res`'s group version shows it (converted where the versions differ).
+
+        copy=False shares everything below the top level with the stored object where no conversion is
+        needed: for a read that is encoded before the cluster's lock is let go, never for one that is changed.
+        """
+        if not copy and not conversion.changes_shape(obj, res.group_version):
+            return {**obj, "apiVersion": res.group_version, "kind": res.kind}
         out = conversion.convert(obj, res.group_version)
         out["kind"] = res.kind
         return out
@@ -188,11 +194,11 @@ class ApiCore:
                                         "field": "metadata.namespace"}]})
 
     # --- reads ----------------------------------------------------------------------------
-    def get(self, res: Resource, namespace: str | None, name: str) -> dict:
+    def get(self, res: Resource, namespace: str | None, name: str, *, copy: bool = True) -> dict:
         obj = self.store.peek(self.key(res, namespace, name))
         if obj is None:
             raise not_found(res, name)
-        return self.view(res, obj)
+        return self.view(res, obj, copy=copy)
 
     def matcher(self, res: Resource, namespace: str | None, label_selector: str | None,
                 field_selector: str | None) -> Callable[[Key, dict], bool]:
@@ -212,10 +218,15 @@ class ApiCore:
         return match
 
     def list(self, res: Resource, namespace: str | None, label_selector: str | None = None,
-             field_selector: str | None = None, limit: int | None = None, continue_token: str | None = None) -> dict:
-        """A list, in pages of `limit` when asked (metadata.continue names where the next page starts)."""
+             field_selector: str | None = None, limit: int | None = None, continue_token: str | None = None,
+             *, copy: bool = True) -> dict:
+        """A list, in pages of `limit` when asked (metadata.continue names where the next page starts).
+
+        copy=False: items share the stored objects' insides (see `view`).
+        """
         match = self.matcher(res, namespace, label_selector, field_selector)
-        keys = [k for k, o in sorted(self.store.objects.items()) if match(k, o)]
+        objects = self.store.objects
+        keys = [k for k in self.store.keys_of(res.store_group, res.kind) if match(k, objects[k])]
         if continue_token:
             try:
                 after = tuple(json.loads(base64.urlsafe_b64decode(continue_token.encode())))
@@ -227,7 +238,7 @@ class ApiCore:
             meta["continue"] = base64.urlsafe_b64encode(json.dumps(list(keys[limit - 1])).encode()).decode()
             meta["remainingItemCount"] = len(keys) - limit
             keys = keys[:limit]
-        items = [self.view(res, self.store.objects[k]) for k in keys]
+        items = [self.view(res, objects[k], copy=copy) for k in keys]
         return {"kind": f"{res.kind}List", "apiVersion": res.group_version, "metadata": meta, "items": items}
 
     # --- writes ---------------------------------------------------------------------------

@@ -15,6 +15,11 @@ from typing import Any
 _HPA_METRICS = "autoscaling.alpha.kubernetes.io/metrics"  # where v1 keeps metrics it cannot express
 
 
+def changes_shape(obj: dict, to_version: str) -> bool:
+    """Whether `to_version` sees more of `obj` differ than its apiVersion (a read can then skip the deep copy)."""
+    return obj.get("kind") in ("Ingress", "HorizontalPodAutoscaler") and str(obj.get("apiVersion", "")) != to_version
+
+
 def convert(obj: dict, to_version: str) -> dict:
     """A copy of `obj` (apiVersion and kind set) as `to_version` ("group/version") sees it."""
     out = copy.deepcopy(obj)

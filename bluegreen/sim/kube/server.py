@@ -142,7 +142,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(length) if length else b""
 
         def _send(self, code: int, doc: Any, headers: dict[str, str] | None = None) -> None:
-            data = b"" if code == 304 else json.dumps(doc, separators=(",", ":")).encode()
+            data = b"" if code == 304 else doc if isinstance(doc, bytes) else _encode(doc)
             headers = {"Content-Type": "application/json", "Cache-Control": "no-cache, private", **(headers or {})}
             self.send_response(code)
             self.send_header("Content-Type", headers.pop("Content-Type"))
@@ -244,6 +244,8 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                     result = self._resource(method, res, route, query, body)
                     if method in _MUTATING:
                         cluster._after_mutation()
+                    elif method == "GET":  # a read shares the stored objects: encode it while they cannot change
+                        return result[0], _encode(result[1])
                     return result
             cluster.catch_up()  # controllers run while someone watches, as real ones always do
             self._watch(res, route, query)
@@ -307,7 +309,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
                 return 200, api.set_scale(res, ns, name or "", replicas, manager)
             if route.sub == "status":
                 if method == "GET":
-                    return 200, api.get(res, ns, name or "")
+                    return 200, api.get(res, ns, name or "", copy=False)
                 if method == "PUT":
                     doc = _json(body)
                 elif method == "PATCH":
@@ -322,13 +324,13 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             if method == "GET":
                 wants_table = "as=Table" in self.headers.get("Accept", "")
                 if name is not None:
-                    obj = api.get(res, ns, name)
+                    obj = api.get(res, ns, name, copy=False)
                     if wants_table:
                         return 200, discovery.table(res, [obj], cluster.clock.now(), obj["metadata"]["resourceVersion"])
                     return 200, obj
                 limit = int(query["limit"]) if query.get("limit", "").isdigit() else None
                 listing = api.list(res, ns, query.get("labelSelector"), query.get("fieldSelector"),
-                                   limit=limit, continue_token=query.get("continue"))
+                                   limit=limit, continue_token=query.get("continue"), copy=False)
                 if wants_table:
                     return 200, discovery.table(res, listing["items"], cluster.clock.now(),
                                                 listing["metadata"]["resourceVersion"])
@@ -432,6 +434,10 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
 def _not_allowed(method: str) -> ApiError:
     return ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource "
                     f"({method})")
+
+
+def _encode(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def _json(body: bytes) -> Any:

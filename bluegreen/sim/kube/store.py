@@ -74,6 +74,12 @@ class Store:
         out = [self.objects[k] for k in found if k in self.objects]
         return sorted(out, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
+    def keys_of(self, store_group: str, kind: str) -> list[Key]:
+        """The keys of a kind's stored objects, sorted (a list's order), at the kind's size, not the store's."""
+        if self._indexed != len(self.objects):
+            self._reindex()
+        return sorted(k for k in self._kinds.get((store_group, kind), ()) if k in self.objects)
+
     def _reindex(self) -> None:
         self._kinds = {}
         for key in self.objects:
