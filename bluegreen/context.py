@@ -84,6 +84,7 @@ class Session:
             retry=self.retry,
             polling_interval=self.rt.polling_interval,
             shared=self.rt.shared,
+            clients=self.rt.clients,
         )
 
     @cached_property

@@ -16,6 +16,7 @@ from azure.core.credentials import TokenCredential
 
 from bluegreen.clock import Clock
 from bluegreen.retry import RetryPolicy
+from bluegreen.shared_clients import SharedClients
 from bluegreen.shared_reads import SharedReads
 from bluegreen.state.location import StateLocation
 
@@ -39,3 +40,5 @@ class Runtime:
     resolver: str | None = None
     # Catalogue facts its sessions share for a few minutes (the Kubernetes versions a region offers).
     shared: SharedReads = field(default_factory=SharedReads)
+    # Azure SDK clients its sessions share (thread-safe, each with its own connection pool).
+    clients: SharedClients = field(default_factory=SharedClients)

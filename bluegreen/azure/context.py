@@ -20,6 +20,7 @@ from azure.mgmt.core.polling.arm_polling import ARMPolling
 from bluegreen.azure.errors import translate
 from bluegreen.clock import Clock
 from bluegreen.retry import RetryPolicy, call_with_retry
+from bluegreen.shared_clients import SharedClients
 from bluegreen.shared_reads import SharedReads
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class AzureContext:
         base_url: str = ARM_ENDPOINT,
         client_kwargs: dict[str, Any] | None = None,
         shared: SharedReads | None = None,
+        clients: SharedClients | None = None,
     ) -> None:
         self.credential = credential
         self.subscription_id = subscription_id
@@ -75,6 +77,7 @@ class AzureContext:
         # Extra SDK keyword arguments (e.g. `transport=` for a test transport); retry_total is always 0.
         self._client_kwargs = dict(client_kwargs or {})
         self.shared = shared if shared is not None else SharedReads()
+        self.clients = clients if clients is not None else SharedClients()
 
     def __repr__(self) -> str:
         return f"AzureContext(subscription_id={self.subscription_id!r}, base_url={self.base_url!r})"
@@ -82,49 +85,59 @@ class AzureContext:
     def _sdk_kwargs(self) -> dict[str, Any]:
         return {**self._client_kwargs, "retry_total": 0, "polling_interval": self.polling_interval}
 
+    def _shared(self, kind: str, build: Callable[[], T]) -> T:
+        """The process's client of `kind` for this credential, subscription and endpoint (see SharedClients)."""
+        key = (kind, id(self.credential), self.subscription_id, self.base_url, self.polling_interval,
+               tuple(sorted((name, id(value)) for name, value in self._client_kwargs.items())))
+        return self.clients.get(key, build)
+
     @cached_property
     def containerservice(self) -> ContainerServiceClient:
         from azure.mgmt.containerservice import ContainerServiceClient
 
-        return ContainerServiceClient(
+        return self._shared("containerservice", lambda: ContainerServiceClient(
             self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
-        )
+        ))
 
     @cached_property
     def privatedns(self) -> PrivateDnsManagementClient:
         from azure.mgmt.privatedns import PrivateDnsManagementClient
 
-        return PrivateDnsManagementClient(
+        return self._shared("privatedns", lambda: PrivateDnsManagementClient(
             self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
-        )
+        ))
 
     @cached_property
     def dns(self) -> DnsManagementClient:
         from azure.mgmt.dns import DnsManagementClient
 
-        return DnsManagementClient(self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs())
+        return self._shared("dns", lambda: DnsManagementClient(
+            self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
+        ))
 
     @cached_property
     def network(self) -> NetworkManagementClient:
         from azure.mgmt.network import NetworkManagementClient
 
-        return NetworkManagementClient(
+        return self._shared("network", lambda: NetworkManagementClient(
             self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
-        )
+        ))
 
     @cached_property
     def trafficmanager(self) -> TrafficManagerManagementClient:
         from azure.mgmt.trafficmanager import TrafficManagerManagementClient
 
-        return TrafficManagerManagementClient(
+        return self._shared("trafficmanager", lambda: TrafficManagerManagementClient(
             self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
-        )
+        ))
 
     @cached_property
     def cdn(self) -> CdnManagementClient:
         from azure.mgmt.cdn import CdnManagementClient
 
-        return CdnManagementClient(self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs())
+        return self._shared("cdn", lambda: CdnManagementClient(
+            self.credential, self.subscription_id, self.base_url, **self._sdk_kwargs()
+        ))
 
     def polling(self) -> ClockPolling:
         """A fresh poller for one `begin_*` call (pollers are stateful; never share one)."""
