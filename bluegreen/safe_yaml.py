@@ -47,7 +47,26 @@ class _Refused(yaml.YAMLError):
         return self.problem + where
 
 
-class BoundedLoader(yaml.SafeLoader):
+class _StrictKeys:
+    """A repeated key is refused (naming it and both lines) instead of silently winning."""
+
+    construct_object: Callable[..., Any]
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):
+            seen: dict[Any, Node] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, ScalarNode):
+                    continue  # merged keys may be overridden; complex keys the base class refuses
+                key = self.construct_object(key_node)
+                first = seen.setdefault(key, key_node)
+                if first is not key_node:
+                    raise _Refused(f"duplicate key {key!r} (lines {first.start_mark.line + 1} and "
+                                   f"{key_node.start_mark.line + 1})")
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class BoundedLoader(_StrictKeys, yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys and bounds depth, aliases and expanded size while composing."""
 
     max_depth = MAX_DEPTH
@@ -100,18 +119,46 @@ class BoundedLoader(yaml.SafeLoader):
         self._weight[id(node)] = weight
         return node
 
-    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, MappingNode):
-            seen: dict[Any, Node] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, ScalarNode):
-                    continue  # merged keys may be overridden; complex keys the base class refuses
-                key = self.construct_object(key_node)
-                first = seen.setdefault(key, key_node)
-                if first is not key_node:
-                    raise _Refused(f"duplicate key {key!r} (lines {first.start_mark.line + 1} and "
-                                   f"{key_node.start_mark.line + 1})")
-        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
+
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _LibyamlLoader(_StrictKeys, yaml.CSafeLoader):
+        """libyaml's parser and composer, for a document already seen to stay within every bound."""
+
+else:  # pragma: no cover - PyYAML built without libyaml
+    _LibyamlLoader = None  # type: ignore[assignment,misc]
+
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _within_bounds(text: str | bytes) -> bool:
+    """Whether libyaml may load the text as it is: no anchor or alias (nothing to expand), nesting and size
+    within the bounds. Read from libyaml's event stream, which recurses nowhere; anything else (an error
+    included) goes to BoundedLoader, which refuses it with the precise reason."""
+    depth = events = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            events += 1
+            if isinstance(event, _OPEN):
+                depth += 1
+                if event.anchor is not None or depth > MAX_DEPTH:
+                    return False
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                return False
+    except yaml.YAMLError:
+        return False
+    return events <= MAX_NODES
+
+
+def open_loader(text: str | bytes) -> Any:
+    """A loader for the text, strict about repeated keys and bounded: libyaml where the text was seen to stay
+    within every bound (a kubeconfig, most manifests: several times faster), BoundedLoader otherwise."""
+    if _LibyamlLoader is not None and _within_bounds(text):
+        return _LibyamlLoader(text)
+    return BoundedLoader(text)
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_BYTES, what: str = "file") -> str:
@@ -139,10 +186,10 @@ def decode(data: bytes, where: str, *, max_bytes: int = MAX_BYTES, what: str = "
                             field=where) from None
 
 
-def _parse(text: str, where: str, parse: Callable[[BoundedLoader], Any]) -> Any:
+def _parse(text: str, where: str, parse: Callable[[Any], Any]) -> Any:
     loader = None
     try:
-        loader = BoundedLoader(text)  # the reader refuses control characters here already
+        loader = open_loader(text)  # the reader refuses control characters here already
         return parse(loader)
     except yaml.YAMLError as exc:
         raise PlaybookError(f"not valid YAML: {exc}", field=where) from None
@@ -161,7 +208,7 @@ def load(text: str, where: str) -> Any:
 def load_all(text: str, where: str) -> list[Any]:
     """Every document of a multi-document YAML stream, bounded as a whole."""
 
-    def documents(loader: BoundedLoader) -> list[Any]:
+    def documents(loader: Any) -> list[Any]:
         out = []
         while loader.check_data():
             out.append(loader.get_data())

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from bluegreen.errors import PlaybookError
-from bluegreen.safe_yaml import BoundedLoader
+from bluegreen.safe_yaml import open_loader
 
 # Inline credentials bluegreen writes to private per-client files itself (see transport).
 INLINE_DATA = ("client-certificate-data", "client-key-data")
@@ -75,7 +75,7 @@ def parse_kubeconfig(data: bytes, context: str | None = None, base_dir: str | Pa
     """The server and TLS flags of `context` (default: current-context); `base_dir` resolves relative paths."""
     loader = None
     try:
-        loader = BoundedLoader(data)  # bounded and strict like every YAML input (an alias bomb, a repeated key)
+        loader = open_loader(data)  # bounded and strict like every YAML input (an alias bomb, a repeated key)
         config = loader.get_single_data()
     except (yaml.YAMLError, RecursionError):
         # Not chained: the parser's message can quote the document, which holds credentials.

@@ -102,7 +102,7 @@ def _load_json(file: Path, text: str) -> list[Manifest]:
 def _load_yaml(file: Path, text: str) -> list[Manifest]:
     manifests: list[Manifest] = []
     try:
-        loader = safe_yaml.BoundedLoader(text)  # duplicate keys, depth and alias expansion bounded
+        loader = safe_yaml.open_loader(text)  # duplicate keys, depth and alias expansion bounded
     except yaml.YAMLError as exc:  # the reader refuses control characters before any document
         raise PlaybookError(f"document 1: invalid YAML: {exc}", field=str(file)) from None
     index = 0

@@ -126,3 +126,21 @@ def test_removed_api_is_refused_by_a_1_30_server(kube: KubeClient, corpus: Path)
 
 def test_old_cluster_still_serves_policy_v1beta1(corpus: Path) -> None:
     check_old_cluster_serves_policy_v1beta1(corpus / COCKROACH, "cockroachdb-budget")
+
+
+def test_every_corpus_file_loads_the_same_through_libyaml_and_the_bounded_loader(corpus: Path) -> None:
+    from bluegreen import safe_yaml
+
+    files = sorted(corpus.rglob("*.yaml")) + sorted(corpus.rglob("*.yml"))
+    assert files
+    for file in files:
+        text = file.read_text()
+        loaders = [safe_yaml.open_loader(text), safe_yaml.BoundedLoader(text)]
+        results = []
+        for loader in loaders:
+            out = []
+            while loader.check_data():
+                out.append(loader.get_data())
+            loader.dispose()
+            results.append(out)
+        assert results[0] == results[1], file

@@ -116,3 +116,73 @@ def test_durations_accept_the_documented_forms() -> None:
 def test_name_rules(rule: Callable[[str], str | None], good: list[str], bad: list[str]) -> None:
     assert [v for v in good if rule(v)] == []
     assert [v for v in bad if not rule(v)] == []
+
+
+# --- two loaders, one result ------------------------------------------------------------------------------
+# libyaml loads what its event stream shows to be within every bound; BoundedLoader takes everything else.
+
+_PLAIN = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {x: 'y'}}\ndata:\n  k: |\n    line\n"
+
+
+def _both(text: str) -> tuple[object, object]:
+    def everything(loader: object) -> list[object]:
+        out = []
+        while loader.check_data():  # type: ignore[attr-defined]
+            out.append(loader.get_data())  # type: ignore[attr-defined]
+        loader.dispose()  # type: ignore[attr-defined]
+        return out
+
+    return everything(safe_yaml.open_loader(text)), everything(safe_yaml.BoundedLoader(text))
+
+
+def _yaml_files() -> list[Path]:
+    root = Path(__file__).resolve().parents[3]
+    found = [*root.glob("playbooks/**/*.yaml"), *root.glob("bluegreen/demo/**/*.yaml"), *root.glob("tests/data/**/*.yaml")]
+    return sorted(found)
+
+
+def test_every_yaml_file_of_the_repository_loads_the_same_through_either_loader() -> None:
+    files = _yaml_files()
+    assert len(files) > 20
+    fast = 0
+    for file in files:
+        text = file.read_text()
+        try:
+            via_open, via_bounded = _both(text)
+        except Exception:  # noqa: BLE001 - a fixture that is meant to be refused: both must refuse it
+            with pytest.raises(PlaybookError):
+                safe_yaml.load_all(text, str(file))
+            continue
+        assert via_open == via_bounded, file
+        fast += safe_yaml._within_bounds(text)
+    assert fast > len(files) // 2  # the fast path is the common one
+
+
+@pytest.mark.parametrize(("text", "plain"), [
+    (_PLAIN, True),
+    ("a: &x {b: 1}\nc: 2\n", False),  # an anchor: aliases could follow
+    ("a: &x 1\nb: *x\n", False),
+    ("base: &b {x: 1}\nmore: {<<: *b, y: 2}\n", False),
+    ("[" * 300 + "]" * 300, False),  # deeper than MAX_DEPTH
+    ("a: [1, 2\n", False),  # libyaml refuses it: BoundedLoader words the refusal
+    ("---\na: 1\n---\nb: 2\n", True),
+])
+def test_which_loader_a_document_gets(text: str, plain: bool) -> None:
+    loader = safe_yaml.open_loader(text)
+    try:
+        assert isinstance(loader, safe_yaml.BoundedLoader) is not plain
+    finally:
+        loader.dispose()
+
+
+def test_the_libyaml_path_still_refuses_a_repeated_key_naming_both_lines() -> None:
+    text = "a: 1\nb:\n  c: 1\n  c: 2\n"
+    assert safe_yaml._within_bounds(text)
+    message = _refusal(text)
+    assert "duplicate key 'c'" in message and "lines 3 and 4" in message
+
+
+def test_too_many_values_go_to_the_bounded_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safe_yaml, "MAX_NODES", 10)
+    assert not safe_yaml._within_bounds("[" + ", ".join(["1"] * 20) + "]")
+    assert safe_yaml._within_bounds("[1, 2]")
