@@ -7,7 +7,10 @@ agrees with it instead of being caught.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -194,18 +197,40 @@ def parse_minor(version: str) -> int:
     return int(parts[1])
 
 
+@cache
+def _builtin_served(minor: int) -> tuple[Resource, ...]:
+    return tuple(r for r in BUILTIN if r.served_in(minor))
+
+
 @dataclass
 class ApiTable:
     """The resources one server serves: built-ins of its version plus CRD-defined ones."""
 
     minor: int
     custom: list[Resource] = field(default_factory=list)
+    # What is derived from the served resources (lookups, discovery documents), kept while `custom` is the same
+    # list: every request resolves its resource here, and every client of a fleet reads discovery.
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _memo_of: list[Resource] | None = field(default=None, repr=False, compare=False)
+
+    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
+        """`build()`'s value for `key`, computed once per set of served resources (shared: never change it)."""
+        if self._memo_of is not self.custom:  # held, so a new list can never take the old one's id
+            self._memo.clear()
+            self._memo_of = self.custom
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def resources(self) -> list[Resource]:
-        return [r for r in BUILTIN if r.served_in(self.minor)] + self.custom
+        return [*_builtin_served(self.minor), *self.custom]
 
     def group_versions(self) -> dict[str, list[str]]:
         """group -> served versions, preferred first."""
+        found: dict[str, list[str]] = self.derived("group_versions", self._group_versions)
+        return {group: list(versions) for group, versions in found.items()}
+
+    def _group_versions(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for r in self.resources():
             versions = out.setdefault(r.group, [])
@@ -221,10 +246,14 @@ class ApiTable:
         return [r for r in self.resources() if r.group == group and r.version == version]
 
     def lookup(self, group: str, version: str, plural: str) -> Resource | None:
-        for r in self.resources():
-            if r.group == group and r.version == version and r.plural == plural:
-                return r
-        return None
+        def index() -> dict[tuple[str, str, str], Resource]:
+            out: dict[tuple[str, str, str], Resource] = {}
+            for r in self.resources():
+                out.setdefault((r.group, r.version, r.plural), r)  # the first served wins, as before
+            return out
+
+        found: Resource | None = self.derived("lookup", index).get((group, version, plural))
+        return found
 
     def by_kind(self, api_version: str, kind: str) -> Resource | None:
         group, _, version = api_version.rpartition("/")

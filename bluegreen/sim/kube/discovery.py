@@ -201,8 +201,19 @@ def _group_discovery(table: ApiTable, name: str, versions: list[str]) -> dict:
     return {"metadata": {"name": name, "creationTimestamp": None}, "versions": entries}
 
 
+def aggregated_response(table: ApiTable, version: str, *, core: bool) -> tuple[dict, dict[str, str]]:
+    """The aggregated document and its headers, built once per set of served resources (shared: never change
+    either): every client of a fleet reads discovery first."""
+
+    def build() -> tuple[dict, dict[str, str]]:
+        doc = aggregated(table, version, core=core)
+        return doc, aggregated_headers(doc, version)
+
+    found: tuple[dict, dict[str, str]] = table.derived(("aggregated", version, core), build)
+    return found
+
+
 def aggregated(table: ApiTable, version: str, *, core: bool) -> dict:
-    """The APIGroupDiscoveryList of /api (core) or /apis: groups and versions in preference order."""
     if core:
         items = [_group_discovery(table, "", table.group_versions().get("", []))]
     else:
