@@ -7,13 +7,13 @@ handoff in either direction. No I/O, no run record.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from bluegreen.actions import Action, RestoreCronJob, SuspendCronJob
 from bluegreen.azure.aks_clone import green_cluster_body
 from bluegreen.azure.dns import RecordSetInfo
 from bluegreen.errors import GuardError
+from bluegreen.json_copy import json_copy
 from bluegreen.kinds import CRONJOB, MANAGED_BY_TAG, ORIGINAL_SUSPEND, group_kind, is_cronjob, runnable_rank
 from bluegreen.kube.manifests import is_builtin, order_for_apply, order_for_delete
 from bluegreen.kube.objects import name_of, namespace_of
@@ -87,7 +87,7 @@ def green_body(pb: Playbook, obs: Observed) -> dict[str, Any]:
 # -- what green receives -----------------------------------------------------------------------------------------
 def prepare_for_green(obj: dict[str, Any], default_namespace: str) -> dict[str, Any]:
     """The object as green receives it: namespaced, CronJobs suspended with their original value kept."""
-    out = copy.deepcopy(obj)
+    out = json_copy(obj)
     meta = out.setdefault("metadata", {})
     if out.get("kind") not in CLUSTER_SCOPED and not meta.get("namespace"):
         meta["namespace"] = default_namespace

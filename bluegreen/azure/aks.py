@@ -9,7 +9,6 @@ names. Cloning (aks_clone.py) works on that form so it matches the REST docs and
 from __future__ import annotations
 
 import builtins
-import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from azure.core import MatchConditions
 
 from bluegreen.azure.context import AzureContext, ClockPolling
 from bluegreen.errors import NotFoundError
+from bluegreen.json_copy import json_copy
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ _RECONCILE_DROP_POOL = ("eTag", "etag", "currentOrchestratorVersion", "provision
 
 def reconcile_body(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The cluster's current model as a PUT body, changing nothing (what `az aks update` with no argument sends)."""
-    body = {k: copy.deepcopy(v) for k, v in raw.items() if k not in _RECONCILE_DROP_TOP}
+    body = {k: json_copy(v) for k, v in raw.items() if k not in _RECONCILE_DROP_TOP}
     props = {k: v for k, v in (body.get("properties") or {}).items() if k not in _RECONCILE_DROP_PROPS}
     props["agentPoolProfiles"] = [{k: v for k, v in pool.items() if k not in _RECONCILE_DROP_POOL}
                                   for pool in props.get("agentPoolProfiles") or ()]

@@ -8,12 +8,12 @@ migration guide (kubernetes.io/docs/reference/using-api/deprecation-guide/).
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bluegreen.json_copy import json_copy
 from bluegreen.kube.manifests import Manifest
 from bluegreen.kube.objects import describe, name_of, namespace_of
 
@@ -200,7 +200,7 @@ def conversion_target(api_version: str, kind: str, target_version: str) -> str |
 
 def convert(obj: Mapping[str, Any], to_version: str) -> dict[str, Any]:
     """`obj` at `to_version`: the apiVersion changed and the fields the newer version renamed rewritten."""
-    out: dict[str, Any] = copy.deepcopy(dict(obj))
+    out: dict[str, Any] = json_copy(dict(obj))
     from_version, kind = str(out.get("apiVersion")), str(out.get("kind"))
     out["apiVersion"] = to_version
     spec = out.get("spec")

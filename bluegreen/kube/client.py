@@ -169,7 +169,12 @@ class KubeClient:
             }
             return [found[key] for key in sorted(found)]
 
-        return self._call(fetch, method="GET", what="API discovery")
+        served = self._call(fetch, method="GET", what="API discovery")
+        with self._lock:  # what `resource()` would resolve one discovery search at a time, known already
+            for s in served:
+                self._resources.setdefault((s.api_version, s.kind), ApiResource(s.api_version, s.kind, s.plural,
+                                                                                s.namespaced))
+        return served
 
     def resource(self, api_version: str, kind: str) -> ApiResource:
         """Resolve a kind through discovery; re-reads once on a miss (a CRD may have just appeared)."""

@@ -10,10 +10,11 @@ exist there), so they are dropped here, once.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from bluegreen.json_copy import json_copy
 
 _SERVER_METADATA = (
     "uid",
@@ -48,7 +49,7 @@ def strip_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     source = {k: v for k, v in obj.items() if k != "status"}
     if isinstance(source.get("metadata"), Mapping):
         source["metadata"] = {k: v for k, v in source["metadata"].items() if k not in _SERVER_METADATA}
-    clean: dict[str, Any] = copy.deepcopy(source)
+    clean: dict[str, Any] = json_copy(source)
     meta = clean.get("metadata")
     if isinstance(meta, dict):
         annotations = meta.get("annotations")
