@@ -121,7 +121,7 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
         # Header and body leave in one write (handle_one_request flushes after each request): the client wakes
-        # once per answer instead of twice. Streams (watch) flush themselves.
+        # once per answer instead of twice. A watch flushes each batch (its header with the first, even empty).
         wbufsize = 1 << 16
         server: _Server
 
@@ -402,7 +402,6 @@ def _make_handler(cluster: ClusterSimulator) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-cache, private")
             self.end_headers()
             try:
-                self.wfile.flush()  # a watch with nothing to send yet is still answered at once
                 self._chunks(pending)
                 while cursor >= 0 and not self.server.closing:
                     with store.cond:

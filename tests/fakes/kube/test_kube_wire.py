@@ -113,3 +113,71 @@ def test_unknown_field_in_apply_is_refused(world, api) -> None:
     assert code == 400 and status["message"].endswith(".dataa: field not declared in schema")
     with pytest.raises(ApiException):
         client.CoreV1Api(api).read_namespaced_config_map("ssa", "default")
+
+
+# --- reads share the stored objects; answers leave in one write; memos follow the served resources ----------
+
+def test_an_answer_leaves_in_one_write_and_a_quiet_watch_answers_at_once(world) -> None:
+    import socket
+    import time
+
+    context = ssl.create_default_context(cadata=world.cluster.tls_cert)
+    host, port = "127.0.0.1", int(world.cluster.server_url.rsplit(":", 1)[1])
+    auth = f"Authorization: Bearer {world.cluster.token}\r\n"
+    with socket.create_connection((host, port), timeout=5) as plain, \
+            context.wrap_socket(plain, server_hostname=host) as tls:
+        tls.sendall(f"GET /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode())
+        first = tls.recv(1 << 20)  # one TLS record: header and body together
+        head, _, body = first.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        assert len(body) == length and json.loads(body)["kind"] == "ConfigMapList"
+    with socket.create_connection((host, port), timeout=5) as plain, \
+            context.wrap_socket(plain, server_hostname=host) as tls:
+        began = time.monotonic()
+        tls.sendall(f"GET /api/v1/namespaces/default/configmaps?watch=true&resourceVersion={10**6}"
+                    f"&timeoutSeconds=30 HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode())
+        assert tls.recv(4096).startswith(b"HTTP/1.1 200")  # nothing to send yet, yet the header is there
+        assert time.monotonic() - began < 3
+
+
+def test_changing_what_a_read_returned_never_reaches_the_store(world) -> None:
+    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared", "labels": {"a": "1"}},
+                       "data": {"k": "v"}}).encode()
+    assert raw(world, "POST", "/api/v1/namespaces/default/configmaps", body)[0] == 201
+    _, _, listing = raw(world, "GET", "/api/v1/namespaces/default/configmaps")
+    item = next(i for i in listing["items"] if i["metadata"]["name"] == "shared")
+    item["data"]["k"] = "changed"  # the client's copy (it came over the wire): the stored object is untouched
+    stored = world.cluster.store.peek(("", "ConfigMap", "default", "shared"))
+    assert stored["data"] == {"k": "v"} and stored["apiVersion"] == "v1"
+    _, _, one = raw(world, "GET", "/api/v1/namespaces/default/configmaps/shared")
+    assert one["data"] == {"k": "v"} and one["kind"] == "ConfigMap"
+
+
+def test_a_new_crd_is_served_and_discovered_at_once_and_gone_when_deleted(world) -> None:
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.memo.example.com"},
+           "spec": {"group": "memo.example.com", "scope": "Namespaced",
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                    "versions": [{"name": "v1", "served": True, "storage": True,
+                                  "schema": {"openAPIV3Schema": {"type": "object",
+                                                                 "x-kubernetes-preserve-unknown-fields": True}}}]}}
+    aggregated = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+    def discovered() -> bool:
+        context = ssl.create_default_context(cadata=world.cluster.tls_cert)
+        request = urllib.request.Request(world.cluster.server_url + "/apis", headers={
+            "Authorization": f"Bearer {world.cluster.token}", "Accept": aggregated})
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            doc = json.loads(response.read())
+        return any(i["metadata"]["name"] == "memo.example.com" for i in doc["items"])
+
+    assert not discovered()
+    assert raw(world, "GET", "/apis/memo.example.com/v1/namespaces/default/widgets")[0] == 404
+    assert raw(world, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+               json.dumps(crd).encode())[0] == 201
+    assert discovered()
+    assert raw(world, "GET", "/apis/memo.example.com/v1/namespaces/default/widgets")[0] == 200
+    raw(world, "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.memo.example.com")
+    world.clock.advance(120)  # finalizers and grace, if the fake holds any
+    assert not discovered()
+    assert raw(world, "GET", "/apis/memo.example.com/v1/namespaces/default/widgets")[0] == 404
