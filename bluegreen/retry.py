@@ -43,20 +43,35 @@ def call_with_retry(
     policy: RetryPolicy | None = None,
     on_retry: RetryListener | None = None,
 ) -> T:
-    """Run `fn`, retrying `TransientRemoteError` with backoff; anything else surfaces at once."""
+    """Run `fn`, retrying `TransientRemoteError` with backoff; anything else surfaces at once.
+
+    The first attempt runs before any retry machinery is built: nearly every call succeeds at once, and a
+    tenacity Retrying is a reference cycle the garbage collector has to find (thousands a fleet plan).
+    """
     policy = policy or RetryPolicy()
     on_retry = on_retry or policy.on_retry
+    try:
+        return fn()
+    except TransientRemoteError as exc:
+        if policy.attempts <= 1:
+            raise
+        first = exc
 
-    def wait(state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        seconds = policy.delay(state.attempt_number, error)
-        if on_retry is not None and error is not None:
-            on_retry(state.attempt_number, error, seconds)
+    def wait_before(attempt: int, error: BaseException) -> float:
+        seconds = policy.delay(attempt, error)
+        if on_retry is not None:
+            on_retry(attempt, error, seconds)
         return seconds
+
+    clock.sleep(wait_before(1, first))
+
+    def wait(state: RetryCallState) -> float:  # tenacity counts from the second attempt
+        error = state.outcome.exception() if state.outcome else None
+        return wait_before(state.attempt_number + 1, error) if error is not None else 0.0
 
     retrying = Retrying(
         retry=retry_if_exception_type(TransientRemoteError),
-        stop=stop_after_attempt(policy.attempts),
+        stop=stop_after_attempt(policy.attempts - 1),
         wait=wait,
         sleep=clock.sleep,
         reraise=True,
