@@ -34,6 +34,7 @@ import shutil
 import tempfile
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -319,23 +320,23 @@ class MemoryDiscoverer(LazyDiscoverer):
         """
         if self._cache.get("resources") and not update:
             return self._cache["resources"]
-        apis = self._discovery_document("/apis")
-        if aggregated_version(apis.headers.get("Content-Type") or "") is None:
+        apis_type, apis = self._discovery_document("/apis")
+        if aggregated_version(apis_type) is None:
             # An older server (or the gate off): the plain APIGroupList already read is the legacy walk's first step.
             # The official parse keeps each known group version's old resource list on a refresh, which would hide
             # a CRD added to an existing group version: forget them, they are read again when asked for.
             self._cache.get("resources", {}).pop("apis", None)
-            self.client.answers = {"/apis": _body(apis)}
+            self.client.answers = {"/apis": apis}
             try:
                 return super().parse_api_groups(request_resources=request_resources, update=update)
             finally:
                 self.client.answers = {}
         answers: dict[str, dict[str, Any]] = {}
         groups = self.default_groups(request_resources=False)
-        groups["apis"].update(_aggregated_groups("apis", _body(apis), answers))
-        core = self._discovery_document("/api")
-        if aggregated_version(core.headers.get("Content-Type") or "") is not None:
-            groups["api"] = _aggregated_groups("api", _body(core), answers) or groups["api"]
+        groups["apis"].update(_aggregated_groups("apis", apis, answers))
+        core_type, core = self._discovery_document("/api")
+        if aggregated_version(core_type) is not None:
+            groups["api"] = _aggregated_groups("api", core, answers) or groups["api"]
         self.client.answers = answers
         self._cache.setdefault("resources", {}).update(groups)
         if request_resources:
@@ -346,8 +347,65 @@ class MemoryDiscoverer(LazyDiscoverer):
                             rg.resources = self.get_resources_for_api_version(prefix, group, version, rg.preferred)
         return self._cache["resources"]
 
-    def _discovery_document(self, path: str) -> Any:
-        return self.client.request("GET", path, serialize=False, header_params={"Accept": AGGREGATED_ACCEPT})
+    def _discovery_document(self, path: str) -> tuple[str, dict[str, Any]]:
+        """(Content-Type, document) of /api or /apis; an aggregated document this process has already parsed
+        (same ETag) is not sent or parsed again. The document is shared: never change it."""
+        headers = {"Accept": AGGREGATED_ACCEPT}
+        offered = DISCOVERY_DOCUMENTS.offer(path)
+        if offered is not None:
+            headers["If-None-Match"] = offered
+        try:
+            response = self.client.request("GET", path, serialize=False, header_params=headers)
+        except ApiException as exc:
+            known = DISCOVERY_DOCUMENTS.get(offered) if exc.status == 304 and offered is not None else None
+            if known is None:
+                raise
+            return known
+        content_type = str(response.headers.get("Content-Type") or "")
+        body = _body(response)
+        etag = response.headers.get("ETag")
+        if etag and aggregated_version(content_type) is not None:
+            DISCOVERY_DOCUMENTS.put(path, str(etag), content_type, body)
+        return content_type, body
+
+
+class DiscoveryDocuments:
+    """Aggregated discovery documents by ETag, for every connection of the process.
+
+    kube-apiserver's ETag for the document is a hash of its content, so clusters that serve the same APIs
+    serve the same document under the same ETag: a fleet of one release parses it once (and each server
+    answers 304 without a body). Each path offers the ETag it saw last; a server whose document differs
+    simply answers in full, as to a client with no cache.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._lock = threading.Lock()
+        self._size = size
+        self._documents: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+        self._recent: dict[str, str] = {}
+
+    def offer(self, path: str) -> str | None:
+        with self._lock:
+            etag = self._recent.get(path)
+            return etag if etag in self._documents else None
+
+    def get(self, etag: str) -> tuple[str, dict[str, Any]] | None:
+        with self._lock:
+            found = self._documents.get(etag)
+            if found is not None:
+                self._documents.move_to_end(etag)
+            return found
+
+    def put(self, path: str, etag: str, content_type: str, document: dict[str, Any]) -> None:
+        with self._lock:
+            self._documents[etag] = (content_type, document)
+            self._documents.move_to_end(etag)
+            while len(self._documents) > self._size:
+                self._documents.popitem(last=False)
+            self._recent[path] = etag
+
+
+DISCOVERY_DOCUMENTS = DiscoveryDocuments()
 
 
 def _body(response: Any) -> dict[str, Any]:
@@ -414,6 +472,24 @@ class Connection:
             return self._dynamic
 
     def close(self) -> None:
+        with self._lock:
+            dynamic, self._dynamic = self._dynamic, None
+        if dynamic is not None:
+            # The discoverer's resources point back at the client that holds it: a cycle of a few hundred objects
+            # per cluster that only the garbage collector would find. Emptied, reference counting frees them.
+            discoverer = dynamic.resources
+            for by_group in (discoverer._cache.get("resources") or {}).values():
+                for versions in by_group.values():
+                    for group in versions.values():
+                        for entries in (getattr(group, "resources", None) or {}).values():
+                            for resource in entries:  # a Resource and its Subresources point at each other
+                                if isinstance(getattr(resource, "subresources", None), dict):
+                                    resource.subresources.clear()
+            for cached in list(discoverer._cache.values()):
+                if isinstance(cached, dict):
+                    cached.clear()
+            discoverer._cache.clear()
+            discoverer.client.answers = {}
         self.api.close()
         if self._finalizer is not None:
             self._finalizer()
