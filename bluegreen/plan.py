@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from bluegreen.actions import Action
@@ -108,8 +109,9 @@ class Plan:
     fingerprint: dict[str, FingerprintEntry]
     format: int = PLAN_FORMAT
 
-    @property
+    @cached_property
     def id(self) -> str:
+        """A digest of everything the plan says (computed once: the plan is frozen)."""
         body = json.dumps(self.to_dict(), sort_keys=True, default=str)
         return hashlib.sha256(body.encode()).hexdigest()[:12]
 

@@ -27,7 +27,7 @@ from bluegreen.events import Event, EventSink
 from bluegreen.fleet.spec import LoadedFleet, Pair
 from bluegreen.journal import atomic_write
 from bluegreen.observe import Observed
-from bluegreen.plan import STEPS, Plan
+from bluegreen.plan import STEPS
 from bluegreen.private_files import private_dir
 from bluegreen.record import DONE, FAILED, PAUSED, PENDING, RunRecord
 from bluegreen.record import RUNNING as STEP_RUNNING
@@ -69,13 +69,12 @@ class PairPlan:
     error: str | None = None
     removed_apis: list[str] = field(default_factory=list)
     subnet_short: list[str] = field(default_factory=list)
-    plan: Plan | None = None
+    # The plan's id, not the plan: a fleet's rows outlive the planning, and 300 plans with every object of
+    # every pair were most of what the process held (and the garbage collector walked) while it planned.
+    plan_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out.pop("plan")
-        out["plan_id"] = self.plan.id if self.plan else None
-        return out
+        return asdict(self)
 
 
 @dataclass
@@ -219,7 +218,7 @@ def plan_fleet(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, *, workers
             row.error = str(exc)
             row.findings.append(f"cannot plan: {exc}")
             return row
-        row.plan = the_plan
+        row.plan_id = the_plan.id
         row.eta_seconds = the_plan.eta_seconds
         for step in the_plan.steps:
             for check in step.checks:

@@ -56,6 +56,8 @@ def test_plan_shows_every_pair_and_the_fleet_wide_findings(shops: FleetDir, no_r
     assert list(plan["findings"]["subnets_lacking_room"]) == ["b"]
     assert "snet-b" in plan["findings"]["subnets_lacking_room"]["b"][0]
     assert rows["c"]["findings"] == [] and rows["c"]["eta_seconds"] > 0
+    ids = [r["plan_id"] for r in plan["pairs"]]  # each pair's plan by its id: the rows do not carry the plans
+    assert all(isinstance(i, str) and len(i) == 12 for i in ids) and len(set(ids)) == 3 and "plan" not in rows["a"]
     text = shops.cli("fleet", "plan", str(shops.fleet))
     assert "a: uses APIs removed in its target version" in text.output
     assert "b: subnet lacks room" in text.output
