@@ -720,7 +720,7 @@ class World:
             self._dns.stop()
             for cluster in self._clusters.values():
                 if cluster.running:
-                    cluster.stop()
+                    cluster.close()
             if self._mock is not None:
                 self._mock.stop(allow_assert=False)
                 self._mock.reset()

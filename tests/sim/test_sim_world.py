@@ -182,3 +182,17 @@ def test_a_repeated_creation_notice_keeps_the_clusters_objects(tmp_path: Path):
         world.cluster_created(cluster_id, "aks-blue", "1.29.9")
         assert world.show()["objects"]["aks-blue"] == before
         assert world.show()["clusters"][0]["server_url"]
+
+
+def test_closing_a_world_closes_its_servers_without_powering_its_clusters_off(tmp_path: Path):
+    World.create(tmp_path / "w", make_spec(SHOP, CRON), MANIFESTS)
+    with World.open(tmp_path / "w") as world:
+        sim = world.cluster("aks-blue")
+        pods = sorted(o["metadata"]["name"] for o in sim.objects() if o["kind"] == "Pod")
+        rv = sim.store.rv
+        url = sim.server_url
+    assert pods and sim.store.rv == rv  # nothing written or recorded on close (a stop would delete every pod)
+    assert sorted(o["metadata"]["name"] for o in sim.objects() if o["kind"] == "Pod") == pods
+    import socket
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=2).close()

@@ -264,6 +264,16 @@ class ClusterSimulator:
         if server is not None:
             server.close()
 
+    def close(self) -> None:
+        """Close the sockets because the world is closing (it has saved its state): not a power-off, so the
+        stored objects stay as they are and nothing is written or recorded for them."""
+        with self.lock:
+            self.running = False
+            server, self._server = self._server, None
+            self.ingress.close_all()
+        if server is not None:
+            server.close()
+
     def take_throttle(self) -> bool:
         """Whether this write is turned away with 429 (one of the configured throttled writes)."""
         with self.lock:
