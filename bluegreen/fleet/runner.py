@@ -11,29 +11,25 @@ on this machine or another agent sharing the state directory see it.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from bluegreen import engine
 from bluegreen.azure.aks import ManagedClusterInfo
 from bluegreen.context import Session
-from bluegreen.errors import BluegreenError, NotFoundError, RefusedError, StepFailedError
+from bluegreen.errors import BluegreenError, NotFoundError, RecordConflictError, RefusedError, StepFailedError
 from bluegreen.events import Event, EventSink
 from bluegreen.fleet.spec import LoadedFleet, Pair
-from bluegreen.journal import atomic_write
 from bluegreen.observe import Observed
 from bluegreen.plan import STEPS
-from bluegreen.private_files import private_dir
 from bluegreen.record import DONE, FAILED, PAUSED, PENDING, RunRecord
 from bluegreen.record import RUNNING as STEP_RUNNING
 from bluegreen.report.model import FleetRow
 from bluegreen.runtime import Runtime
-from bluegreen.state import open_store
+from bluegreen.state import Document, open_document, open_store
 
 # Fleet event kinds (the pairs' own events pass through with `pair` in their data).
 STAGE_STARTED = "stage_started"
@@ -98,36 +94,52 @@ class FleetPlan:
 
 # ------------------------------------------------------------------------------------------ fleet state
 class FleetState:
-    """`<state_dir>/<fleet>.fleet.json`: approvals and each pair's outcome, rewritten atomically."""
+    """A fleet's approvals, stages and pair outcomes: `<state_dir>/<fleet>.fleet.json`, or with remote state
+    (`--state`) the blob `<prefix>/<fleet>/fleet.json` that every agent reads and changes. Each change is
+    written over the version read; when another agent changed it meanwhile, it is read again and the change
+    made again (an approval on a laptop and a stage finishing on an agent both stay)."""
 
-    def __init__(self, state_dir: Path, fleet: str) -> None:
-        self.path = state_dir / f"{fleet}.fleet.json"
+    def __init__(self, document: Document) -> None:
+        self.document = document
         self._lock = threading.Lock()
-        self.data: dict[str, Any] = {"approvals": {}, "pairs": {}, "stages": {}}
-        if self.path.exists():
-            try:
-                self.data.update(json.loads(self.path.read_text()))
-            except ValueError as exc:
-                raise BluegreenError(f"{self.path} is not readable JSON ({exc}); move it away to start afresh") \
-                    from exc
+        data, self._version = document.read()
+        self.data = _fleet_data(data)
 
-    def save(self) -> None:
-        private_dir(self.path.parent)
-        atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True))
+    @classmethod
+    def open(cls, fleet: LoadedFleet, runtime: Runtime) -> FleetState:
+        return cls(open_document(runtime, fleet.name, "fleet.json", runtime.state_dir / f"{fleet.name}.fleet.json"))
+
+    def update(self, change: Callable[[dict[str, Any]], None]) -> None:
+        with self._lock:
+            for _ in range(_FLEET_WRITE_ATTEMPTS):
+                change(self.data)
+                try:
+                    self._version = self.document.write(self.data, self._version)
+                    return
+                except RecordConflictError:
+                    data, self._version = self.document.read()
+                    self.data = _fleet_data(data)
+        raise RecordConflictError(f"{self.document.where} kept changing under this agent "
+                                  f"({_FLEET_WRITE_ATTEMPTS} attempts); run the same command again")
 
     def set_pair(self, pair: str, state: str, detail: str) -> None:
-        with self._lock:
-            self.data["pairs"][pair] = {"state": state, "detail": detail}
-            self.save()
+        self.update(lambda data: data["pairs"].__setitem__(pair, {"state": state, "detail": detail}))
 
     def set_stage(self, stage: str, state: str) -> None:
-        with self._lock:
-            self.data["stages"][stage] = state
-            self.save()
+        self.update(lambda data: data["stages"].__setitem__(stage, state))
 
     def approval(self, stage: str) -> dict[str, Any] | None:
         found = self.data["approvals"].get(stage)
         return found if isinstance(found, dict) else None
+
+
+_FLEET_WRITE_ATTEMPTS = 8
+
+
+def _fleet_data(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"approvals": {}, "pairs": {}, "stages": {}}
+    out.update({k: v for k, v in data.items() if isinstance(v, dict) or k not in out})
+    return out
 
 
 def approve(fleet: LoadedFleet, runtime: Runtime, stage: str, by: str) -> dict[str, Any]:
@@ -137,11 +149,8 @@ def approve(fleet: LoadedFleet, runtime: Runtime, stage: str, by: str) -> dict[s
         from bluegreen.errors import PlaybookError
 
         raise PlaybookError(f"the fleet has no stage {stage!r} (stages: {', '.join(names)})", field="STAGE")
-    state = FleetState(runtime.state_dir, fleet.name)
     entry = {"by": by, "at": runtime.clock.now().isoformat()}
-    with state._lock:
-        state.data["approvals"][stage] = entry
-        state.save()
+    FleetState.open(fleet, runtime).update(lambda data: data["approvals"].__setitem__(stage, entry))
     return entry
 
 
@@ -257,7 +266,7 @@ def run_fleet(fleet: LoadedFleet, runtime: Runtime, sink: EventSink, *, until: s
         from bluegreen.errors import PlaybookError
 
         raise PlaybookError(f"no step {until!r} (steps: {', '.join(STEPS)})", field="--until")
-    state = FleetState(runtime.state_dir, fleet.name)
+    state = FleetState.open(fleet, runtime)
     rollout = fleet.spec.rollout
     target = until or STEPS[-1]
     done_stages: list[str] = []
@@ -457,7 +466,7 @@ def gate_stage(fleet: LoadedFleet, runtime: Runtime, stage: str, *, until: str |
 # ------------------------------------------------------------------------------------------ status
 def status_rows(fleet: LoadedFleet, runtime: Runtime) -> list[FleetRow]:
     """Every pair's progress from its run record and the fleet state (no Azure call): one row per pair."""
-    state = FleetState(runtime.state_dir, fleet.name)
+    state = FleetState.open(fleet, runtime)
     awaiting = {s.name for s in fleet.spec.rollout.stages if s.approval == "manual" and state.approval(s.name) is None}
     rows = []
     for pair in fleet.pairs:
@@ -490,7 +499,7 @@ def status_rows(fleet: LoadedFleet, runtime: Runtime) -> list[FleetRow]:
 
 def fleet_progress(fleet: LoadedFleet, runtime: Runtime) -> dict[str, Any]:
     """The rows plus the fleet's stages and approvals, for `fleet status`."""
-    state = FleetState(runtime.state_dir, fleet.name)
+    state = FleetState.open(fleet, runtime)
     rows = status_rows(fleet, runtime)
     return {"fleet": fleet.name, "stages": [
         {"name": s.name, "state": state.data["stages"].get(s.name, PENDING), "approval": s.approval,

@@ -178,11 +178,14 @@ class BlobStore:
         raise PermanentRemoteError("the lock blob disappeared while it was being leased", resource=self.lock_where)
 
     def _missing_container(self, exc: ResourceNotFoundError) -> None:
-        if getattr(exc, "error_code", None) == "ContainerNotFound":
-            raise PermanentRemoteError(
-                f"container {self.location.container!r} does not exist in {self.location.account_url}; create it "
-                "(bluegreen does not create containers)", resource=self.where, status=404,
-                code="ContainerNotFound") from exc
+        _raise_if_no_container(exc, self.location, self.where)
+
+
+def _raise_if_no_container(exc: ResourceNotFoundError, location: StateLocation, where: str) -> None:
+    if getattr(exc, "error_code", None) == "ContainerNotFound":
+        raise PermanentRemoteError(
+            f"container {location.container!r} does not exist in {location.account_url}; create it "
+            "(bluegreen does not create containers)", resource=where, status=404, code="ContainerNotFound") from exc
 
 
 def _release(lease: BlobLeaseClient) -> None:
@@ -243,3 +246,59 @@ def _describe(exc: BaseException) -> str:
     status: Any = getattr(exc, "status_code", None)
     code: Any = getattr(exc, "error_code", None)
     return " ".join(str(p) for p in (status, code) if p) or type(exc).__name__
+
+
+class BlobDocument:
+    """One JSON document shared by agents (a fleet's approvals and stages), read with its ETag and written with
+    `If-Match` on it (`If-None-Match: *` while it does not exist): a write based on an old read is refused
+    (RecordConflictError) and the writer reads again, instead of erasing another agent's change."""
+
+    def __init__(self, service: BlobServiceClient, location: StateLocation, folder: str, name: str) -> None:
+        self.location = location
+        self._folder, self._name = folder, name
+        self._blob = service.get_container_client(location.container).get_blob_client(location.blob_name(folder, name))
+
+    @property
+    def where(self) -> str:
+        return self.location.describe(self._folder, self._name)
+
+    def read(self) -> tuple[dict[str, Any], str | None]:
+        """The document and its ETag; ({}, None) while there is none."""
+        try:
+            downloader = self._blob.download_blob()
+            body = downloader.readall()
+        except ResourceNotFoundError as exc:
+            self._missing_container(exc)
+            return {}, None
+        except AzureError as exc:
+            raise _remote(exc, self.where) from exc
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise RecordFormatError(f"{self.where} is not readable JSON ({exc}); move it away to start afresh") \
+                from exc
+        if not isinstance(data, dict):
+            raise RecordFormatError(f"{self.where} does not hold a JSON object; move it away to start afresh")
+        return data, downloader.properties.etag
+
+    def write(self, data: dict[str, Any], etag: str | None) -> str:
+        """Write `data` if the document is still the one read with `etag` (None: if there is still none)."""
+        body = json.dumps(data, indent=2, sort_keys=True).encode()
+        settings = ContentSettings(content_type="application/json")
+        try:
+            if etag is None:
+                result = self._blob.upload_blob(body, overwrite=False, content_settings=settings)
+            else:
+                result = self._blob.upload_blob(body, overwrite=True, content_settings=settings, etag=etag,
+                                                match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceExistsError) as exc:
+            raise RecordConflictError(f"{self.where} was changed by another agent since it was read") from exc
+        except ResourceNotFoundError as exc:
+            self._missing_container(exc)
+            raise _remote(exc, self.where) from exc
+        except AzureError as exc:
+            raise _remote(exc, self.where) from exc
+        return str(result["etag"])
+
+    def _missing_container(self, exc: ResourceNotFoundError) -> None:
+        _raise_if_no_container(exc, self.location, self.where)

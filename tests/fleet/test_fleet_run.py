@@ -4,9 +4,12 @@ a failure budget and an approval gate, through the real CLI."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from bluegreen_cli.app import app
+from typer.testing import CliRunner
 
 from .conftest import FleetDir
 
@@ -130,3 +133,15 @@ def test_pairs_run_side_by_side_but_never_more_than_max_concurrency(shops: Fleet
         waited = (world.clock.now() - began).total_seconds()
     assert 2 <= peak <= 3  # regions: five pairs (one skipped), three workers
     assert waited >= 2 * 30 * 60  # after_stage_wait 30m after canary and after regions, on the world's clock
+
+
+def test_an_unreadable_fleet_state_file_is_named_and_left_alone(shops: Any, tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    broken = state_dir / "shops.fleet.json"
+    broken.write_text("{not json")
+    result = CliRunner().invoke(app, ["--simulate", str(shops.world), "--state-dir", str(state_dir), "fleet", "approve",
+                                      str(shops.fleet), "production", "--by", "alice"])
+    assert result.exit_code != 0
+    assert f"{broken} is not readable JSON" in result.output and "move it away" in result.output
+    assert broken.read_text() == "{not json"
