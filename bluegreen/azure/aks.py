@@ -17,6 +17,7 @@ from typing import Any
 from azure.core import MatchConditions
 
 from bluegreen.azure.context import AzureContext, ClockPolling
+from bluegreen.azure.wire import wire_dict
 from bluegreen.errors import NotFoundError
 from bluegreen.json_copy import json_copy
 
@@ -154,10 +155,6 @@ def reconcile_body(raw: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _as_raw(model: Any) -> dict[str, Any]:
-    return dict(model.as_dict()) if hasattr(model, "as_dict") else dict(model)
-
-
 class AksClient:
     """ManagedClusters operations the cutover needs; every call retried and LRO-polled on ctx.clock."""
 
@@ -183,7 +180,7 @@ class AksClient:
             if exc.code == "ResourceGroupNotFound":
                 raise
             return None
-        return ManagedClusterInfo.from_arm(_as_raw(model))
+        return ManagedClusterInfo.from_arm(wire_dict(model))
 
     def list(self, resource_group: str) -> list[ManagedClusterInfo]:
         models = self._ctx.call(
@@ -191,7 +188,7 @@ class AksClient:
             resource=f"/subscriptions/{self._ctx.subscription_id}/resourceGroups/{resource_group}",
             operation="list managed clusters",
         )
-        return [ManagedClusterInfo.from_arm(_as_raw(m)) for m in models]
+        return [ManagedClusterInfo.from_arm(wire_dict(m)) for m in models]
 
     def kubernetes_versions(self, location: str) -> builtins.list[KubernetesVersionInfo]:
         """What AKS offers in a region; read once for every session of the process (see SharedReads)."""
@@ -202,7 +199,7 @@ class AksClient:
                 resource=f"/subscriptions/{self._ctx.subscription_id}/locations/{location}",
                 operation="list kubernetes versions",
             )
-            values = _as_raw(result).get("values") or []
+            values = wire_dict(result).get("values") or []
             return [KubernetesVersionInfo.from_arm(v) for v in values]
 
         key = ("aks-kubernetes-versions", self._ctx.base_url, self._ctx.subscription_id, location.lower())
@@ -238,7 +235,7 @@ class AksClient:
         rid = self.cluster_id(resource_group, name)
         log.info("create_or_update %s", rid)
         model = self._ctx.run_lro(start, resource=rid, operation="create_or_update")
-        return ManagedClusterInfo.from_arm(_as_raw(model))
+        return ManagedClusterInfo.from_arm(wire_dict(model))
 
     def reconcile(self, resource_group: str, name: str) -> ManagedClusterInfo:
         """PUT the cluster's own current model back, guarded by its ETag, and wait for it.
@@ -279,7 +276,7 @@ class AksClient:
 
         rid = self.cluster_id(resource_group, name)
         model = self._ctx.run_lro(start, resource=rid, operation="update_tags")
-        return ManagedClusterInfo.from_arm(_as_raw(model))
+        return ManagedClusterInfo.from_arm(wire_dict(model))
 
     def user_kubeconfig(self, resource_group: str, name: str) -> bytes:
         """The first user kubeconfig (listClusterUserCredential). A secret: never log or repr it."""

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 from azure.core import MatchConditions
 
 from bluegreen.azure.context import AzureContext
+from bluegreen.azure.wire import wire_dict
 from bluegreen.errors import NotFoundError, PlaybookError, PreconditionFailedError, RefusedError
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,7 @@ class PrivateDnsRecords(_Records):
         return self._ctx.privatedns.record_sets.get(resource_group, zone, rtype, name)
 
     def _from_model(self, model: Any, resource_group: str, zone: str, name: str, rtype: RecordType) -> RecordSetInfo:
-        return self._from_wire(dict(model.as_dict()), resource_group, zone, name, rtype)
+        return self._from_wire(wire_dict(model), resource_group, zone, name, rtype)
 
     def _from_wire(
         self, raw: Mapping[str, Any], resource_group: str, zone: str, name: str, rtype: RecordType
@@ -299,7 +300,7 @@ class PrivateDnsRecords(_Records):
 
 
     def _get_txt_wire(self, resource_group: str, zone: str, name: str) -> dict[str, Any]:
-        return dict(self._ctx.privatedns.record_sets.get(resource_group, zone, "TXT", name).as_dict())
+        return wire_dict(self._ctx.privatedns.record_sets.get(resource_group, zone, "TXT", name))
 
     def _put_txt(self, record: TxtRecordInfo, values: list[str]) -> Any:
         props = {"ttl": record.ttl or 300, "txtRecords": [{"value": [v]} for v in values]}

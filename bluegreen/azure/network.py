@@ -14,6 +14,7 @@ from typing import Any
 
 from bluegreen.azure.aks import NodePoolInfo
 from bluegreen.azure.context import AzureContext
+from bluegreen.azure.wire import wire_dict
 from bluegreen.errors import PlaybookError
 
 AZURE_RESERVED_PER_PREFIX = 5
@@ -71,7 +72,7 @@ class NetworkClient:
         rg, vnet, name = parse_subnet_id(subnet_id)
         ops = self._ctx.network.subnets
         model = self._ctx.call(lambda: ops.get(rg, vnet, name), resource=subnet_id, operation="get subnet")
-        return SubnetInfo.from_arm(dict(model.as_dict()))
+        return SubnetInfo.from_arm(wire_dict(model))
 
 
 def surge_nodes(count: int, max_surge: str | None) -> int:

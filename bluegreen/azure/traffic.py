@@ -12,15 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from bluegreen.azure.context import AzureContext, ClockPolling
+from bluegreen.azure.wire import wire_dict
 from bluegreen.errors import NotFoundError
 from bluegreen.traffic.split import BackendInfo
-
-
-def _raw(model: Any) -> dict[str, Any]:
-    if isinstance(model, dict):
-        return model
-    as_dict = getattr(model, "as_dict", None)
-    return as_dict() if callable(as_dict) else dict(model)
 
 
 def _prop(raw: dict[str, Any], *names: str) -> Any:
@@ -50,7 +44,7 @@ class TrafficManagerEndpoints:
                                    resource=self._rid, operation="get profile")
         except NotFoundError:
             return None
-        return str(_prop(_raw(model), "trafficRoutingMethod", "traffic_routing_method"))
+        return str(_prop(wire_dict(model), "trafficRoutingMethod", "traffic_routing_method"))
 
     def get(self, name: str) -> BackendInfo | None:
         rid = f"{self._rid}/{self.endpoint_type}/{name}"
@@ -59,7 +53,7 @@ class TrafficManagerEndpoints:
                 self.resource_group, self.profile, self.endpoint_type, name), resource=rid, operation="get endpoint")
         except NotFoundError:
             return None
-        raw = _raw(model)
+        raw = wire_dict(model)
         status = _prop(raw, "endpointStatus", "endpoint_status")
         return BackendInfo(name=raw.get("name") or name, weight=_prop(raw, "weight"), enabled=status == "Enabled",
                            target=_prop(raw, "target", "targetResourceId", "target_resource_id"))
@@ -93,7 +87,7 @@ class FrontDoorOrigins:
                 resource=f"{self._rid}/origins/{name}", operation="get origin")
         except NotFoundError:
             return None
-        raw = _raw(model)
+        raw = wire_dict(model)
         state = _prop(raw, "enabledState", "enabled_state")
         return BackendInfo(name=raw.get("name") or name, weight=_prop(raw, "weight"), enabled=state == "Enabled",
                            target=_prop(raw, "hostName", "host_name"))
