@@ -73,26 +73,16 @@ class BlobStore:
         return self.location.describe(self.playbook, "lock")
 
     def load(self) -> RunRecord:
-        try:
-            downloader = self._record.download_blob()
-            body = downloader.readall()
-            etag = downloader.properties.etag
-        except ResourceNotFoundError as exc:
-            self._missing_container(exc)
+        found = _download(self._record, self.location, self.where)
+        if found is None:
             self._etag = None
             # A record not written yet keeps one run id across loads, so the lock's holder names the run saved.
             record = RunRecord(playbook=self.playbook)
             record.run_id = self._run_id or record.run_id
             self._run_id = record.run_id
             return record
-        except AzureError as exc:
-            raise _remote(exc, self.where) from exc
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise RecordFormatError(f"{self.where} is not readable JSON ({exc}); move it away to start afresh") \
-                from exc
-        record = RunRecord.from_dict(data, where=self.where)
+        body, etag = found
+        record = RunRecord.from_dict(_parse(body, self.where), where=self.where)
         self._etag, self._run_id = etag, record.run_id
         return record
 
@@ -103,23 +93,10 @@ class BlobStore:
                 "may take the run over: this run stopped before writing the record again; run the same command "
                 "to resume once the storage account answers")
         body = json.dumps(redact_urls(record.to_dict()), indent=2, default=str).encode()
-        settings = ContentSettings(content_type="application/json")
-        try:
-            if self._etag is None:  # If-None-Match: * - a record another agent created meanwhile is not replaced
-                result = self._record.upload_blob(body, overwrite=False, content_settings=settings)
-            else:
-                result = self._record.upload_blob(body, overwrite=True, content_settings=settings, etag=self._etag,
-                                                  match_condition=MatchConditions.IfNotModified)
-        except (ResourceModifiedError, ResourceExistsError) as exc:
-            raise RecordConflictError(
-                f"the run record {self.where} was changed by another agent since this run read it; nothing was "
-                "written: run the same command again to go on from what the record holds now") from exc
-        except ResourceNotFoundError as exc:
-            self._missing_container(exc)
-            raise _remote(exc, self.where) from exc
-        except AzureError as exc:
-            raise _remote(exc, self.where) from exc
-        self._etag = result["etag"]
+        # If-None-Match: * while there is no record: a record another agent created meanwhile is not replaced
+        self._etag = _upload_over(self._record, body, self._etag, self.location, self.where, (
+            f"the run record {self.where} was changed by another agent since this run read it; nothing was "
+            "written: run the same command again to go on from what the record holds now"))
         self._run_id = record.run_id
 
     @contextlib.contextmanager
@@ -179,6 +156,45 @@ class BlobStore:
 
     def _missing_container(self, exc: ResourceNotFoundError) -> None:
         _raise_if_no_container(exc, self.location, self.where)
+
+
+def _download(blob: Any, location: StateLocation, where: str) -> tuple[bytes, str] | None:
+    """The blob's bytes and ETag; None while it does not exist (a missing container is an error)."""
+    try:
+        downloader = blob.download_blob()
+        return downloader.readall(), downloader.properties.etag
+    except ResourceNotFoundError as exc:
+        _raise_if_no_container(exc, location, where)
+        return None
+    except AzureError as exc:
+        raise _remote(exc, where) from exc
+
+
+def _parse(body: bytes, where: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise RecordFormatError(f"{where} is not readable JSON ({exc}); move it away to start afresh") from exc
+
+
+def _upload_over(blob: Any, body: bytes, etag: str | None, location: StateLocation, where: str, conflict: str) -> str:
+    """Write `body` only over the version read at `etag` (None: only if there is still none); its new ETag.
+    A blob changed or created meanwhile is refused with `conflict`, nothing written."""
+    settings = ContentSettings(content_type="application/json")
+    try:
+        if etag is None:
+            result = blob.upload_blob(body, overwrite=False, content_settings=settings)
+        else:
+            result = blob.upload_blob(body, overwrite=True, content_settings=settings, etag=etag,
+                                      match_condition=MatchConditions.IfNotModified)
+    except (ResourceModifiedError, ResourceExistsError) as exc:
+        raise RecordConflictError(conflict) from exc
+    except ResourceNotFoundError as exc:
+        _raise_if_no_container(exc, location, where)
+        raise _remote(exc, where) from exc
+    except AzureError as exc:
+        raise _remote(exc, where) from exc
+    return str(result["etag"])
 
 
 def _raise_if_no_container(exc: ResourceNotFoundError, location: StateLocation, where: str) -> None:
@@ -264,41 +280,16 @@ class BlobDocument:
 
     def read(self) -> tuple[dict[str, Any], str | None]:
         """The document and its ETag; ({}, None) while there is none."""
-        try:
-            downloader = self._blob.download_blob()
-            body = downloader.readall()
-        except ResourceNotFoundError as exc:
-            self._missing_container(exc)
+        found = _download(self._blob, self.location, self.where)
+        if found is None:
             return {}, None
-        except AzureError as exc:
-            raise _remote(exc, self.where) from exc
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise RecordFormatError(f"{self.where} is not readable JSON ({exc}); move it away to start afresh") \
-                from exc
+        data = _parse(found[0], self.where)
         if not isinstance(data, dict):
             raise RecordFormatError(f"{self.where} does not hold a JSON object; move it away to start afresh")
-        return data, downloader.properties.etag
+        return data, found[1]
 
     def write(self, data: dict[str, Any], etag: str | None) -> str:
         """Write `data` if the document is still the one read with `etag` (None: if there is still none)."""
         body = json.dumps(data, indent=2, sort_keys=True).encode()
-        settings = ContentSettings(content_type="application/json")
-        try:
-            if etag is None:
-                result = self._blob.upload_blob(body, overwrite=False, content_settings=settings)
-            else:
-                result = self._blob.upload_blob(body, overwrite=True, content_settings=settings, etag=etag,
-                                                match_condition=MatchConditions.IfNotModified)
-        except (ResourceModifiedError, ResourceExistsError) as exc:
-            raise RecordConflictError(f"{self.where} was changed by another agent since it was read") from exc
-        except ResourceNotFoundError as exc:
-            self._missing_container(exc)
-            raise _remote(exc, self.where) from exc
-        except AzureError as exc:
-            raise _remote(exc, self.where) from exc
-        return str(result["etag"])
-
-    def _missing_container(self, exc: ResourceNotFoundError) -> None:
-        _raise_if_no_container(exc, self.location, self.where)
+        return _upload_over(self._blob, body, etag, self.location, self.where,
+                            f"{self.where} was changed by another agent since it was read")
