@@ -1,8 +1,9 @@
 """What an SDK call returned, as the JSON the service sent.
 
-The TypeSpec-generated SDKs return a model (a MutableMapping over the received JSON), except that when
-building the model raises, their deserializer swallows the error and returns the parsed JSON itself: a
-plain dict. A 40-pair fleet run failed on that once ('dict' object has no attribute 'as_dict'; what made
+The TypeSpec-generated SDKs return a model (a MutableMapping over the received JSON, whose as_dict() is
+that JSON), except that when building the model raises, their deserializer swallows the error and returns
+the parsed JSON itself: a plain dict. (Older generators' models give their attribute names from as_dict();
+the readers of those, traffic.py, accept both spellings.) A 40-pair fleet run failed on that once ('dict' object has no attribute 'as_dict'; what made
 the model fail inside the SDK was not found, and four reruns did not repeat it). Either way the JSON is what
 the caller wants, so every client reads results through here.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 
 def wire_dict(result: Any) -> dict[str, Any]:
-    """The service's JSON for a model, or for the plain mapping the SDK fell back to."""
+    """A model's as_dict(), or a copy of the plain mapping the SDK fell back to."""
     as_dict = getattr(result, "as_dict", None)
     if callable(as_dict):
         return dict(as_dict())

@@ -252,25 +252,23 @@ class ClusterSimulator:
 
     def stop(self) -> None:
         """Power off like AKS stop: sockets close, every pod is gone (controllers recreate them on start)."""
+        self._shut_down(remove_pods=True)
+
+    def close(self) -> None:
+        """Close the sockets because the world is closing (it has saved its state): not a power-off, so the
+        stored objects stay as they are and nothing is written or recorded for them."""
+        self._shut_down(remove_pods=False)
+
+    def _shut_down(self, *, remove_pods: bool) -> None:
         with self.lock:
             if not self.running:
                 return
             self.running = False
             server, self._server = self._server, None
             self.ingress.close_all()
-            for pod in self.store.select("", "Pod"):
+            for pod in self.store.select("", "Pod") if remove_pods else ():
                 meta = pod["metadata"]
                 self.store.remove(("", "Pod", meta["namespace"], meta["name"]))
-        if server is not None:
-            server.close()
-
-    def close(self) -> None:
-        """Close the sockets because the world is closing (it has saved its state): not a power-off, so the
-        stored objects stay as they are and nothing is written or recorded for them."""
-        with self.lock:
-            self.running = False
-            server, self._server = self._server, None
-            self.ingress.close_all()
         if server is not None:
             server.close()
 

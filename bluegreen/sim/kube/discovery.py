@@ -214,6 +214,7 @@ def aggregated_response(table: ApiTable, version: str, *, core: bool) -> tuple[d
 
 
 def aggregated(table: ApiTable, version: str, *, core: bool) -> dict:
+    """The APIGroupDiscoveryList of /api (core) or /apis: groups and versions in preference order."""
     if core:
         items = [_group_discovery(table, "", table.group_versions().get("", []))]
     else:

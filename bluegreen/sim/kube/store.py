@@ -57,12 +57,7 @@ class Store:
 
     def select(self, store_group: str, kind: str, namespace: str | None = None) -> list[dict]:
         """Stored objects of a kind (read-only by convention), sorted by namespace and name."""
-        if self._indexed != len(self.objects):
-            self._reindex()
-        keys = self._kinds.get((store_group, kind), ())
-        found = [k for k in keys if namespace is None or k[2] == namespace]
-        out = [self.objects[k] for k in found if k in self.objects]
-        return sorted(out, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+        return [self.objects[k] for k in self.keys_of(store_group, kind) if namespace is None or k[2] == namespace]
 
     def keys_of(self, store_group: str, kind: str) -> list[Key]:
         """The keys of a kind's stored objects, sorted (a list's order), at the kind's size, not the store's."""
